@@ -1,0 +1,30 @@
+// Bundles every action's src/index.ts into its committed dist/index.js with @vercel/ncc.
+// `node scripts/build.mjs action-deploy` builds just one.
+import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import ncc from '@vercel/ncc';
+
+const root = new URL('..', import.meta.url).pathname;
+const wanted = process.argv.slice(2);
+const actions = readdirSync(root).filter((d) => d.startsWith('action-') && existsSync(join(root, d, 'src', 'index.ts')) && (wanted.length === 0 || wanted.includes(d)));
+
+for (const action of actions) {
+  const started = Date.now();
+  const { code, assets } = await ncc(join(root, action, 'src', 'index.ts'), {
+    minify: false,
+    sourceMap: false,
+    quiet: true,
+    target: 'es2023',
+    transpileOnly: true,
+    license: 'licenses.txt',
+  });
+  const dist = join(root, action, 'dist');
+  rmSync(dist, { recursive: true, force: true });
+  mkdirSync(dist, { recursive: true });
+  writeFileSync(join(dist, 'index.js'), code);
+  for (const [name, asset] of Object.entries(assets ?? {})) {
+    mkdirSync(join(dist, name, '..'), { recursive: true });
+    writeFileSync(join(dist, name), asset.source);
+  }
+  console.log(`${action}: dist/index.js ${(code.length / 1024).toFixed(0)} KiB, ${Object.keys(assets ?? {}).length} assets, ${Date.now() - started} ms`);
+}

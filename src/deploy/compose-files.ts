@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { ConfigurationError } from '../errors.js';
+import { parseList, printable } from '../inputs/parse.js';
+import { IMAGES_FILE } from '../release/layout.js';
+import type { ComposeFileInput } from './settings.js';
+
+const RESERVED = new Set(['.env', 'release.json', IMAGES_FILE]);
+
+/**
+ * Reads the compose files named by the `compose-file` input from the workspace and checks
+ * each is a compose file, before anything is sent to a host.
+ */
+export function readComposeFiles(raw: string, workspace: string): { files: ComposeFileInput[]; version: string | undefined } {
+  const paths = parseList(raw || 'docker-compose.yml');
+  const files: ComposeFileInput[] = [];
+  let version: string | undefined;
+  for (const path of paths) {
+    const full = resolve(workspace, path);
+    const inside = relative(workspace, full);
+    if (inside.startsWith('..') || isAbsolute(inside)) {
+      throw new ConfigurationError(`Input 'compose-file' must name files inside the workspace; '${printable(path)}' is outside it.`);
+    }
+    const name = basename(full);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) || RESERVED.has(name)) {
+      throw new ConfigurationError(`Input 'compose-file' names '${printable(name)}': use file names of letters, digits, . _ - (and not ${[...RESERVED].join(', ')}).`);
+    }
+    if (files.some((f) => f.name === name)) {
+      throw new ConfigurationError(`Input 'compose-file' names two files called '${name}'; the release folder keeps them side by side, so give them different names.`);
+    }
+    let content: string;
+    try {
+      content = readFileSync(full, 'utf8');
+    } catch {
+      throw new ConfigurationError(`Input 'compose-file': '${printable(path)}' was not found in ${workspace}. Did the job check out the repository?`);
+    }
+    let document: unknown;
+    try {
+      document = parse(content);
+    } catch (error) {
+      throw new ConfigurationError(`Input 'compose-file': '${printable(path)}' is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const services = (document as { services?: unknown } | null)?.services;
+    if (files.length === 0 && (typeof services !== 'object' || services === null || Array.isArray(services))) {
+      throw new ConfigurationError(`Input 'compose-file': '${printable(path)}' is not a compose file (it has no 'services:' mapping).`);
+    }
+    if (files.length === 0) {
+      const v = (document as { version?: unknown }).version;
+      version = v === undefined ? undefined : String(v);
+    }
+    files.push({ name, content });
+  }
+  return { files, version };
+}

@@ -1,0 +1,238 @@
+import { OperationError, errorMessage } from '../errors.js';
+import type { GateResult } from '../health/types.js';
+import { formatDuration } from '../inputs/parse.js';
+import { waitForContainers } from '../release/activate.js';
+import { appendLedger, inspectImages, removeImages, removeReleases, renderConfig, stopContainers } from '../release/commands.js';
+import { imagesOverride, pinImages, serviceImages } from '../release/images.js';
+import { compareIds, releasesToPrune } from '../release/ledger.js';
+import { withLock } from '../release/lock-session.js';
+import { ReleaseRecord, formatRecord } from '../release/record.js';
+import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
+import { restoreRelease } from '../release/restore.js';
+import { Reporter } from '../report.js';
+import { CommandObserver, RemoteHost } from '../ssh/connection.js';
+import { DeployTarget, Phase, Step, describePlan, initialRecord, ledgerEvent, planDeploy, releaseProject } from './plan.js';
+import { DeploySettings } from './settings.js';
+
+export type DeployStatus = 'deployed' | 'failed' | 'rolled-back' | 'planned';
+
+export interface DeployResult {
+  readonly releaseId: string;
+  readonly previousReleaseId: string | undefined;
+  readonly status: DeployStatus;
+  readonly images: Readonly<Record<string, string>>;
+  readonly durationMs: number;
+  /** One line saying what went wrong; undefined when deployed. */
+  readonly error: string | undefined;
+  readonly gate: GateResult | undefined;
+  readonly plan: readonly string[];
+}
+
+export interface DeployDependencies {
+  readonly reporter: Reporter;
+  /** Runs the health gate, through `host` when the settings ask for the tunnel. */
+  readonly checkHealth?: (host: RemoteHost) => Promise<GateResult>;
+  readonly observe?: CommandObserver;
+}
+
+/** Deploys one release to one host: the whole story from connect to unlock. */
+export async function deploy(settings: DeploySettings, deps: DeployDependencies): Promise<DeployResult> {
+  const started = performance.now();
+  const { reporter } = deps;
+  const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
+  try {
+    if (settings.dryRun) return await dryRun(session, settings, reporter, started);
+    const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
+    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => deployLocked(session, settings, deps, started));
+  } finally {
+    await session.host.close();
+  }
+}
+
+async function target(session: AppSession, settings: DeploySettings): Promise<DeployTarget> {
+  const state = await readState(session);
+  const releaseId = String(Math.max(0, ...[...state.releases.map((r) => r.id), ...state.releaseDirs].map(Number)) + 1);
+  const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, settings.composeFiles.map((f) => f.name), false);
+  return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString() };
+}
+
+async function dryRun(session: AppSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
+  const plan = describePlan(planDeploy(settings, await target(session, settings)), settings);
+  await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
+  const t = await target(session, settings);
+  return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
+}
+
+async function deployLocked(session: AppSession, settings: DeploySettings, deps: DeployDependencies, started: number): Promise<DeployResult> {
+  const { reporter } = deps;
+  const t = await target(session, settings);
+  reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
+  const run = new DeployRun(session, settings, deps, t);
+  const phases = planDeploy(settings, t);
+  let containersChanged = false;
+  try {
+    for (const phase of phases) {
+      containersChanged ||= phase.changesContainers === true;
+      await reporter.group(phase.name, () => run.execute(phase));
+    }
+  } catch (error) {
+    const reason = errorMessage(error);
+    const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
+    return run.result(status.status, status.message, started);
+  }
+  return run.result('deployed', undefined, started);
+}
+
+/** The state of one deploy while it runs: what was pinned, what the gate said. */
+class DeployRun {
+  private record: ReleaseRecord;
+  private gate: GateResult | undefined;
+
+  constructor(
+    private readonly session: AppSession,
+    private readonly settings: DeploySettings,
+    private readonly deps: DeployDependencies,
+    private readonly target: DeployTarget,
+  ) {
+    this.record = initialRecord(settings, target);
+  }
+
+  private get host(): RemoteHost {
+    return this.session.host;
+  }
+
+  async execute(phase: Phase): Promise<void> {
+    const cleanups: Step[] = phase.steps.filter((s) => s.kind === 'run' && s.always);
+    try {
+      for (const step of phase.steps) await this.step(step);
+    } finally {
+      for (const step of cleanups) await this.step(step).catch(() => undefined);
+    }
+    if (phase.name.startsWith('Switch current')) await this.markDeployed();
+  }
+
+  private async step(step: Step): Promise<void> {
+    switch (step.kind) {
+      case 'run':
+        await this.host.run(step.command, step.stdin === undefined ? {} : { stdin: step.stdin });
+        return;
+      case 'write':
+        await this.host.writeFile(step.path, step.content, step.mode);
+        return;
+      case 'pin-images':
+        return this.pinImages();
+      case 'wait-containers': {
+        const outcome = await waitForContainers(this.host, this.settings.app, step.timeoutMs, this.deps.reporter);
+        if (!outcome.ok) throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not come up: ${outcome.reason}`);
+        return;
+      }
+      case 'gate':
+        return this.runGate();
+      case 'prune':
+        return this.prune(step.keep);
+    }
+  }
+
+  private async pinImages(): Promise<void> {
+    const images = serviceImages((await this.host.run(renderConfig(this.target.project))).stdout);
+    const refs = Object.values(images);
+    const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
+    const services = Object.keys(images);
+    const byService = Object.fromEntries(services.map((s, i) => [s, pinned[i]!.ref]));
+    const ids = Object.fromEntries(services.map((s, i) => [s, pinned[i]!.id]));
+    const release = this.target.layout.release(this.target.releaseId);
+    await this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644);
+    this.record = { ...this.record, images: byService, imageIds: ids };
+    await this.saveRecord();
+    for (const [service, ref] of Object.entries(byService)) this.deps.reporter.info(`${service}: ${ref}`);
+  }
+
+  private async runGate(): Promise<void> {
+    if (!this.deps.checkHealth) return;
+    this.gate = await this.deps.checkHealth(this.host);
+    if (!this.gate.healthy) {
+      const g = this.gate;
+      throw new OperationError(
+        `${this.settings.version} failed its health gate (${g.successes}/${this.settings.gate?.successes} passing rounds in ${formatDuration(g.elapsedMs)}, last: ${g.reason})`,
+      );
+    }
+  }
+
+  private async markDeployed(): Promise<void> {
+    this.record = { ...this.record, status: 'deployed', finishedAt: new Date().toISOString() };
+    await this.saveRecord();
+    await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed')));
+  }
+
+  private async prune(keep: number): Promise<void> {
+    const state = await readState(this.session);
+    const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current]);
+    if (doomed.length === 0) {
+      this.deps.reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
+      return;
+    }
+    const kept = state.releaseDirs.filter((id) => !doomed.includes(id));
+    const records = await readRecords(this.session, state.releaseDirs);
+    const keptImages = new Set(kept.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})));
+    const unused = [...new Set(doomed.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})))].filter((image) => !keptImages.has(image));
+    await this.host.run(removeReleases(this.target.layout, doomed));
+    if (unused.length > 0) await this.host.run(removeImages(unused));
+    for (const id of doomed) {
+      await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'pruned', { version: records.get(id)?.version ?? '' })));
+    }
+    this.deps.reporter.info(`pruned releases ${doomed.join(', ')} and ${unused.length} image(s) no kept release uses; kept ${kept.sort(compareIds).join(', ')}`);
+  }
+
+  /** After a failure: restore the previous release where containers changed, and record the outcome. */
+  async recover(reason: string, containersChanged: boolean): Promise<{ status: DeployStatus; message: string }> {
+    const { reporter } = this.deps;
+    const id = this.target.releaseId;
+    reporter.info(`release ${id} failed: ${reason}`);
+    let status: DeployStatus = 'failed';
+    let message = reason;
+    if (containersChanged && this.settings.rollbackOnFailure) {
+      if (this.target.previousId === undefined) {
+        await this.host.run(stopContainers(releaseProject({ variant: this.session.compose, name: this.settings.app }, this.target.layout, id, this.record.composeFiles, true)));
+        message = `${reason}; this was the first release, so there is nothing to roll back to: its containers were stopped`;
+      } else {
+        const outcome = await this.restorePrevious(reporter);
+        status = 'rolled-back';
+        message = `${reason}; rolled back to ${outcome}`;
+      }
+    } else if (containersChanged) {
+      message = `${reason}; 'rollback-on-failure' is false, so release ${id}'s containers were left running for inspection`;
+    } else {
+      message = `${reason}; nothing running was changed`;
+    }
+    this.record = { ...this.record, status: 'failed', reason: message, finishedAt: new Date().toISOString() };
+    await this.saveRecord().catch(() => undefined);
+    await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'failed', { reason: message }))).catch(() => undefined);
+    return { status, message };
+  }
+
+  private async restorePrevious(reporter: Reporter): Promise<string> {
+    const previousId = this.target.previousId!;
+    const previous = (await readRecords(this.session, [previousId])).get(previousId);
+    if (!previous) return `release ${previousId}: FAILED, its release.json is missing`;
+    const outcome = await restoreRelease(this.session, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth);
+    const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
+    return `${previous.version} (release ${previous.id}), ${health}`;
+  }
+
+  private async saveRecord(): Promise<void> {
+    await this.host.writeFile(this.target.layout.release(this.target.releaseId).recordFile, formatRecord(this.record), 0o644);
+  }
+
+  result(status: DeployStatus, error: string | undefined, started: number): DeployResult {
+    return {
+      releaseId: this.target.releaseId,
+      previousReleaseId: this.target.previousId,
+      status,
+      images: this.record.images,
+      durationMs: performance.now() - started,
+      error,
+      gate: this.gate,
+      plan: [],
+    };
+  }
+}

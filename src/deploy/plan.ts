@@ -1,0 +1,147 @@
+import { ComposeProject } from '../compose/cli.js';
+import { formatDuration } from '../inputs/parse.js';
+import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, pullImages, removeDockerConfig, runHook, startContainers, switchCurrent } from '../release/commands.js';
+import { formatEnvFile } from '../release/env-file.js';
+import { AppLayout, IMAGES_FILE } from '../release/layout.js';
+import { LedgerEvent } from '../release/ledger.js';
+import { ReleaseRecord, formatRecord } from '../release/record.js';
+import { Command, ShellLine, shellLine } from '../shell/quote.js';
+import { DeploySettings } from './settings.js';
+
+/**
+ * A deploy as data: phases of steps that one runner executes (or prints, for a dry run).
+ * Commands are built here, never run here.
+ */
+export type Step =
+  | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean }
+  | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number; readonly secret: boolean }
+  | { readonly kind: 'pin-images' }
+  | { readonly kind: 'wait-containers'; readonly timeoutMs: number }
+  | { readonly kind: 'gate' }
+  | { readonly kind: 'prune'; readonly keep: number };
+
+export interface Phase {
+  readonly name: string;
+  readonly steps: readonly Step[];
+  /** From this phase on, the running containers may differ from the previous release's. */
+  readonly changesContainers?: boolean;
+}
+
+export interface DeployTarget {
+  readonly layout: AppLayout;
+  readonly releaseId: string;
+  readonly previousId: string | undefined;
+  /** The new release's compose project, without the pinned-images file (it exists only after the pull). */
+  readonly project: ComposeProject;
+  readonly startedAt: string;
+}
+
+export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' | 'envFile'>, layout: AppLayout, id: string, files: readonly string[], pinned: boolean): ComposeProject {
+  const release = layout.release(id);
+  return {
+    ...base,
+    directory: release.dir,
+    envFile: release.envFile,
+    files: [...files.map((name) => release.file(name)), ...(pinned ? [release.imagesFile] : [])],
+  };
+}
+
+export function ledgerEvent(settings: DeploySettings, release: string, event: LedgerEvent['event'], extra: Partial<LedgerEvent> = {}): LedgerEvent {
+  return { release, event, at: new Date().toISOString(), version: settings.version, actor: settings.run.actor, run: settings.run.runUrl, ...extra };
+}
+
+export function initialRecord(settings: DeploySettings, target: DeployTarget): ReleaseRecord {
+  return {
+    id: target.releaseId,
+    app: settings.app,
+    version: settings.version,
+    commit: settings.run.commit,
+    composeFiles: settings.composeFiles.map((f) => f.name),
+    images: {},
+    imageIds: {},
+    previous: target.previousId,
+    actor: settings.run.actor,
+    run: settings.run.runUrl,
+    createdAt: target.startedAt,
+    status: 'deploying',
+  };
+}
+
+export function planDeploy(settings: DeploySettings, target: DeployTarget): Phase[] {
+  const { layout, releaseId: id } = target;
+  const release = layout.release(id);
+  const pinned = { ...target.project, files: [...target.project.files, release.imagesFile] };
+  const hookRelease = { id, version: settings.version };
+  const configDir = settings.registry ? dockerConfigDir(layout, id) : undefined;
+
+  const phases: Phase[] = [
+    {
+      name: `Upload release ${id}`,
+      steps: [
+        { kind: 'run', command: createReleaseDir(layout, id) },
+        ...settings.composeFiles.map((file): Step => ({ kind: 'write', path: release.file(file.name), content: file.content, mode: 0o644, secret: false })),
+        { kind: 'write', path: release.envFile, content: formatEnvFile({ VERSION: settings.version, ...settings.env }), mode: 0o600, secret: true },
+        { kind: 'write', path: release.recordFile, content: formatRecord(initialRecord(settings, target)), mode: 0o644, secret: false },
+        { kind: 'run', command: appendLedger(layout, ledgerEvent(settings, id, 'started', { reason: target.previousId ? `replacing ${target.previousId}` : 'first release' })) },
+      ],
+    },
+    {
+      name: 'Pull images',
+      steps: [
+        ...(settings.registry && configDir
+          ? [
+              { kind: 'run', command: prepareDockerConfig(configDir) } as const,
+              { kind: 'run', command: dockerLogin(configDir, settings.registry.server, settings.registry.username), stdin: settings.registry.password } as const,
+            ]
+          : []),
+        { kind: 'run', command: pullImages(target.project, configDir) },
+        ...(configDir ? [{ kind: 'run', command: removeDockerConfig(configDir), always: true } as const] : []),
+        { kind: 'pin-images' },
+      ],
+    },
+  ];
+  if (settings.preDeploy !== '') {
+    phases.push({ name: 'Pre-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.preDeploy, hookRelease) }] });
+  }
+  phases.push(
+    { name: 'Start containers', changesContainers: true, steps: [{ kind: 'run', command: startContainers(pinned) }] },
+    { name: 'Wait for containers', changesContainers: true, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs }] },
+  );
+  if (settings.gate) phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
+  phases.push({
+    name: `Switch current to release ${id}`,
+    steps: [{ kind: 'run', command: switchCurrent(layout, id) }],
+  });
+  if (settings.postDeploy !== '') {
+    phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+  }
+  phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+  return phases;
+}
+
+/** The plan in words, as a dry run prints it. File contents are never shown. */
+export function describePlan(phases: readonly Phase[], settings: DeploySettings): string[] {
+  const lines: string[] = [];
+  for (const phase of phases) {
+    lines.push(`${phase.name}:`);
+    for (const step of phase.steps) lines.push(`  ${describeStep(step, settings)}`);
+  }
+  return lines;
+}
+
+function describeStep(step: Step, settings: DeploySettings): string {
+  switch (step.kind) {
+    case 'run':
+      return `$ ${shellLine(step.command).text}${step.stdin !== undefined ? '   (password on standard input)' : ''}`;
+    case 'write':
+      return `write ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}, ${Buffer.byteLength(step.content)} bytes${step.secret ? ', contents hidden' : ''})`;
+    case 'pin-images':
+      return `resolve each service's image to its digest and write ${IMAGES_FILE}`;
+    case 'wait-containers':
+      return `wait until every container is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
+    case 'gate':
+      return `health gate: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
+    case 'prune':
+      return `remove releases beyond the newest ${step.keep}, and images no kept release uses`;
+  }
+}

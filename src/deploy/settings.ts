@@ -1,0 +1,45 @@
+import type { GateSettings } from '../health/types.js';
+import type { SshSettings } from '../ssh/settings.js';
+
+/** Where a run came from, for the ledger, the lock and the summary. */
+export interface RunContext {
+  readonly actor: string;
+  readonly commit: string;
+  /** The workflow run's URL, or `local` outside GitHub Actions. */
+  readonly runUrl: string;
+}
+
+export interface ComposeFileInput {
+  /** File name as stored in the release folder. */
+  readonly name: string;
+  readonly content: string;
+}
+
+export interface RegistryLogin {
+  readonly server: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Everything action-deploy was asked to do, parsed and checked before connecting. */
+export interface DeploySettings {
+  readonly ssh: SshSettings;
+  readonly app: string;
+  readonly version: string;
+  readonly composeFiles: readonly ComposeFileInput[];
+  /** The `version:` key of the first compose file, if it has one. */
+  readonly composeVersion: string | undefined;
+  readonly env: Readonly<Record<string, string>>;
+  /** As given: may start with `~/`, resolved against the host's home. */
+  readonly deployPath: string;
+  readonly registry: RegistryLogin | undefined;
+  readonly preDeploy: string;
+  readonly postDeploy: string;
+  readonly waitTimeoutMs: number;
+  readonly keepReleases: number;
+  readonly lock: { readonly timeoutMs: number; readonly staleAfterMs: number; readonly breakStale: boolean };
+  readonly gate: GateSettings | undefined;
+  readonly rollbackOnFailure: boolean;
+  readonly dryRun: boolean;
+  readonly run: RunContext;
+}

@@ -1,0 +1,36 @@
+/** The health gate's settings and results, shared by action-healthgate, -deploy and -rollback. */
+export interface GateSettings {
+  readonly urls: readonly string[];
+  /** Passing HTTP statuses, e.g. from `200-399`, `2xx`, `200,204`. */
+  readonly expectStatus: string;
+  readonly expectBody: RegExp | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly successes: number;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxLatencyMs: number | undefined;
+  readonly insecureTls: boolean;
+  /** Reach the URLs through an SSH tunnel to the host (the host's loopback). */
+  readonly viaHost: boolean;
+}
+
+export interface GateRound {
+  readonly n: number;
+  readonly ok: boolean;
+  /** One entry per URL: `200 in 12ms` or the failure in words. */
+  readonly results: readonly { url: string; ok: boolean; status?: number; ms?: number; error?: string }[];
+}
+
+export interface GateResult {
+  readonly healthy: boolean;
+  readonly attempts: number;
+  /** Consecutive passing rounds at the end. */
+  readonly successes: number;
+  readonly p50Ms: number | undefined;
+  readonly p95Ms: number | undefined;
+  /** The last failure in words; '' when healthy. */
+  readonly reason: string;
+  readonly elapsedMs: number;
+  readonly rounds: readonly GateRound[];
+}

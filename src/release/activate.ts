@@ -1,0 +1,45 @@
+import { ComposeProject } from '../compose/cli.js';
+import { ContainerView, ContainersVerdict, inspectContainers, judgeContainers, parseContainers } from '../compose/containers.js';
+import { formatDuration } from '../inputs/parse.js';
+import { Reporter } from '../report.js';
+import { RemoteHost } from '../ssh/connection.js';
+import { poll } from '../util/poll.js';
+import { startContainers } from './commands.js';
+
+export interface ContainersOutcome {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly containers: readonly ContainerView[];
+}
+
+/** How long a container without a HEALTHCHECK must run without restarting to count as up. */
+export const STABLE_SECONDS = 3;
+
+/** Polls a project's containers until all are healthy (or running and stable), or `timeoutMs` passes. */
+export async function waitForContainers(host: RemoteHost, projectName: string, timeoutMs: number, reporter: Reporter): Promise<ContainersOutcome> {
+  let last: readonly ContainerView[] = [];
+  let lastReason = '';
+  const outcome = await poll<ContainersVerdict>(
+    async () => {
+      const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName))).stdout), STABLE_SECONDS);
+      last = verdict.containers;
+      if (verdict.kind !== 'waiting') return { done: true, value: verdict };
+      if (verdict.reason !== lastReason) reporter.info(`waiting: ${verdict.reason}`);
+      lastReason = verdict.reason;
+      return { done: false, reason: verdict.reason };
+    },
+    { timeoutMs, intervalMs: 1000 },
+  );
+  if (outcome.done && outcome.value.kind === 'ready') {
+    reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
+    return { ok: true, reason: '', containers: last };
+  }
+  const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
+  return { ok: false, reason, containers: last };
+}
+
+/** `up -d --remove-orphans` for a release's project, then waits for its containers. */
+export async function startAndWait(host: RemoteHost, project: ComposeProject, timeoutMs: number, reporter: Reporter): Promise<ContainersOutcome> {
+  await host.run(startContainers(project));
+  return waitForContainers(host, project.name, timeoutMs, reporter);
+}

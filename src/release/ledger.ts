@@ -1,0 +1,91 @@
+/**
+ * The ledger: an append-only JSON-lines file of release events on the host. A release's
+ * status is its last event; nothing is ever rewritten, so the file is also the audit trail.
+ * Pure: parsing and decisions only.
+ */
+export type LedgerEventName = 'started' | 'deployed' | 'failed' | 'rolled-back' | 'restored' | 'pruned';
+
+export interface LedgerEvent {
+  readonly release: string;
+  readonly event: LedgerEventName;
+  readonly at: string;
+  readonly version?: string;
+  readonly actor?: string;
+  readonly run?: string;
+  readonly reason?: string;
+  /** For `restored`: the release it replaced. */
+  readonly from?: string;
+}
+
+export type ReleaseStatus = 'deploying' | 'deployed' | 'failed' | 'rolled-back' | 'pruned';
+
+export interface ReleaseSummary {
+  readonly id: string;
+  readonly version: string;
+  readonly status: ReleaseStatus;
+  /** Passed its checks at least once (deployed or restored). */
+  readonly wasHealthy: boolean;
+  readonly events: readonly LedgerEvent[];
+}
+
+const STATUS_OF: Record<LedgerEventName, ReleaseStatus> = {
+  started: 'deploying',
+  deployed: 'deployed',
+  restored: 'deployed',
+  failed: 'failed',
+  'rolled-back': 'rolled-back',
+  pruned: 'pruned',
+};
+
+export function parseLedger(text: string): LedgerEvent[] {
+  const events: LedgerEvent[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      const event = JSON.parse(line) as LedgerEvent;
+      if (typeof event.release === 'string' && event.event in STATUS_OF) events.push(event);
+    } catch {
+      // A torn last line (a host that lost power mid-append) is skipped, not fatal.
+    }
+  }
+  return events;
+}
+
+export const compareIds = (a: string, b: string): number => Number(a) - Number(b);
+
+export function summarize(events: readonly LedgerEvent[]): ReleaseSummary[] {
+  const byId = new Map<string, LedgerEvent[]>();
+  for (const event of events) byId.set(event.release, [...(byId.get(event.release) ?? []), event]);
+  return [...byId.entries()]
+    .map(([id, list]) => ({
+      id,
+      version: list.find((e) => e.version !== undefined)?.version ?? '',
+      status: STATUS_OF[list[list.length - 1]!.event],
+      wasHealthy: list.some((e) => e.event === 'deployed' || e.event === 'restored'),
+      events: list,
+    }))
+    .sort((a, b) => compareIds(a.id, b.id));
+}
+
+/** Release ids are whole numbers, one more than the highest the host has seen. */
+export function nextReleaseId(summaries: readonly ReleaseSummary[], releaseDirs: readonly string[]): string {
+  const seen = [...summaries.map((s) => s.id), ...releaseDirs].map(Number).filter(Number.isSafeInteger);
+  return String(Math.max(0, ...seen) + 1);
+}
+
+/** The newest release before `current` that is in good standing, for `to: previous`. */
+export function previousGood(summaries: readonly ReleaseSummary[], current: string | undefined): ReleaseSummary | undefined {
+  return [...summaries]
+    .reverse()
+    .find((s) => (current === undefined || compareIds(s.id, current) < 0) && s.status === 'deployed' && s.wasHealthy);
+}
+
+/**
+ * Which releases to prune: all but the newest `keep` that still exist, never the active one
+ * and never one in the `protect` list (the release being deployed, the one rolled back to).
+ */
+export function releasesToPrune(existing: readonly string[], keep: number, protect: readonly (string | undefined)[]): string[] {
+  const newestFirst = [...existing].sort(compareIds).reverse();
+  const kept = new Set(newestFirst.slice(0, keep));
+  return newestFirst.filter((id) => !kept.has(id) && !protect.includes(id)).sort(compareIds);
+}

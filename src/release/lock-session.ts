@@ -1,0 +1,74 @@
+import { OperationError } from '../errors.js';
+import { formatDuration } from '../inputs/parse.js';
+import { Reporter } from '../report.js';
+import { RemoteHost } from '../ssh/connection.js';
+import { describeTarget } from '../ssh/settings.js';
+import { poll } from '../util/poll.js';
+import { LockOwner, acquireLock, breakStaleLock, describeOwner, parseLockAttempt, releaseLock, touchLock } from './lock.js';
+
+export interface LockOptions {
+  readonly timeoutMs: number;
+  readonly staleAfterMs: number;
+  readonly breakStale: boolean;
+}
+
+const HEARTBEAT_MS = 15_000;
+const RETRY_MS = 2_000;
+
+export class LockHeldError extends OperationError {}
+
+/**
+ * Holds an app's deploy lock on a host while `work` runs: waits up to `timeoutMs` for a
+ * holder to finish, breaks a stale lock only when asked, keeps the heartbeat fresh, and
+ * always releases what it took.
+ */
+export async function withLock<T>(host: RemoteHost, lockDir: string, owner: LockOwner, options: LockOptions, reporter: Reporter, work: () => Promise<T>): Promise<T> {
+  await acquire(host, lockDir, owner, options, reporter);
+  const heartbeat = setInterval(() => {
+    host.run(touchLock(lockDir, owner.run), { allowFailure: true }).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(heartbeat);
+    await host.run(releaseLock(lockDir, owner.run), { allowFailure: true }).catch((error: Error) => {
+      reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
+    });
+  }
+}
+
+async function acquire(host: RemoteHost, lockDir: string, owner: LockOwner, options: LockOptions, reporter: Reporter): Promise<void> {
+  const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
+  let reported = false;
+  const outcome = await poll(
+    async () => {
+      const attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+      if (attempt.acquired) return { done: true, value: undefined };
+      const holder = describeOwner(attempt.owner);
+      if (attempt.idleSeconds >= staleSeconds) {
+        if (!options.breakStale) {
+          throw new LockHeldError(
+            `The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+              `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`,
+          );
+        }
+        const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
+        if (broke) reporter.warning(`Broke a stale deploy lock held by ${holder}, idle for ${attempt.idleSeconds}s.`);
+        return { done: false, reason: holder };
+      }
+      if (!reported) {
+        reporter.info(`The deploy lock is held by ${holder}; waiting up to ${formatDuration(options.timeoutMs)} ('lock-timeout').`);
+        reported = true;
+      }
+      return { done: false, reason: holder };
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: RETRY_MS },
+  );
+  if (!outcome.done) {
+    throw new LockHeldError(
+      `Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
+        (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
+        `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`,
+    );
+  }
+}

@@ -1,0 +1,30 @@
+import type { GateResult } from '../health/types.js';
+import { Reporter } from '../report.js';
+import { RemoteHost } from '../ssh/connection.js';
+import { ContainersOutcome, startAndWait } from './activate.js';
+import { ReleaseRecord } from './record.js';
+import { AppSession, recordedProject } from './session.js';
+
+export interface RestoreOutcome extends ContainersOutcome {
+  readonly gate: GateResult | undefined;
+  /** Containers up and, when a gate is configured, the gate passed. */
+  readonly healthy: boolean;
+}
+
+/**
+ * Starts a recorded release exactly as it was deployed (its compose files, its .env, its
+ * images pinned by digest, all already on the host), waits for it, and checks its health.
+ * The one restore path behind action-rollback and action-deploy's automatic rollback.
+ */
+export async function restoreRelease(
+  session: AppSession,
+  record: ReleaseRecord,
+  timeoutMs: number,
+  reporter: Reporter,
+  checkHealth?: (host: RemoteHost) => Promise<GateResult>,
+): Promise<RestoreOutcome> {
+  reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
+  const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter);
+  const gate = containers.ok && checkHealth ? await checkHealth(session.host) : undefined;
+  return { ...containers, gate, healthy: containers.ok && (gate?.healthy ?? true) };
+}

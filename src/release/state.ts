@@ -1,0 +1,56 @@
+import { ShellLine, constant, quote } from '../shell/quote.js';
+import type { ComposeVariant } from '../compose/cli.js';
+import { AppLayout } from './layout.js';
+import { LedgerEvent, ReleaseSummary, compareIds, parseLedger, summarize } from './ledger.js';
+
+/** What a host tells in its first round trip: who we are there and which Compose it has. */
+export interface HostFacts {
+  readonly home: string;
+  readonly compose: ComposeVariant | undefined;
+}
+
+export const probeHost: ShellLine = constant(
+  'printf "home=%s\\n" "$HOME"; ' +
+    'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
+    'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi',
+);
+
+export function parseHostFacts(stdout: string): HostFacts {
+  const value = (key: string) => new RegExp(`^${key}=(.*)$`, 'm').exec(stdout)?.[1] ?? '';
+  const compose = value('compose');
+  return { home: value('home'), compose: compose === 'v1' || compose === 'v2' ? compose : undefined };
+}
+
+/** The app's state on the host: the active release, the release folders, and the ledger. */
+export interface AppState {
+  readonly current: string | undefined;
+  readonly releaseDirs: readonly string[];
+  readonly events: readonly LedgerEvent[];
+  readonly releases: readonly ReleaseSummary[];
+}
+
+const SECTION = '@@deploy-kit@@';
+
+export function readAppState(layout: AppLayout): ShellLine {
+  return constant(
+    `echo ${SECTION}current; readlink ${quote(layout.current)} 2>/dev/null; ` +
+      `echo ${SECTION}releases; ls -1 ${quote(layout.releases)} 2>/dev/null; ` +
+      `echo ${SECTION}ledger; cat ${quote(layout.ledger)} 2>/dev/null; true`,
+  );
+}
+
+export function parseAppState(stdout: string): AppState {
+  const sections = new Map<string, string>();
+  for (const chunk of stdout.split(SECTION).slice(1)) {
+    const newline = chunk.indexOf('\n');
+    sections.set(chunk.slice(0, newline), chunk.slice(newline + 1));
+  }
+  const link = (sections.get('current') ?? '').trim();
+  const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
+  const releaseDirs = (sections.get('releases') ?? '')
+    .split('\n')
+    .filter((name) => /^\d+$/.test(name))
+    .sort(compareIds);
+  const events = parseLedger(sections.get('ledger') ?? '');
+  return { current, releaseDirs, events, releases: summarize(events) };
+}

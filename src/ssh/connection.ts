@@ -1,0 +1,212 @@
+import type { Duplex, Readable } from 'node:stream';
+import { NodeSSH } from 'node-ssh';
+import type { ClientChannel, SFTPWrapper } from 'ssh2';
+import { OperationError, errorMessage } from '../errors.js';
+import { formatDuration } from '../inputs/parse.js';
+import { Command, ShellLine, shellLine } from '../shell/quote.js';
+import { pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
+import { SshSettings, SshTarget, describeTarget } from './settings.js';
+
+export interface ExecResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the command's standard input (secrets travel this way, never in argv). */
+  readonly stdin?: string;
+  /** Return a non-zero exit instead of throwing. */
+  readonly allowFailure?: boolean;
+}
+
+export interface RemoteStream {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Settles when the remote command ends, with its exit code (null when killed by a signal). */
+  readonly exit: Promise<{ code: number | null; signal: string | undefined }>;
+}
+
+/** Sees every command before it runs (for debug logs and tests); never receives stdin. */
+export type CommandObserver = (target: SshTarget, line: string) => void;
+
+/**
+ * One SSH connection to one host, used for the whole run: commands, SFTP writes, streams
+ * and port forwards all go over it. Its host key is checked before authentication.
+ */
+export class RemoteHost {
+  private sftpSession: Promise<SFTPWrapper> | undefined;
+
+  private constructor(
+    readonly target: SshTarget,
+    private readonly ssh: NodeSSH,
+    private readonly jump: NodeSSH | undefined,
+    private readonly observe: CommandObserver | undefined,
+  ) {}
+
+  static async connect(settings: SshSettings, observe?: CommandObserver): Promise<RemoteHost> {
+    let jump: NodeSSH | undefined;
+    let sock: ClientChannel | undefined;
+    if (settings.proxyJump) {
+      jump = await open(settings, settings.proxyJump, undefined);
+      try {
+        sock = await forwardOut(jump, settings.host, settings.port);
+      } catch (error) {
+        jump.dispose();
+        throw new OperationError(`Cannot reach ${describeTarget(settings)} through the jump host ${describeTarget(settings.proxyJump)}: ${errorMessage(error)}`);
+      }
+    }
+    try {
+      return new RemoteHost(settings, await open(settings, settings, sock), jump, observe);
+    } catch (error) {
+      jump?.dispose();
+      throw error;
+    }
+  }
+
+  /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
+  async run(command: Command | ShellLine, options: RunOptions = {}): Promise<ExecResult> {
+    const line = shellLine(command).text;
+    this.observe?.(this.target, line);
+    let result;
+    try {
+      result = await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin });
+    } catch (error) {
+      throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
+    }
+    const code = result.code ?? (result.signal ? 128 : 0);
+    if (code !== 0 && !options.allowFailure) {
+      const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+      throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+    }
+    return { code, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /** Starts a command and hands back its output as streams, for data too large to buffer. */
+  async stream(command: Command | ShellLine): Promise<RemoteStream> {
+    const line = shellLine(command).text;
+    this.observe?.(this.target, line);
+    const channel = await this.connection().execAsync(line);
+    const exit = new Promise<{ code: number | null; signal: string | undefined }>((resolve) => {
+      channel.once('exit', (code: number | null, signal?: string) => resolve({ code, signal }));
+      channel.once('close', () => resolve({ code: null, signal: 'connection closed' }));
+    });
+    channel.stdin?.end?.();
+    return { stdout: channel, stderr: channel.stderr, exit };
+  }
+
+  /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
+  async writeFile(path: string, content: string | Buffer, mode: number): Promise<void> {
+    const sftp = await this.sftp();
+    const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()));
+      });
+      await new Promise<void>((resolve, reject) => {
+        sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()));
+      });
+    } catch (error) {
+      await new Promise<void>((resolve) => sftp.unlink(temp, () => resolve()));
+      throw new OperationError(`${describeTarget(this.target)}: cannot write ${path}: ${errorMessage(error)}`);
+    }
+  }
+
+  /** Opens a TCP connection from the host to host:port (the host's loopback by default). */
+  async forward(port: number, host = '127.0.0.1'): Promise<Duplex> {
+    return this.connection().forwardOutAsync(host, port);
+  }
+
+  async close(): Promise<void> {
+    this.ssh.dispose();
+    this.jump?.dispose();
+  }
+
+  private connection() {
+    const connection = this.ssh.connection;
+    if (!connection) throw new OperationError(`The SSH connection to ${describeTarget(this.target)} is closed`);
+    return {
+      execAsync: (line: string) =>
+        new Promise<ClientChannel>((resolve, reject) => connection.exec(line, (err, ch) => (err ? reject(err) : resolve(ch)))),
+      forwardOutAsync: (host: string, port: number) => forwardOut(this.ssh, host, port),
+    };
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= this.ssh.requestSFTP();
+    return this.sftpSession;
+  }
+}
+
+function forwardOut(ssh: NodeSSH, host: string, port: number): Promise<ClientChannel> {
+  const connection = ssh.connection;
+  if (!connection) return Promise.reject(new OperationError('The SSH connection is closed'));
+  return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
+}
+
+function abbreviate(line: string): string {
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+async function open(settings: SshSettings, target: SshTarget, sock: ClientChannel | undefined): Promise<NodeSSH> {
+  const ssh = new NodeSSH();
+  let refusal: string | undefined;
+  const keyTypes = pinnedKeyTypes(settings.hostKeys, target.host, target.port);
+  try {
+    await ssh.connect({
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      privateKey: settings.privateKey,
+      ...(settings.passphrase ? { passphrase: settings.passphrase } : {}),
+      readyTimeout: settings.connectTimeoutMs,
+      keepaliveInterval: 10_000,
+      keepaliveCountMax: 3,
+      ...(sock ? { sock } : {}),
+      ...(keyTypes.length > 0 && settings.hostKeys.fingerprints.length === 0 ? { algorithms: { serverHostKey: keyTypes as never } } : {}),
+      hostVerifier: (key: Buffer) => {
+        const verdict = verifyHostKey(settings.hostKeys, target.host, target.port, key);
+        if (!verdict.ok) refusal = verdict.reason;
+        return verdict.ok;
+      },
+    });
+  } catch (error) {
+    ssh.dispose();
+    throw connectError(settings, target, error, refusal);
+  }
+  // A connection that drops later must not crash the process; commands report it instead.
+  ssh.connection?.on('error', () => undefined);
+  return ssh;
+}
+
+function connectError(settings: SshSettings, target: SshTarget, error: unknown, refusal: string | undefined): OperationError {
+  const where = describeTarget(target);
+  const hostPort = `${target.host}:${target.port}`;
+  if (refusal) {
+    return new OperationError(
+      `Host key verification failed for ${hostPort}: ${refusal}. Nothing was sent to the host. ` +
+        `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}).`,
+    );
+  }
+  const err = error as NodeJS.ErrnoException & { level?: string };
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new OperationError(`Cannot connect to ${hostPort}: connection refused. Check 'host' and 'port', and that sshd is running.`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new OperationError(`Cannot connect to ${hostPort}: the name ${target.host} does not resolve. Check 'host'.`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new OperationError(`Cannot connect to ${hostPort}: no route to the host. Check 'host' and the firewall.`);
+    default:
+  }
+  if (err.level === 'client-timeout' || /timed out/i.test(err.message ?? '')) {
+    return new OperationError(`Cannot connect to ${hostPort}: no SSH handshake within ${formatDuration(settings.connectTimeoutMs)} ('connect-timeout').`);
+  }
+  if (err.level === 'client-authentication') {
+    return new OperationError(
+      `Permission denied for ${where}: the host does not accept 'private-key'. Add its public key to ~${target.username}/.ssh/authorized_keys on the host.`,
+    );
+  }
+  return new OperationError(`Cannot connect to ${where}: ${errorMessage(error)}`);
+}
