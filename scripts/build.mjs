@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import ncc from '@vercel/ncc';
 
 const root = new URL('..', import.meta.url).pathname;
-const wanted = process.argv.slice(2);
+// `--out DIR` writes DIR/<action>/index.js instead, to compare with the committed bundles.
+const args = process.argv.slice(2);
+const outIndex = args.indexOf('--out');
+const outRoot = outIndex === -1 ? undefined : args.splice(outIndex, 2)[1];
+const wanted = args;
 const actions = readdirSync(root).filter((d) => d.startsWith('action-') && existsSync(join(root, d, 'src', 'index.ts')) && (wanted.length === 0 || wanted.includes(d)));
 
 for (const action of actions) {
@@ -18,7 +22,7 @@ for (const action of actions) {
     transpileOnly: true,
     license: 'licenses.txt',
   });
-  const dist = join(root, action, 'dist');
+  const dist = outRoot ? join(outRoot, action) : join(root, action, 'dist');
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   writeFileSync(join(dist, 'index.js'), code);

@@ -1,0 +1,28 @@
+import { readGateSettings } from '../../src/health/settings.js';
+import type { GateSettings } from '../../src/health/types.js';
+import { parseAppName, parseDeployPath } from '../../src/inputs/names.js';
+import { InputSource, invalid, parseDuration } from '../../src/inputs/parse.js';
+import type { RollbackSettings } from '../../src/rollback/rollback.js';
+import type { RunContext } from '../../src/deploy/settings.js';
+import { Masker, readSshSettings } from '../../src/ssh/settings.js';
+
+/** The only place action-rollback reads its inputs. */
+export function readRollbackInputs(input: InputSource, mask: Masker, context: { run: RunContext; defaultApp: string }): { rollback: RollbackSettings; gate: GateSettings | undefined } {
+  const to = input('to') || 'previous';
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(to)) throw invalid('to', "must be 'previous', a release id or a version", to);
+  const reason = input('reason');
+  if (reason.length > 500 || /[\r\n]/.test(reason)) throw invalid('reason', 'must be one line of at most 500 characters');
+  return {
+    rollback: {
+      ssh: readSshSettings(input, mask),
+      app: parseAppName(input('app'), context.defaultApp),
+      deployPath: parseDeployPath(input('deploy-path')),
+      to,
+      reason,
+      waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
+      lock: { timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'), staleAfterMs: 600_000, breakStale: false },
+      run: context.run,
+    },
+    gate: readGateSettings(input, mask, 'health-'),
+  };
+}

@@ -1,0 +1,69 @@
+import { OperationError } from '../errors.js';
+import type { GateResult } from '../health/types.js';
+import { appendLedger, switchCurrent } from '../release/commands.js';
+import { LedgerEvent } from '../release/ledger.js';
+import { withLock } from '../release/lock-session.js';
+import { restoreRelease, RestoreOutcome } from '../release/restore.js';
+import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
+import { Reporter } from '../report.js';
+import { RemoteHost } from '../ssh/connection.js';
+import type { SshSettings } from '../ssh/settings.js';
+import type { RunContext } from '../deploy/settings.js';
+import { chooseRollbackTarget } from './target.js';
+
+export interface RollbackSettings {
+  readonly ssh: SshSettings;
+  readonly app: string;
+  readonly deployPath: string;
+  readonly to: string;
+  readonly reason: string;
+  readonly waitTimeoutMs: number;
+  readonly lock: { readonly timeoutMs: number; readonly staleAfterMs: number; readonly breakStale: boolean };
+  readonly run: RunContext;
+}
+
+export interface RollbackResult {
+  readonly releaseId: string;
+  readonly version: string;
+  readonly rolledBackFrom: string;
+  readonly healthy: boolean;
+  readonly restore: RestoreOutcome;
+}
+
+/** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
+export async function rollback(settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost) => Promise<GateResult>): Promise<RollbackResult> {
+  const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
+  try {
+    const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `rollback to ${settings.to}` };
+    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => rollbackLocked(session, settings, reporter, checkHealth));
+  } finally {
+    await session.host.close();
+  }
+}
+
+async function rollbackLocked(session: AppSession, settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost) => Promise<GateResult>): Promise<RollbackResult> {
+  const state = await readState(session);
+  const target = chooseRollbackTarget(state, settings.to, settings.app);
+  const from = state.current!;
+  const records = await readRecords(session, [target.id, from]);
+  const record = records.get(target.id);
+  if (!record) throw new OperationError(`Release ${target.id}'s release.json is missing on the host; it cannot be restored exactly.`);
+  reporter.info(`rolling back ${settings.app} from release ${from} to release ${target.id} (${target.version})${settings.reason ? `: ${settings.reason}` : ''}`);
+
+  const restore = await reporter.group(`Restore release ${target.id}`, () => restoreRelease(session, record, settings.waitTimeoutMs, reporter, checkHealth));
+  const event = (release: string, name: LedgerEvent['event'], extra: Partial<LedgerEvent>): LedgerEvent => ({
+    release, event: name, at: new Date().toISOString(), actor: settings.run.actor, run: settings.run.runUrl, ...extra,
+  });
+  if (!restore.ok) {
+    const former = records.get(from);
+    if (former) await reporter.group(`Put release ${from} back`, () => restoreRelease(session, former, settings.waitTimeoutMs, reporter));
+    throw new OperationError(`Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`);
+  }
+  await reporter.group(`Switch current to release ${target.id}`, async () => {
+    await session.host.run(switchCurrent(session.layout, target.id));
+    const reason = settings.reason || `rolled back to release ${target.id}`;
+    await session.host.run(appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })));
+    await session.host.run(appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason })));
+  });
+  return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore };
+}

@@ -1,0 +1,121 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ActionRun, runAction } from './run-action.js';
+import { SandboxInfo, SshEndpoint, currentSandbox, docker, freePort } from './sandbox.js';
+
+/**
+ * One app deployed into the sandbox: a workspace with its compose file, a published port
+ * and a deploy path of its own, plus what a user would look at on the host afterwards.
+ */
+export class AppFixture {
+  readonly workspace: string;
+  readonly deployPath: string;
+
+  private constructor(
+    readonly sandbox: SandboxInfo,
+    readonly name: string,
+    readonly port: number,
+  ) {
+    this.workspace = join(sandbox.dir, 'workspaces', name);
+    this.deployPath = join(sandbox.dir, 'hosts', name);
+    mkdirSync(this.workspace, { recursive: true });
+  }
+
+  static async create(name: string, options: { composeExtra?: string } = {}): Promise<AppFixture> {
+    const app = new AppFixture(currentSandbox(), name, await freePort());
+    app.writeCompose('docker-compose.yml', options.composeExtra ?? '');
+    return app;
+  }
+
+  writeCompose(file: string, extra: string): void {
+    writeFileSync(
+      join(this.workspace, file),
+      [
+        'services:',
+        '  web:',
+        `    image: ${this.sandbox.appImage}:\${VERSION}`,
+        '    init: true',
+        `    ports: ["127.0.0.1:${this.port}:8080"]`,
+        extra,
+      ].join('\n'),
+    );
+  }
+
+  sshInputs(endpoint: SshEndpoint = this.sandbox.ssh): Record<string, string> {
+    return {
+      host: endpoint.host,
+      port: String(endpoint.port),
+      username: endpoint.username,
+      'private-key': this.sandbox.privateKey,
+      'known-hosts': endpoint.knownHosts,
+    };
+  }
+
+  inputs(version: string, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...this.sshInputs(), app: this.name, version, 'deploy-path': this.deployPath, 'wait-timeout': '40s', ...extra };
+  }
+
+  deploy(version: string, extra: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRun> {
+    return runAction('action-deploy', this.inputs(version, extra), { cwd: this.workspace, env });
+  }
+
+  rollback(extra: Record<string, string> = {}): Promise<ActionRun> {
+    return runAction('action-rollback', { ...this.sshInputs(), app: this.name, 'deploy-path': this.deployPath, 'wait-timeout': '40s', ...extra }, { cwd: this.workspace });
+  }
+
+  /** What the app answers on `path`, or the error in words. */
+  async get(path = '/'): Promise<string> {
+    try {
+      const response = await fetch(`http://127.0.0.1:${this.port}${path}`, { signal: AbortSignal.timeout(3000) });
+      return `${response.status} ${(await response.text()).trim()}`;
+    } catch (error) {
+      return `error ${(error as Error).message}`;
+    }
+  }
+
+  current(): string | undefined {
+    const link = join(this.deployPath, 'current');
+    return existsSync(link) ? readlinkSync(link) : undefined;
+  }
+
+  releases(): string[] {
+    const dir = join(this.deployPath, 'releases');
+    return existsSync(dir) ? readdirSync(dir).sort((a, b) => Number(a) - Number(b)) : [];
+  }
+
+  /** Ledger events as `release:event` strings, in order. */
+  ledger(): string[] {
+    const file = join(this.deployPath, 'ledger.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { release: string; event: string })
+      .map((e) => `${e.release}:${e.event}`);
+  }
+
+  record(id: string): Record<string, unknown> {
+    return JSON.parse(readFileSync(join(this.deployPath, 'releases', id, 'release.json'), 'utf8')) as Record<string, unknown>;
+  }
+
+  fileMode(path: string): string {
+    return (statSync(join(this.deployPath, path)).mode & 0o777).toString(8);
+  }
+
+  /** `name state health` of the app's containers. */
+  containers(): string[] {
+    return docker(this.sandbox, ['ps', '-a', '--filter', `label=com.docker.compose.project=${this.name}`, '--format', '{{.Names}} {{.State}} {{.Image}}'])
+      .trim()
+      .split('\n')
+      .filter(Boolean);
+  }
+
+  /** A snapshot of everything deploy-kit keeps on the host for this app, to prove nothing changed. */
+  hostSnapshot(): string {
+    if (!existsSync(this.deployPath)) return '(no deploy path)';
+    return execFileSync('sh', ['-c', 'cd "$1" && find . -path ./.lock -prune -o -print | sort | xargs -r ls -ld --time-style=+%s.%N 2>/dev/null', 'sh', this.deployPath], {
+      encoding: 'utf8',
+    });
+  }
+}

@@ -1,0 +1,223 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * A sandbox "host" on loopback made of real parts: a Docker engine (dockerd), a Docker
+ * registry, and OpenSSH sshd instances whose sessions talk to that engine. Test images are
+ * built FROM scratch with busybox and pushed to the registry. Everything lives in one temp
+ * dir and is stopped by pid. Used by the test suite's globalSetup and by `npm run demo`.
+ */
+export interface SshEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly pid: number;
+  readonly knownHosts: string;
+  readonly fingerprint: string;
+  readonly configPath: string;
+  readonly logPath: string;
+}
+
+export interface SandboxInfo {
+  readonly dir: string;
+  readonly dockerHost: string;
+  readonly registry: string;
+  readonly privateKey: string;
+  readonly publicKey: string;
+  readonly ssh: SshEndpoint;
+  readonly pids: { readonly dockerd: number; readonly registry: number };
+  /** The demo app's repository in the registry; tags: v1, v2, v3 (healthy), broken (/health 404), crash (exits), plain (no HEALTHCHECK). */
+  readonly appImage: string;
+}
+
+const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p)) ?? '/bin/busybox';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000, logPath?: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const log = logPath && existsSync(logPath) ? `\n${readFileSync(logPath, 'utf8').slice(-2000)}` : '';
+  throw new Error(`sandbox: ${what} did not start within ${timeoutMs}ms${log}`);
+}
+
+function startDetached(command: string, args: string[], logPath: string): ChildProcess {
+  const log = openSync(logPath, 'a');
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', log, log] });
+  child.unref();
+  closeSync(log);
+  return child;
+}
+
+export function docker(info: Pick<SandboxInfo, 'dockerHost'>, args: string[], input?: string): string {
+  return execFileSync('docker', args, {
+    env: { ...process.env, DOCKER_HOST: info.dockerHost, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false' },
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
+/** Starts an sshd whose sessions use the sandbox's Docker engine. Several can run at once (many hosts). */
+export async function startSshd(dir: string, publicKey: string, dockerHost: string, name = 'sshd'): Promise<SshEndpoint> {
+  const home = join(dir, name);
+  mkdirSync(home, { recursive: true });
+  mkdirSync('/run/sshd', { recursive: true });
+  const hostKey = join(home, 'host_key');
+  if (!existsSync(hostKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  writeFileSync(join(home, 'authorized_keys'), `${publicKey}\n`, { mode: 0o600 });
+  const port = await freePort();
+  const configPath = join(home, 'sshd_config');
+  const logPath = join(home, 'sshd.log');
+  const pidFile = join(home, 'sshd.pid');
+  writeFileSync(
+    configPath,
+    [
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${pidFile}`,
+      `AuthorizedKeysFile ${join(home, 'authorized_keys')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin prohibit-password',
+      'LogLevel VERBOSE',
+      'MaxSessions 50',
+      'MaxStartups 50:30:100',
+      `SetEnv DOCKER_HOST=${dockerHost} DOCKER_CLI_HINTS=false`,
+      'Subsystem sftp internal-sftp',
+      '',
+    ].join('\n'),
+  );
+  rmSync(pidFile, { force: true });
+  startDetached('/usr/sbin/sshd', ['-f', configPath, '-E', logPath], logPath);
+  await waitFor('sshd', () => existsSync(pidFile), 10_000, logPath);
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const [type, key] = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/);
+  const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(/\s+/)[1]!;
+  return { host: '127.0.0.1', port, username: userInfo().username, pid, knownHosts: `[127.0.0.1]:${port} ${type} ${key}`, fingerprint, configPath, logPath };
+}
+
+/** Builds the demo app image variants FROM scratch with busybox and pushes them to the registry. */
+export function buildAppImages(info: Pick<SandboxInfo, 'dockerHost' | 'dir'>, repository: string): void {
+  const variants: Record<string, { health: boolean; crash?: boolean; healthcheck?: boolean }> = {
+    v1: { health: true },
+    v2: { health: true },
+    v3: { health: true },
+    broken: { health: false },
+    crash: { health: true, crash: true },
+    plain: { health: true, healthcheck: false },
+  };
+  for (const [tag, variant] of Object.entries(variants)) {
+    const context = join(info.dir, 'images', tag);
+    mkdirSync(join(context, 'www'), { recursive: true });
+    copyFileSync(BUSYBOX, join(context, 'busybox'));
+    writeFileSync(join(context, 'www', 'index.html'), `${tag}\n`);
+    if (variant.health) writeFileSync(join(context, 'www', 'health'), 'ok\n');
+    // The container's own HEALTHCHECK asks for the index page (the process answers), while
+    // /health is the app's deeper check that the health gate asks for: `broken` passes the
+    // first and fails the second, like an app that starts but cannot reach its database.
+    const lines = [
+      'FROM scratch',
+      'COPY busybox /bin/busybox',
+      'COPY www /www',
+      variant.healthcheck === false ? '' : 'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD ["/bin/busybox","wget","-q","-O","/dev/null","http://127.0.0.1:8080/index.html"]',
+      variant.crash ? 'ENTRYPOINT ["/bin/busybox","sh","-c","echo starting; exit 3"]' : 'ENTRYPOINT ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]',
+    ];
+    writeFileSync(join(context, 'Dockerfile'), `${lines.filter(Boolean).join('\n')}\n`);
+    docker(info, ['build', '-q', '-t', `${repository}:${tag}`, context]);
+    docker(info, ['push', '-q', `${repository}:${tag}`]);
+  }
+}
+
+export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-sandbox-'))): Promise<SandboxInfo> {
+  mkdirSync(dir, { recursive: true });
+  const dockerSock = join(dir, 'docker.sock');
+  const dockerHost = `unix://${dockerSock}`;
+  const dockerLog = join(dir, 'dockerd.log');
+  startDetached(
+    'dockerd',
+    ['--host', dockerHost, '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec'), '--pidfile', join(dir, 'dockerd.pid')],
+    dockerLog,
+  );
+  const registryPort = await freePort();
+  const registry = `127.0.0.1:${registryPort}`;
+  const registryConfig = join(dir, 'registry.yml');
+  writeFileSync(registryConfig, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'registry')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${registry}\n`);
+  const registryProcess = startDetached('docker-registry', ['serve', registryConfig], join(dir, 'registry.log'));
+  await waitFor('dockerd', () => docker({ dockerHost }, ['version', '--format', '{{.Server.Version}}']).trim() !== '', 30_000, dockerLog);
+  await waitFor('registry', async () => (await fetch(`http://${registry}/v2/`)).ok, 10_000);
+
+  const keyPath = join(dir, 'id_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'deploy-kit-tests', '-f', keyPath]);
+  const publicKey = readFileSync(`${keyPath}.pub`, 'utf8').trim();
+  const ssh = await startSshd(dir, publicKey, dockerHost);
+  const pids = { dockerd: Number(readFileSync(join(dir, 'dockerd.pid'), 'utf8')), registry: registryProcess.pid ?? 0 };
+  const appImage = `${registry}/demo-app`;
+  const info: SandboxInfo = { dir, dockerHost, registry, privateKey: readFileSync(keyPath, 'utf8'), publicKey, ssh, pids, appImage };
+  buildAppImages(info, appImage);
+  writeFileSync(join(dir, 'sandbox.json'), JSON.stringify(info, null, 2));
+  return info;
+}
+
+function kill(pid: number, signal: NodeJS.Signals = 'SIGTERM'): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && kill(pid, 0 as unknown as NodeJS.Signals)) await new Promise((r) => setTimeout(r, 100));
+  kill(pid, 'SIGKILL');
+}
+
+/** Stops every container, the engine, the registry and all sshd instances started in `dir`, by pid. */
+export async function stopSandbox(info: SandboxInfo, keepDir = false): Promise<void> {
+  try {
+    const ids = docker(info, ['ps', '-aq']).split('\n').filter(Boolean);
+    if (ids.length > 0) docker(info, ['rm', '-f', ...ids]);
+  } catch {
+    // the engine may already be gone
+  }
+  for (const pidFile of execFileSync('sh', ['-c', 'ls "$1"/*/sshd.pid 2>/dev/null || true', 'sh', info.dir], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+    kill(Number(readFileSync(pidFile, 'utf8')));
+  }
+  kill(info.pids.registry);
+  kill(info.pids.dockerd);
+  await waitGone(info.pids.dockerd, 15_000);
+  if (!keepDir) {
+    execFileSync('sh', ['-c', 'umount "$1"/docker-exec/* "$1"/docker-data/* 2>/dev/null; rm -rf "$1" 2>/dev/null || true', 'sh', info.dir]);
+  }
+}
+
+/** The sandbox the test run's globalSetup started. */
+export function currentSandbox(): SandboxInfo {
+  const path = process.env.DEPLOY_KIT_SANDBOX;
+  if (!path) throw new Error('No sandbox: run integration tests through jest (its globalSetup starts one).');
+  return JSON.parse(readFileSync(path, 'utf8')) as SandboxInfo;
+}
