@@ -2,7 +2,7 @@
 // committed dist bundles against real sshd, Docker, registry, PostgreSQL, s3rver and
 // local Slack/GitHub API servers started by test/harness for the whole run.
 const tsJest = {
-  '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
 };
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -20,8 +20,9 @@ export default {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/harness/global-setup.ts',
       globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-      testTimeout: 240000,
     },
   ],
   maxWorkers: 2,
+  // Integration tests deploy real containers; a per-test budget, not a speed target.
+  testTimeout: 240000,
 };

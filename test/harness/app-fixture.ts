@@ -103,18 +103,17 @@ export class AppFixture {
     return (statSync(join(this.deployPath, path)).mode & 0o777).toString(8);
   }
 
-  /** `name state health` of the app's containers. */
+  /** `name state image` of the app's containers, the image as the container was created from it. */
   containers(): string[] {
-    return docker(this.sandbox, ['ps', '-a', '--filter', `label=com.docker.compose.project=${this.name}`, '--format', '{{.Names}} {{.State}} {{.Image}}'])
-      .trim()
-      .split('\n')
-      .filter(Boolean);
+    const ids = docker(this.sandbox, ['ps', '-aq', '--filter', `label=com.docker.compose.project=${this.name}`]).trim().split('\n').filter(Boolean);
+    if (ids.length === 0) return [];
+    return docker(this.sandbox, ['inspect', '--format', '{{slice .Name 1}} {{.State.Status}} {{.Config.Image}}', ...ids]).trim().split('\n').sort();
   }
 
   /** A snapshot of everything deploy-kit keeps on the host for this app, to prove nothing changed. */
   hostSnapshot(): string {
     if (!existsSync(this.deployPath)) return '(no deploy path)';
-    return execFileSync('sh', ['-c', 'cd "$1" && find . -path ./.lock -prune -o -print | sort | xargs -r ls -ld --time-style=+%s.%N 2>/dev/null', 'sh', this.deployPath], {
+    return execFileSync('sh', ['-c', 'cd "$1" && find . -mindepth 1 -path ./.lock -prune -o -print | sort | xargs -r ls -ld --time-style=+%s.%N 2>/dev/null', 'sh', this.deployPath], {
       encoding: 'utf8',
     });
   }

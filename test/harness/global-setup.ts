@@ -1,5 +1,6 @@
+// Loaded by jest through require(), outside moduleNameMapper: hence the extensionless import.
 import { join } from 'node:path';
-import { startSandbox } from './sandbox.js';
+import { startSandbox } from './sandbox';
 
 /** Starts one sandbox (Docker engine, registry, sshd, test images) for the integration run. */
 export default async function globalSetup(): Promise<void> {

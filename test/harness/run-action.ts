@@ -21,7 +21,7 @@ export interface ActionRun {
   readonly githubEnv: string;
   /** Every `::error::` line's message. */
   readonly errors: string[];
-  /** Every byte the action wrote anywhere the runner keeps (for secret-leak checks). */
+  /** Everything the action wrote that the runner shows or keeps (for secret-leak checks). */
   readonly everything: string;
 }
 
@@ -97,7 +97,8 @@ export function runAction(action: string, inputs: Record<string, string>, option
         summary: read(files.summary),
         githubEnv: read(files.env),
         errors: [...stdout.matchAll(/^::error::(.*)$/gm)].map((m) => m[1]!.replace(/%0A/g, '\n').replace(/%25/g, '%')),
-        everything: [stdout, stderr, outputText, read(files.summary), read(files.env), read(files.state)].join('\n'),
+        // `::add-mask::` lines are the masking protocol: the runner consumes them and never shows them.
+        everything: [stdout.replace(/^::add-mask::.*$/gm, ''), stderr, outputText, read(files.summary), read(files.env), read(files.state)].join('\n'),
       });
     });
   });
