@@ -21,6 +21,10 @@ for (const action of actions) {
     target: 'es2023',
     transpileOnly: true,
     license: 'licenses.txt',
+    // ssh2 loads these optional native addons inside try/catch and falls back to pure
+    // JavaScript. Leaving them out keeps every bundle pure JS: the same bytes whatever the
+    // build machine compiled, and nothing built against another Node ABI or libc.
+    externals: ['cpu-features', './crypto/build/Release/sshcrypto.node'],
   });
   const dist = outRoot ? join(outRoot, action) : join(root, action, 'dist');
   rmSync(dist, { recursive: true, force: true });

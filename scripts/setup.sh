@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_cmds=(/usr/sbin/sshd dockerd docker docker-compose docker-registry busybox /usr/lib/postgresql/15/bin/initdb zstd age)
-packages=(openssh-server docker.io docker-compose docker-registry busybox-static postgresql zstd age)
+need_cmds=(/usr/sbin/sshd dockerd docker docker-compose docker-registry busybox /usr/lib/postgresql/15/bin/initdb zstd age ss openssl)
+packages=(openssh-server docker.io docker-compose docker-registry busybox-static postgresql zstd age iproute2 openssl)
 
 missing=()
 for i in "${!need_cmds[@]}"; do

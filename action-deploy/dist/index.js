@@ -1281,18 +1281,6 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4982:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const binding = __nccwpck_require__(5243);
-
-module.exports = binding.getCPUInfo;
-
-
-/***/ }),
-
 /***/ 6543:
 /***/ ((module) => {
 
@@ -14011,7 +13999,7 @@ const crypto = __nccwpck_require__(6982);
 
 let cpuInfo;
 try {
-  cpuInfo = __nccwpck_require__(4982)();
+  cpuInfo = __nccwpck_require__(6954)();
 } catch {}
 
 const { bindingAvailable, CIPHER_INFO, MAC_INFO } = __nccwpck_require__(2888);
@@ -14397,7 +14385,7 @@ let AESGCMDecipher;
 let ChaChaPolyDecipher;
 let GenericDecipher;
 try {
-  binding = __nccwpck_require__(8440);
+  binding = __nccwpck_require__(406);
   ({ AESGCMCipher, ChaChaPolyCipher, GenericCipher,
      AESGCMDecipher, ChaChaPolyDecipher, GenericDecipher } = binding);
 } catch {}
@@ -57032,7 +57020,6 @@ function invalid(name, expected, got) {
 }
 /** Shows a value in an error without letting it break the line. */
 function printable(value, max = 80) {
-    // eslint-disable-next-line no-control-regex
     const shown = JSON.stringify(value).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
     return shown.length > max ? `${shown.slice(0, max)}...` : shown;
 }
@@ -59417,7 +59404,6 @@ var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 
 
-
 /** At most this much of a body is read (and matched against `expect-body`). */
 const MAX_BODY_BYTES = 1024 * 1024;
 const USER_AGENT = 'deploy-kit-healthgate';
@@ -59526,9 +59512,10 @@ async function exchange(target, options, signal) {
 const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
 /** A connection's failure in a few words: `connection refused`, `connection reset`... */
 function networkFailure(error, hostname) {
-    const err = error;
+    const err = (error ?? {});
     const code = typeof err.code === 'string' ? err.code : '';
-    const message = errorMessage(error);
+    // Not `instanceof Error`: errors may come from another realm (a test runner's VM).
+    const message = typeof err.message === 'string' ? err.message : String(error);
     // ssh2's failure to open a forwarded channel: reason 2 is CONNECT_FAILED, 1 ADMINISTRATIVELY_PROHIBITED.
     if (/^\(SSH\) Channel open failure/.test(message)) {
         if (err.reason === 2 && /refused/i.test(message))
@@ -59550,8 +59537,11 @@ function networkFailure(error, hostname) {
             return 'no route to host';
         case 'ETIMEDOUT':
             return 'connect timed out';
-        case 'EPROTO':
-            return `TLS handshake failed (${message})`;
+        case 'EPROTO': {
+            // OpenSSL's `...:error:0A00010B:SSL routines:func:wrong version number:file:line:`: keep the reason.
+            const reason = /error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.trim();
+            return `TLS handshake failed: ${reason} (is the port serving HTTPS?)`;
+        }
         default:
     }
     if (TLS_TRUST.test(code))
@@ -59728,7 +59718,8 @@ async function runGate(settings, host, reporter, clock) {
     const tunnel = settings.viaHost && host !== undefined;
     const open = tunnel ? (hostname, port) => host.forward(port, hostname) : undefined;
     const passes = parseStatusSpec('expect-status', settings.expectStatus);
-    const checks = settings.containers && host ? [() => checkProjectContainers(host, settings.containers, settings.requestTimeoutMs)] : [];
+    const project = settings.containers;
+    const checks = project && host ? [() => checkProjectContainers(host, project, settings.requestTimeoutMs)] : [];
     const how = [
         `${settings.successes} passing round${settings.successes === 1 ? '' : 's'} in a row`,
         `every ${formatDuration(settings.intervalMs)}`,
@@ -60054,17 +60045,10 @@ globalThis.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,n
 
 /***/ }),
 
-/***/ 5243:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+/***/ 406:
+/***/ ((module) => {
 
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)(__nccwpck_require__.ab + "build/Release/cpufeatures.node")
-
-/***/ }),
-
-/***/ 8440:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)(__nccwpck_require__.ab + "lib/protocol/crypto/build/Release/sshcrypto.node")
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("./crypto/build/Release/sshcrypto.node");
 
 /***/ }),
 
@@ -60086,6 +60070,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
+/***/ 6954:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("cpu-features");
 
 /***/ }),
 

@@ -47492,7 +47492,6 @@ function invalid(name, expected, got) {
 }
 /** Shows a value in an error without letting it break the line. */
 function printable(value, max = 80) {
-    // eslint-disable-next-line no-control-regex
     const shown = JSON.stringify(value).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
     return shown.length > max ? `${shown.slice(0, max)}...` : shown;
 }

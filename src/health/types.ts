@@ -13,6 +13,16 @@ export interface GateSettings {
   readonly insecureTls: boolean;
   /** Reach the URLs through an SSH tunnel to the host (the host's loopback). */
   readonly viaHost: boolean;
+  /** A compose project on the host whose containers must all be running, and healthy where they have a HEALTHCHECK, in every round. */
+  readonly containers?: string | undefined;
+}
+
+/** The outcome of a check other than a URL in one round (the containers of a compose project). */
+export interface GateCheck {
+  readonly name: string;
+  readonly ok: boolean;
+  /** What was seen when it passed (`web_1 healthy`), the failure in words when not. */
+  readonly detail: string;
 }
 
 export interface GateRound {
@@ -20,6 +30,10 @@ export interface GateRound {
   readonly ok: boolean;
   /** One entry per URL: `200 in 12ms` or the failure in words. */
   readonly results: readonly { url: string; ok: boolean; status?: number; ms?: number; error?: string }[];
+  /** When the round started, in milliseconds since the gate started. */
+  readonly atMs?: number;
+  /** The other checks of the round (containers), when there are any. */
+  readonly checks?: readonly GateCheck[];
 }
 
 export interface GateResult {

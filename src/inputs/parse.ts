@@ -15,7 +15,6 @@ export function invalid(name: string, expected: string, got?: string): Configura
 
 /** Shows a value in an error without letting it break the line. */
 export function printable(value: string, max = 80): string {
-  // eslint-disable-next-line no-control-regex
   const shown = JSON.stringify(value).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
   return shown.length > max ? `${shown.slice(0, max)}...` : shown;
 }
