@@ -42,19 +42,19 @@ async function acquire(host: RemoteHost, lockDir: string, owner: LockOwner, opti
   let reported = false;
   const outcome = await poll(
     async () => {
-      const attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+      let attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+      if (!attempt.acquired && attempt.idleSeconds >= staleSeconds && options.breakStale) {
+        const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
+        if (broke) reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
+        attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+      }
       if (attempt.acquired) return { done: true, value: undefined };
       const holder = describeOwner(attempt.owner);
-      if (attempt.idleSeconds >= staleSeconds) {
-        if (!options.breakStale) {
-          throw new LockHeldError(
-            `The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
-              `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`,
-          );
-        }
-        const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
-        if (broke) reporter.warning(`Broke a stale deploy lock held by ${holder}, idle for ${attempt.idleSeconds}s.`);
-        return { done: false, reason: holder };
+      if (attempt.idleSeconds >= staleSeconds && !options.breakStale) {
+        throw new LockHeldError(
+          `The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+            `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`,
+        );
       }
       if (!reported) {
         reporter.info(`The deploy lock is held by ${holder}; waiting up to ${formatDuration(options.timeoutMs)} ('lock-timeout').`);
