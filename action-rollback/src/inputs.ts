@@ -1,7 +1,7 @@
 import { readGateSettings } from '../../src/health/settings.js';
 import type { GateSettings } from '../../src/health/types.js';
 import { parseAppName, parseDeployPath } from '../../src/inputs/names.js';
-import { InputSource, invalid, parseDuration } from '../../src/inputs/parse.js';
+import { InputSource, invalid, parseBoolean, parseDuration } from '../../src/inputs/parse.js';
 import type { RollbackSettings } from '../../src/rollback/rollback.js';
 import type { RunContext } from '../../src/deploy/settings.js';
 import { Masker, readSshSettings } from '../../src/ssh/settings.js';
@@ -20,7 +20,11 @@ export function readRollbackInputs(input: InputSource, mask: Masker, context: { 
       to,
       reason,
       waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
-      lock: { timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'), staleAfterMs: 600_000, breakStale: false },
+      lock: {
+        timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
+        staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
+        breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
+      },
       run: context.run,
     },
     gate: readGateSettings(input, mask, 'health-'),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { OperationError } from '../errors.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Reporter } from '../report.js';
@@ -22,16 +23,17 @@ export class LockHeldError extends OperationError {}
  * holder to finish, breaks a stale lock only when asked, keeps the heartbeat fresh, and
  * always releases what it took.
  */
-export async function withLock<T>(host: RemoteHost, lockDir: string, owner: LockOwner, options: LockOptions, reporter: Reporter, work: () => Promise<T>): Promise<T> {
+export async function withLock<T>(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter, work: () => Promise<T>): Promise<T> {
+  const owner: LockOwner = { ...holder, token: randomUUID() };
   await acquire(host, lockDir, owner, options, reporter);
   const heartbeat = setInterval(() => {
-    host.run(touchLock(lockDir, owner.run), { allowFailure: true }).catch(() => undefined);
+    host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
   }, HEARTBEAT_MS);
   try {
     return await work();
   } finally {
     clearInterval(heartbeat);
-    await host.run(releaseLock(lockDir, owner.run), { allowFailure: true }).catch((error: Error) => {
+    await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error: Error) => {
       reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
     });
   }

@@ -7,6 +7,8 @@ import { ShellLine, constant, quote } from '../shell/quote.js';
  * live lock look stale.
  */
 export interface LockOwner {
+  /** Random per run: how a holder recognises its own lock (run URLs repeat, e.g. `local`). */
+  readonly token: string;
   readonly run: string;
   readonly actor: string;
   readonly since: string;
@@ -41,15 +43,15 @@ export function parseLockAttempt(stdout: string): LockAttempt {
 }
 
 /** Keeps the lock's heartbeat fresh; fails when the lock is no longer this run's. */
-export function touchLock(lockDir: string, run: string): ShellLine {
+export function touchLock(lockDir: string, token: string): ShellLine {
   const dir = quote(lockDir);
-  return constant(`grep -qF ${quote(JSON.stringify(run))} ${dir}/owner.json && touch ${dir}/heartbeat`);
+  return constant(`grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json && touch ${dir}/heartbeat`);
 }
 
 /** Removes the lock only if this run still holds it. */
-export function releaseLock(lockDir: string, run: string): ShellLine {
+export function releaseLock(lockDir: string, token: string): ShellLine {
   const dir = quote(lockDir);
-  return constant(`if grep -qF ${quote(JSON.stringify(run))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
+  return constant(`if grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
 }
 
 /**

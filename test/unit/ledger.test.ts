@@ -33,12 +33,18 @@ describe('ledger', () => {
     expect(releasesToPrune(['1', '2'], 5, [])).toEqual([]);
     expect(releasesToPrune(['10', '9', '8'], 1, [])).toEqual(['8', '9']);
   });
+
+  test('failed releases do not push out the good ones a rollback needs', () => {
+    const history = summarize([ev('1', 'deployed'), ev('2', 'deployed'), ev('3', 'failed'), ev('4', 'failed'), ev('5', 'failed')]);
+    // keep 2: the two good releases stay, and the newest failed one is kept to inspect.
+    expect(releasesToPrune(['1', '2', '3', '4', '5'], 2, ['2'], history)).toEqual(['3', '4']);
+  });
 });
 
 describe('lock', () => {
   test('reads who holds the lock and for how long it has been idle', () => {
-    const attempt = parseLockAttempt('held\nidle=42\n{"run":"https://x/runs/1","actor":"ann","since":"t","operation":"deploy of v2"}\n');
-    expect(attempt).toEqual({ acquired: false, idleSeconds: 42, owner: { run: 'https://x/runs/1', actor: 'ann', since: 't', operation: 'deploy of v2' } });
+    const attempt = parseLockAttempt('held\nidle=42\n{"token":"t1","run":"https://x/runs/1","actor":"ann","since":"t","operation":"deploy of v2"}\n');
+    expect(attempt).toEqual({ acquired: false, idleSeconds: 42, owner: { token: 't1', run: 'https://x/runs/1', actor: 'ann', since: 't', operation: 'deploy of v2' } });
     expect(parseLockAttempt('acquired\n')).toEqual({ acquired: true });
     expect(parseLockAttempt('held\nidle=3\n')).toEqual({ acquired: false, idleSeconds: 3, owner: undefined });
   });

@@ -1,0 +1,274 @@
+// `npm run bench`: what users feel, each figure against a baseline measured in the same run,
+// on a sandbox host of real parts (sshd, Docker engine, registry, PostgreSQL, S3 endpoint).
+// `--quick` runs every figure once on small sizes (the test suite runs it so it cannot rot).
+// `--out DIR` writes results.json and RESULTS.md there (default: bench/).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ActionRun, NODE, ROOT, runAction } from '../test/harness/run-action.js';
+import { startPostgres } from '../test/harness/postgres.js';
+import { startS3 } from '../test/harness/s3.js';
+import { SandboxInfo, freePort, startSandbox, stopSandbox } from '../test/harness/sandbox.js';
+import { Figure, figure, markdown, notMeasured } from './figures.js';
+
+const quick = process.argv.includes('--quick');
+const outIndex = process.argv.indexOf('--out');
+const OUT = outIndex === -1 ? join(ROOT, 'bench') : process.argv[outIndex + 1]!;
+const RUNS = quick ? 1 : 5;
+const ACTIONS = ['action-deploy', 'action-healthgate', 'action-rollback', 'action-backup', 'action-notify'];
+
+interface App {
+  name: string;
+  port: number;
+  workspace: string;
+  deployPath: string;
+}
+
+async function makeApp(sandbox: SandboxInfo, name: string): Promise<App> {
+  const port = await freePort();
+  const workspace = join(sandbox.dir, 'bench', name);
+  mkdirSync(workspace, { recursive: true });
+  writeFileSync(join(workspace, 'docker-compose.yml'), `services:\n  web:\n    image: ${sandbox.appImage}:\${VERSION}\n    init: true\n    ports: ["127.0.0.1:${port}:8080"]\n`);
+  return { name, port, workspace, deployPath: join(sandbox.dir, 'bench-hosts', name) };
+}
+
+const sshInputs = (s: SandboxInfo, app: App) => ({
+  host: '127.0.0.1',
+  port: String(s.ssh.port),
+  username: s.ssh.username,
+  'private-key': s.privateKey,
+  'known-hosts': s.ssh.knownHosts,
+  app: app.name,
+  'deploy-path': app.deployPath,
+});
+
+/** Runs an action and notes when each stdout line arrived (ms, on performance.now()). */
+async function timedRun(action: string, inputs: Record<string, string>, cwd: string): Promise<{ run: ActionRun; ms: number; lines: { at: number; text: string }[] }> {
+  const lines: { at: number; text: string }[] = [];
+  const started = performance.now();
+  const run = await runAction(action, inputs, { cwd, onStdout: (chunk) => chunk.split('\n').forEach((text) => lines.push({ at: performance.now(), text })) });
+  const ms = performance.now() - started;
+  if (run.code !== 0 && !inputs.version?.startsWith('broken')) throw new Error(`${action} failed: ${run.errors.join(' ')}`);
+  return { run, ms, lines };
+}
+
+/** Polls a URL every 20 ms and records when it answered what. */
+function watch(url: string): { stop(): { at: number; status: number; body: string }[] } {
+  const seen: { at: number; status: number; body: string }[] = [];
+  let on = true;
+  void (async () => {
+    while (on) {
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(500) });
+        seen.push({ at: performance.now(), status: response.status, body: (await response.text()).trim() });
+      } catch {
+        seen.push({ at: performance.now(), status: 0, body: '' });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return { stop: () => ((on = false), seen) };
+}
+
+const accepted = (s: SandboxInfo) => (readFileSync(s.ssh.logPath, 'utf8').match(/Accepted publickey/g) ?? []).length;
+
+async function deployOverhead(s: SandboxInfo): Promise<{ overhead: Figure; connections: Figure }> {
+  const app = await makeApp(s, 'overhead');
+  const base = await makeApp(s, 'baseline');
+  const known = join(s.dir, 'bench', 'known_hosts');
+  writeFileSync(known, `${s.ssh.knownHosts}\n`);
+  const keyFile = join(s.dir, 'id_ed25519');
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const connections: number[] = [];
+  for (let i = 0; i < RUNS + 1; i += 1) {
+    const version = i % 2 === 0 ? 'v1' : 'v2';
+    const before = accepted(s);
+    const { ms } = await timedRun('action-deploy', { ...sshInputs(s, app), version, 'keep-releases': '3' }, app.workspace);
+    connections.push(accepted(s) - before);
+    const started = performance.now();
+    execFileSync(join(ROOT, 'bench', 'baseline-deploy.sh'), {
+      env: { ...process.env, KEY: keyFile, PORT: String(s.ssh.port), KNOWN_HOSTS: known, SSH_USER: s.ssh.username, DIR: base.deployPath, COMPOSE: join(base.workspace, 'docker-compose.yml'), VERSION: version, APP: base.name, URL: `http://127.0.0.1:${base.port}/` },
+      stdio: 'ignore',
+    });
+    const baselineMs = performance.now() - started;
+    // The first round of each warms the image cache on the host; it is not counted.
+    if (i > 0) {
+      ours.push(ms / 1000);
+      theirs.push(baselineMs / 1000);
+    }
+  }
+  return {
+    overhead: figure('deploy-overhead', 's', ours, 'median ratio <= 1.3', (_m, r) => r !== null && r <= 1.3, theirs,
+      'action-deploy (recreate, no gate) from process start to exit, against bench/baseline-deploy.sh (write compose file, pull, up -d, poll until 200 over plain ssh).'),
+    connections: figure('ssh-connections', 'connections per deploy', connections, '1', (m) => m === 1, undefined, "counted from sshd's 'Accepted publickey' log lines"),
+  };
+}
+
+function startup(): Figure[] {
+  const figures: Figure[] = [];
+  for (const action of ACTIONS) {
+    const samples: number[] = [];
+    for (let i = 0; i < Math.max(RUNS, 3); i += 1) {
+      const started = performance.now();
+      const child = spawnSync(NODE, ['-e', `const t=process.hrtime.bigint();import(${JSON.stringify(join(ROOT, action, 'dist', 'index.js'))});process.stdout.write=((w)=>(c,...a)=>{if(!globalThis.__f){globalThis.__f=1;require('fs').writeSync(2,'FIRST '+Number(process.hrtime.bigint()-t)/1e6+'\\n')}return w.call(process.stdout,c,...a)})(process.stdout.write.bind(process.stdout))`], {
+        env: { PATH: process.env.PATH, GITHUB_OUTPUT: '/dev/null', GITHUB_STEP_SUMMARY: '/dev/null' },
+        encoding: 'utf8',
+      });
+      const first = /FIRST ([\d.]+)/.exec(child.stderr)?.[1];
+      samples.push(first ? Number(first) : performance.now() - started);
+    }
+    const size = statSync(join(ROOT, action, 'dist', 'index.js')).size;
+    figures.push(figure(`startup-${action}`, 'ms', samples, '<= 300 ms to the first log line', (m) => m <= 300, undefined, `bundle ${(size / 1024 / 1024).toFixed(2)} MiB; time from loading dist/index.js to its first stdout write (node ${process.versions.node} start-up itself not included)`));
+  }
+  return figures;
+}
+
+async function recoverAndGate(s: SandboxInfo): Promise<{ recover: Figure; gate: Figure }> {
+  const app = await makeApp(s, 'recover');
+  const interval = 1000;
+  const successes = 3;
+  const gate = { 'health-url': `http://127.0.0.1:${app.port}/health`, 'health-successes': String(successes), 'health-interval': `${interval}ms`, 'health-timeout': '8s' };
+  const recoverSamples: number[] = [];
+  const gateSamples: number[] = [];
+  await timedRun('action-deploy', { ...sshInputs(s, app), ...gate, version: 'v1' }, app.workspace);
+  for (let i = 0; i < RUNS; i += 1) {
+    // Gate latency: from the new version answering /health to the gate's last passing round.
+    const version = i % 2 === 0 ? 'v2' : 'v1';
+    const probe = watch(`http://127.0.0.1:${app.port}/`);
+    const good = await timedRun('action-deploy', { ...sshInputs(s, app), ...gate, version }, app.workspace);
+    const seen = probe.stop();
+    const healthyAt = seen.find((p) => p.status === 200 && p.body === version && p.at > good.lines[0]!.at && seen.some((q) => q.at < p.at && q.body !== version))?.at;
+    const passedAt = good.lines.find((l) => l.text.includes(`(${successes}/${successes} in a row)`))?.at;
+    if (healthyAt !== undefined && passedAt !== undefined) gateSamples.push((passedAt - healthyAt) / 1000);
+
+    // Time to recover: from the gate declaring the bad release failed to the previous one answering 200.
+    const health = watch(`http://127.0.0.1:${app.port}/health`);
+    const bad = await timedRun('action-deploy', { ...sshInputs(s, app), ...gate, version: 'broken' }, app.workspace);
+    const answers = health.stop();
+    const failedAt = bad.lines.find((l) => /^release \d+ failed: /.test(l.text))?.at;
+    const backAt = failedAt === undefined ? undefined : answers.find((a) => a.at > failedAt && a.status === 200)?.at;
+    if (failedAt !== undefined && backAt !== undefined) recoverSamples.push((backAt - failedAt) / 1000);
+  }
+  const limit = (interval * (successes - 1)) / 1000 + 0.5;
+  return {
+    recover: figure('recover', 's', recoverSamples, '<= 3 s', (m) => m <= 3, undefined, 'auto-rollback on loopback, images cached: from the failed-gate log line to /health answering 200 again'),
+    gate: figure('gate-latency', 's', gateSamples, `<= interval x (successes - 1) + 0.5 s = ${limit} s`, (m) => m <= limit, undefined, `interval ${interval} ms, successes ${successes}; from the new version first answering to the gate passing (includes waiting for Docker to mark the container healthy)`),
+  };
+}
+
+/** Samples a process's peak RSS (VmHWM) until it exits. */
+function peakRss(pid: number): () => number {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+      peak = Math.max(peak, kb);
+    } catch {
+      // exited
+    }
+  }, 50);
+  return () => (clearInterval(timer), peak / 1024);
+}
+
+async function backup(s: SandboxInfo): Promise<Figure[]> {
+  const postgres = await startPostgres();
+  const s3 = await startS3();
+  try {
+    const sizes = quick ? [4, 8] : [100, 1000];
+    const throughput: number[] = [];
+    const baseline: number[] = [];
+    const rss: Record<number, number> = {};
+    const app = await makeApp(s, 'backup');
+    for (const mb of sizes) {
+      const db = `bench${mb}`;
+      postgres.createAppDatabase(db, 'bench-password');
+      // Rows of ~1 KiB with random hex, so compression has real work to do.
+      const rows = mb * 1024;
+      postgres.sql(db, `set role ${db}; create table blob (id int, payload text); insert into blob select g, (select string_agg(md5(random()::text || g::text || n::text), '') from generate_series(1, 32) n) from generate_series(1, ${rows}) g;`);
+      const bytes = Number(postgres.sql(db, 'select pg_database_size(current_database())'));
+      const url = postgres.url(db, db, 'bench-password');
+      for (let i = 0; i < (mb === sizes[sizes.length - 1] ? RUNS : 1); i += 1) {
+        const started = performance.now();
+        const env: Record<string, string> = {};
+        const inputs = {
+          ...sshInputs(s, app),
+          'postgres-url': url,
+          destination: `s3://${s3.bucket}/bench`,
+          's3-endpoint': s3.endpoint,
+          's3-access-key-id': s3.accessKeyId,
+          's3-secret-access-key': s3.secretAccessKey,
+          's3-force-path-style': 'true',
+          'retention-count': '2',
+        };
+        for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+        const child = spawn(NODE, [join(ROOT, 'action-backup', 'dist', 'index.js')], {
+          env: { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_OUTPUT: '/dev/null', GITHUB_STEP_SUMMARY: '/dev/null', GITHUB_REPOSITORY: 'acme/bench', GITHUB_RUN_ID: '1', ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let log = '';
+        child.stdout.on('data', (c: Buffer) => (log += c.toString()));
+        const peak = peakRss(child.pid!);
+        const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+        const seconds = (performance.now() - started) / 1000;
+        rss[mb] = Math.max(rss[mb] ?? 0, peak());
+        if (code !== 0) throw new Error(`action-backup failed on ${mb} MB: ${log.split('\n').filter((l) => l.startsWith('::error')).join(' ')}`);
+        if (mb === sizes[sizes.length - 1]) throughput.push(bytes / 1024 / 1024 / seconds);
+      }
+      if (mb === sizes[sizes.length - 1]) {
+        for (let i = 0; i < RUNS; i += 1) {
+          const started = performance.now();
+          execFileSync('sh', ['-c', 'pg_dump -Fc --dbname="$1" | gzip > /dev/null', 'sh', url], { stdio: 'ignore' });
+          baseline.push(bytes / 1024 / 1024 / ((performance.now() - started) / 1000));
+        }
+      }
+    }
+    const [small, large] = sizes as [number, number];
+    return [
+      figure('backup-throughput', 'MB/s', throughput, 'ratio >= 0.8', (_m, r) => r !== null && r >= 0.8, baseline,
+        `database of ${large} MB (pg_database_size), streamed over ssh, gzip, sha256, multipart upload to the S3 endpoint; baseline: pg_dump -Fc | gzip > /dev/null on the same machine`),
+      figure('backup-rss', 'MB', [rss[large]!], '<= 150 MB and not growing with database size', (m) => m <= 150 && rss[large]! <= rss[small]! * 1.25 + 5, undefined,
+        `peak RSS (VmHWM) of the action: ${rss[small]!.toFixed(0)} MB for ${small} MB, ${rss[large]!.toFixed(0)} MB for ${large} MB`),
+    ];
+  } finally {
+    await s3.stop();
+    await postgres.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const started = performance.now();
+  console.log(`deploy-kit bench (${quick ? 'quick' : 'full'}): starting the sandbox...`);
+  const sandbox = await startSandbox();
+  const figures: Figure[] = [];
+  try {
+    const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+      const t = performance.now();
+      const value = await fn();
+      console.log(`  ${name}: ${((performance.now() - t) / 1000).toFixed(1)}s`);
+      return value;
+    };
+    const { overhead, connections } = await step('deploy overhead', () => deployOverhead(sandbox));
+    figures.push(overhead);
+    figures.push(...(await step('start-up', () => startup())));
+    const { recover, gate } = await step('recover and gate latency', () => recoverAndGate(sandbox));
+    figures.push(recover, gate);
+    figures.push(...(await step('backup', () => backup(sandbox))));
+    figures.push(notMeasured('fleet', 'ratio', '<= 1.5x the single-host time', 'needs deploys to several hosts (issue 9), not built yet'));
+    figures.push(connections);
+  } finally {
+    await stopSandbox(sandbox);
+  }
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.versions.node };
+  writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, mode: quick ? 'quick' : 'full', figures }, null, 2)}\n`);
+  writeFileSync(join(OUT, 'RESULTS.md'), markdown(machine, figures, quick ? 'quick (one run each, small sizes)' : `full (${RUNS} runs per figure)`));
+  console.log(markdown(machine, figures, quick ? 'quick' : 'full'));
+  console.log(`wrote ${join(OUT, 'results.json')} and RESULTS.md in ${((performance.now() - started) / 1000).toFixed(0)}s`);
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.stack ?? error.message}`);
+  process.exit(1);
+});
