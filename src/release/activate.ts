@@ -28,7 +28,9 @@ export async function waitForContainers(host: RemoteHost, projectName: string, t
       lastReason = verdict.reason;
       return { done: false, reason: verdict.reason };
     },
-    { timeoutMs, intervalMs: 1000 },
+    // Each poll is one exec over the open connection; a short interval keeps the gate from
+    // waiting on us after Docker has marked the containers healthy.
+    { timeoutMs, intervalMs: 250 },
   );
   if (outcome.done && outcome.value.kind === 'ready') {
     reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
