@@ -6,10 +6,6 @@ import type { ExecResult, RemoteHost } from '../ssh/connection.js';
  * Runs a command on the host with a stream as its standard input (a backup going into
  * pg_restore), optionally preceded by one line (the password, for the `PASSWORD_PRELUDE`).
  *
- * RemoteHost.run types `stdin` as a string, but hands it to node-ssh's execCommand, which
- * also takes a Readable and pipes it into the channel. This module is the one place that
- * relies on that, until RemoteHost says so in its types (`stdin?: string | Readable`).
- *
  * `data` failing (network, checksum, decryption) must not leave the remote command waiting
  * for more input: the error is kept and the input simply ends early, so pg_restore sees a
  * truncated archive, fails, and its single transaction rolls back. The caller reports the
@@ -35,7 +31,7 @@ export async function runWithInput(host: RemoteHost, command: Command | ShellLin
     { objectMode: false },
   );
   try {
-    const result = await host.run(command, { stdin: input as unknown as string, allowFailure: true });
+    const result = await host.run(command, { stdin: input, allowFailure: true });
     return { result, inputError };
   } finally {
     input.destroy();

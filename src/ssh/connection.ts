@@ -15,7 +15,7 @@ export interface ExecResult {
 
 export interface RunOptions {
   /** Written to the command's standard input (secrets travel this way, never in argv). */
-  readonly stdin?: string;
+  readonly stdin?: string | Readable;
   /** Return a non-zero exit instead of throwing. */
   readonly allowFailure?: boolean;
 }
@@ -74,7 +74,11 @@ export class RemoteHost {
     } catch (error) {
       throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
     }
-    const code = result.code ?? (result.signal ? 128 : 0);
+    if (result.code === null && !result.signal) {
+      // The channel closed without an exit status: the connection dropped mid-command.
+      throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${abbreviate(line)}'`);
+    }
+    const code = result.code ?? 128;
     if (code !== 0 && !options.allowFailure) {
       const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
       throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);

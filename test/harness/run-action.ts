@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -100,6 +100,7 @@ export function runAction(action: string, inputs: Record<string, string>, option
         // `::add-mask::` lines are the masking protocol: the runner consumes them and never shows them.
         everything: [stdout.replace(/^::add-mask::.*$/gm, ''), stderr, outputText, read(files.summary), read(files.env), read(files.state)].join('\n'),
       });
+      rmSync(dir, { recursive: true, force: true });
     });
   });
 }
