@@ -40,7 +40,8 @@ export function readGateSettings(input: InputSource, mask: Masker, prefix: '' | 
   for (const line of parseList(plain('headers'), /\n/)) {
     const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(line);
     if (!match) throw new ConfigurationError(`Input 'headers' must hold 'Name: value' lines; a line starts with '${line.slice(0, 20)}'.`);
-    if (/[\r\n]/.test(match[2]!)) throw invalid('headers', 'values must be on one line');
+    // What Node's HTTP client accepts in a header value (it throws on anything else, mid-gate).
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]!)) throw invalid('headers', 'values must be one line of printable ASCII or Latin-1 characters');
     headers[match[1]!] = match[2]!;
     mask(match[2]!);
   }

@@ -27,7 +27,8 @@ export function isReleaseId(value: string): boolean {
 export function parseDeployPath(raw: string): string {
   if (raw === '') return '';
   const ok = /^(~|~\/|\/)?[A-Za-z0-9._/-]*$/.test(raw) && !raw.split('/').some((seg) => seg === '..' || seg.startsWith('-'));
-  if (!ok || !/^(~|\/)/.test(raw)) {
+  // `~user` would name another user's home (and is not expanded here): only `~` or `~/...`.
+  if (!ok || !/^(~$|~\/|\/)/.test(raw)) {
     throw invalid('deploy-path', "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
   }
   return raw;

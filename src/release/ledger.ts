@@ -82,17 +82,16 @@ export function previousGood(summaries: readonly ReleaseSummary[], current: stri
 
 /**
  * Which releases to prune: keep the newest `keep` releases that ever passed their checks,
- * the newest failed one (to inspect), the active one and the `protect` list (the release
- * being deployed, the one rolled back to). Failed releases do not count towards `keep`, so
- * a run of failed deploys cannot push out the good releases a rollback needs.
+ * the active one and the `protect` list (the release being deployed, the one rolled back
+ * to). Failed releases do not count towards `keep`, so a run of failed deploys cannot push
+ * out the good releases a rollback needs; a failed release stays for inspection until the
+ * next successful deploy prunes it.
  */
 export function releasesToPrune(existing: readonly string[], keep: number, protect: readonly (string | undefined)[], summaries: readonly ReleaseSummary[] = []): string[] {
   const healthy = new Set(summaries.filter((s) => s.wasHealthy).map((s) => s.id));
   const known = new Set(summaries.map((s) => s.id));
   const newestFirst = [...existing].sort(compareIds).reverse();
   // Without a ledger entry a release counts as good: better kept than lost.
-  const good = newestFirst.filter((id) => healthy.has(id) || !known.has(id));
-  const bad = newestFirst.filter((id) => !good.includes(id));
-  const kept = new Set([...good.slice(0, keep), ...bad.slice(0, 1)]);
+  const kept = new Set(newestFirst.filter((id) => healthy.has(id) || !known.has(id)).slice(0, keep));
   return newestFirst.filter((id) => !kept.has(id) && !protect.includes(id)).sort(compareIds);
 }

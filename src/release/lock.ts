@@ -19,11 +19,13 @@ export type LockAttempt =
   | { readonly acquired: true }
   | { readonly acquired: false; readonly owner: Partial<LockOwner> | undefined; readonly idleSeconds: number };
 
+/** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
 export function acquireLock(lockDir: string, owner: LockOwner): ShellLine {
   const dir = quote(lockDir);
   return constant(
     `mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
-      `printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat && echo acquired; ` +
+      `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
+      `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
       `else echo held; echo "idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) ))"; ` +
       `cat ${dir}/owner.json 2>/dev/null; fi`,
   );

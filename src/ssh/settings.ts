@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import ssh2 from 'ssh2';
 import { ConfigurationError } from '../errors.js';
 import { InputSource, invalid, parseBoolean, parseDuration, parseInteger, required } from '../inputs/parse.js';
@@ -21,12 +22,14 @@ export interface SshSettings extends SshTarget {
 /** Registers a secret so it never appears in logs. */
 export type Masker = (secret: string) => void;
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[?[0-9A-Fa-f:.]+\]?)$/;
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?$/;
 const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 
 export function parseHost(name: string, raw: string): string {
-  if (!HOST.test(raw) || raw.includes('..')) throw invalid(name, 'must be a host name or an IP address', raw);
-  return raw.replace(/^\[(.*)\]$/, '$1');
+  const bare = raw.replace(/^\[(.*)\]$/, '$1');
+  const ok = isIP(bare) !== 0 ? bare === raw || isIP(bare) === 6 : HOST_NAME.test(raw) && raw.length <= 253;
+  if (!ok) throw invalid(name, 'must be a host name or an IP address', raw);
+  return bare;
 }
 
 export function parseUsername(name: string, raw: string): string {

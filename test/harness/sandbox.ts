@@ -1,4 +1,4 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -151,8 +151,23 @@ export function buildAppImages(info: Pick<SandboxInfo, 'dockerHost' | 'dir'>, re
   }
 }
 
+/**
+ * Removes Docker's `br-*` network bridges left in the kernel by engines that died without
+ * cleaning up. Only when no dockerd runs at all, so no bridge can still be in use; left
+ * alone, they use up the address pools every new engine draws its networks from.
+ */
+function removeOrphanBridges(): void {
+  if (spawnSync('pgrep', ['-x', 'dockerd']).status === 0) return;
+  const bridges = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\d+: (br-[0-9a-f]{12})[:@]/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined);
+  for (const bridge of bridges) spawnSync('ip', ['link', 'delete', bridge]);
+}
+
 export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-sandbox-'))): Promise<SandboxInfo> {
   mkdirSync(dir, { recursive: true });
+  removeOrphanBridges();
   const dockerSock = join(dir, 'docker.sock');
   const dockerHost = `unix://${dockerSock}`;
   const dockerLog = join(dir, 'dockerd.log');
@@ -201,6 +216,9 @@ export async function stopSandbox(info: SandboxInfo, keepDir = false): Promise<v
   try {
     const ids = docker(info, ['ps', '-aq']).split('\n').filter(Boolean);
     if (ids.length > 0) docker(info, ['rm', '-f', ...ids]);
+    // dockerd leaves its networks' bridges on the host when it stops; removed here, they do
+    // not use up the address pools other engines on the machine draw from.
+    docker(info, ['network', 'prune', '--force']);
   } catch {
     // the engine may already be gone
   }
@@ -211,7 +229,7 @@ export async function stopSandbox(info: SandboxInfo, keepDir = false): Promise<v
   kill(info.pids.dockerd);
   await waitGone(info.pids.dockerd, 15_000);
   if (!keepDir) {
-    execFileSync('sh', ['-c', 'umount "$1"/docker-exec/* "$1"/docker-data/* 2>/dev/null; rm -rf "$1" 2>/dev/null || true', 'sh', info.dir]);
+    execFileSync('sh', ['-c', 'umount "$1"/docker-exec/netns/* "$1"/docker-exec/* "$1"/docker-data/* 2>/dev/null; rm -rf "$1" 2>/dev/null || true', 'sh', info.dir]);
   }
 }
 

@@ -36,8 +36,8 @@ describe('ledger', () => {
 
   test('failed releases do not push out the good ones a rollback needs', () => {
     const history = summarize([ev('1', 'deployed'), ev('2', 'deployed'), ev('3', 'failed'), ev('4', 'failed'), ev('5', 'failed')]);
-    // keep 2: the two good releases stay, and the newest failed one is kept to inspect.
-    expect(releasesToPrune(['1', '2', '3', '4', '5'], 2, ['2'], history)).toEqual(['3', '4']);
+    // keep 2: the two good releases stay; the failed ones go.
+    expect(releasesToPrune(['1', '2', '3', '4', '5'], 2, ['2'], history)).toEqual(['3', '4', '5']);
   });
 });
 
