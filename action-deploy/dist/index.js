@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6790);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1622);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6790:
+/***/ 1622:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57319,7 +57319,10 @@ async function waitForContainers(host, projectName, timeoutMs, reporter) {
             reporter.info(`waiting: ${verdict.reason}`);
         lastReason = verdict.reason;
         return { done: false, reason: verdict.reason };
-    }, { timeoutMs, intervalMs: 1000 });
+    }, 
+    // Each poll is one exec over the open connection; a short interval keeps the gate from
+    // waiting on us after Docker has marked the containers healthy.
+    { timeoutMs, intervalMs: 250 });
     if (outcome.done && outcome.value.kind === 'ready') {
         reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
         return { ok: true, reason: '', containers: last };
@@ -57429,20 +57432,29 @@ function previousGood(summaries, current) {
         .find((s) => (current === undefined || compareIds(s.id, current) < 0) && s.status === 'deployed' && s.wasHealthy);
 }
 /**
- * Which releases to prune: all but the newest `keep` that still exist, never the active one
- * and never one in the `protect` list (the release being deployed, the one rolled back to).
+ * Which releases to prune: keep the newest `keep` releases that ever passed their checks,
+ * the active one and the `protect` list (the release being deployed, the one rolled back
+ * to). Failed releases do not count towards `keep`, so a run of failed deploys cannot push
+ * out the good releases a rollback needs; a failed release stays for inspection until the
+ * next successful deploy prunes it.
  */
-function releasesToPrune(existing, keep, protect) {
+function releasesToPrune(existing, keep, protect, summaries = []) {
+    const healthy = new Set(summaries.filter((s) => s.wasHealthy).map((s) => s.id));
+    const known = new Set(summaries.map((s) => s.id));
     const newestFirst = [...existing].sort(compareIds).reverse();
-    const kept = new Set(newestFirst.slice(0, keep));
+    // Without a ledger entry a release counts as good: better kept than lost.
+    const kept = new Set(newestFirst.filter((id) => healthy.has(id) || !known.has(id)).slice(0, keep));
     return newestFirst.filter((id) => !kept.has(id) && !protect.includes(id)).sort(compareIds);
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
 var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/ssh/known-hosts.ts
 
 const KEY_TYPE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)$/;
@@ -57532,12 +57544,15 @@ function verifyHostKey(policy, host, port, keyBlob) {
 
 
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[?[0-9A-Fa-f:.]+\]?)$/;
+
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?$/;
 const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 function parseHost(name, raw) {
-    if (!HOST.test(raw) || raw.includes('..'))
+    const bare = raw.replace(/^\[(.*)\]$/, '$1');
+    const ok = (0,external_node_net_.isIP)(bare) !== 0 ? bare === raw || (0,external_node_net_.isIP)(bare) === 6 : HOST_NAME.test(raw) && raw.length <= 253;
+    if (!ok)
         throw invalid(name, 'must be a host name or an IP address', raw);
-    return raw.replace(/^\[(.*)\]$/, '$1');
+    return bare;
 }
 function parseUsername(name, raw) {
     if (!USER.test(raw))
@@ -57616,10 +57631,12 @@ const describeTarget = (t) => `${t.username}@${t.host}${t.port === 22 ? '' : `:$
 
 ;// CONCATENATED MODULE: ./src/release/lock.ts
 
+/** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
 function acquireLock(lockDir, owner) {
     const dir = quote(lockDir);
     return constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
-        `printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat && echo acquired; ` +
+        `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
+        `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
         `else echo held; echo "idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) ))"; ` +
         `cat ${dir}/owner.json 2>/dev/null; fi`);
 }
@@ -57638,14 +57655,14 @@ function parseLockAttempt(stdout) {
     return { acquired: false, owner, idleSeconds };
 }
 /** Keeps the lock's heartbeat fresh; fails when the lock is no longer this run's. */
-function touchLock(lockDir, run) {
+function touchLock(lockDir, token) {
     const dir = quote(lockDir);
-    return constant(`grep -qF ${quote(JSON.stringify(run))} ${dir}/owner.json && touch ${dir}/heartbeat`);
+    return constant(`grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json && touch ${dir}/heartbeat`);
 }
 /** Removes the lock only if this run still holds it. */
-function releaseLock(lockDir, run) {
+function releaseLock(lockDir, token) {
     const dir = quote(lockDir);
-    return constant(`if grep -qF ${quote(JSON.stringify(run))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
+    return constant(`if grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
 }
 /**
  * Breaks a lock whose heartbeat is older than `staleSeconds`, checked and moved aside in
@@ -57669,6 +57686,7 @@ function describeOwner(owner) {
 
 
 
+
 const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
 class LockHeldError extends OperationError {
@@ -57678,17 +57696,18 @@ class LockHeldError extends OperationError {
  * holder to finish, breaks a stale lock only when asked, keeps the heartbeat fresh, and
  * always releases what it took.
  */
-async function withLock(host, lockDir, owner, options, reporter, work) {
+async function withLock(host, lockDir, holder, options, reporter, work) {
+    const owner = { ...holder, token: (0,external_node_crypto_.randomUUID)() };
     await acquire(host, lockDir, owner, options, reporter);
     const heartbeat = setInterval(() => {
-        host.run(touchLock(lockDir, owner.run), { allowFailure: true }).catch(() => undefined);
+        host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
     }, HEARTBEAT_MS);
     try {
         return await work();
     }
     finally {
         clearInterval(heartbeat);
-        await host.run(releaseLock(lockDir, owner.run), { allowFailure: true }).catch((error) => {
+        await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
             reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
         });
     }
@@ -57697,19 +57716,19 @@ async function acquire(host, lockDir, owner, options, reporter) {
     const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
     let reported = false;
     const outcome = await poll(async () => {
-        const attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        let attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        if (!attempt.acquired && attempt.idleSeconds >= staleSeconds && options.breakStale) {
+            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
+            if (broke)
+                reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
+            attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        }
         if (attempt.acquired)
             return { done: true, value: undefined };
         const holder = describeOwner(attempt.owner);
-        if (attempt.idleSeconds >= staleSeconds) {
-            if (!options.breakStale) {
-                throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
-                    `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
-            }
-            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
-            if (broke)
-                reporter.warning(`Broke a stale deploy lock held by ${holder}, idle for ${attempt.idleSeconds}s.`);
-            return { done: false, reason: holder };
+        if (attempt.idleSeconds >= staleSeconds && !options.breakStale) {
+            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+                `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
         }
         if (!reported) {
             reporter.info(`The deploy lock is held by ${holder}; waiting up to ${formatDuration(options.timeoutMs)} ('lock-timeout').`);
@@ -58673,7 +58692,11 @@ class RemoteHost {
         catch (error) {
             throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
         }
-        const code = result.code ?? (result.signal ? 128 : 0);
+        if (result.code === null && !result.signal) {
+            // The channel closed without an exit status: the connection dropped mid-command.
+            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${abbreviate(line)}'`);
+        }
+        const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
             throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
@@ -58768,6 +58791,9 @@ async function connection_open(settings, target, sock) {
         ssh.dispose();
         throw connectError(settings, target, error, refusal);
     }
+    // Every command is a handful of small round trips; with Nagle's algorithm on, each one waits
+    // for the peer's delayed ACK (40 ms on Linux), which made a bare `true` take ~250 ms.
+    ssh.connection?.setNoDelay(true);
     // A connection that drops later must not crash the process; commands report it instead.
     ssh.connection?.on('error', () => undefined);
     return ssh;
@@ -58924,7 +58950,223 @@ function recordedProject(session, record) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/strategy/colors.ts
+
+/**
+ * Blue-green naming and the host facts it rests on: each colour is a compose project of its
+ * own (`<app>-blue`, `<app>-green`), and `<root>/active-color` names the one that has traffic.
+ */
+const otherColor = (color) => (color === 'blue' ? 'green' : 'blue');
+const colorProjectName = (app, color) => `${app}-${color}`;
+const activeColorFile = (root) => `${root}/active-color`;
+function parseColor(text) {
+    const word = text.trim();
+    return word === 'blue' || word === 'green' ? word : undefined;
+}
+/** Prints the active colour, or nothing when the app never ran blue-green. */
+const readActiveColor = (root) => constant(`cat ${quote(activeColorFile(root))} 2>/dev/null || true`);
+/** Records the colour that now has traffic (a temp file renamed over the old one). */
+function writeActiveColor(root, color) {
+    const file = activeColorFile(root);
+    return constant(`printf '%s\\n' ${quote(color)} > ${quote(`${file}.next`)} && mv -f ${quote(`${file}.next`)} ${quote(file)}`);
+}
+
+;// CONCATENATED MODULE: ./src/strategy/stop.ts
+
+/**
+ * Stops a compose project's containers with plain `docker` (no compose files needed, so it
+ * works for any earlier release): `docker stop` waits each container's own stop timeout,
+ * which Compose sets from `stop_grace_period`, so in-flight requests finish. Then, unless
+ * `keep`, removes the containers and the project's networks.
+ */
+function stopProject(project, keep) {
+    const label = quote(`label=com.docker.compose.project=${project}`);
+    const ids = `ids=$(docker ps --all --quiet --filter ${label})`;
+    const stop = 'if [ -n "$ids" ]; then docker stop $ids >/dev/null; fi';
+    if (keep)
+        return constant(`${ids}; ${stop}`);
+    const remove = 'if [ -n "$ids" ]; then docker rm --force $ids >/dev/null; fi';
+    const networks = `docker network ls --quiet --filter ${label} | xargs -r docker network rm >/dev/null 2>&1 || true`;
+    return constant(`${ids}; ${stop} && ${remove}; ${networks}`);
+}
+
+;// CONCATENATED MODULE: ./src/strategy/types.ts
+const STRATEGIES = (/* unused pure expression or super */ null && (['recreate', 'rolling', 'blue-green']));
+/** How long the proxy gets, after the switch, to finish requests it sent to the old colour. */
+const DRAIN_SECONDS = 3;
+
+;// CONCATENATED MODULE: ./src/strategy/blue-green.ts
+
+
+
+
+/** The compose project that serves now: the active colour's, or `<app>` (a recreate deploy's). */
+const liveProjectName = (app, active) => (active ? colorProjectName(app, active) : app);
+/**
+ * The phases between "images pulled" and "current switched" for blue-green, and after it the
+ * drain. The idle colour starts beside the live one, is waited on and gated directly, and only
+ * then gets traffic; until that moment a failure undoes only the idle colour.
+ */
+function planBlueGreen(settings, strategy, t) {
+    const idle = otherColor(t.activeColor);
+    const idleName = colorProjectName(settings.app, idle);
+    const idleProject = { ...t.pinned, name: idleName };
+    const live = liveProjectName(settings.app, t.activeColor);
+    const switchTo = (project, color) => ({
+        kind: 'switch-traffic', project, color, directory: t.pinned.directory, command: strategy.switchCommand, services: strategy.services,
+    });
+    const moveBack = t.previousId !== undefined && t.activeColor !== undefined
+        ? [switchTo(live, t.activeColor), { kind: 'run', command: writeActiveColor(t.layout.root, t.activeColor) }]
+        : [];
+    const beforeCurrent = [
+        {
+            name: `Start ${idle} (idle, no traffic yet)`,
+            steps: [{ kind: 'overlap', edge: 'start' }, { kind: 'run', command: startContainers(idleProject) }],
+            undo: [{ kind: 'run', command: stopContainers(idleProject) }],
+        },
+        { name: `Wait for ${idle}`, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs, project: idleName }] },
+    ];
+    if (settings.gate)
+        beforeCurrent.push({ name: `Health gate on ${idle}, before it gets traffic`, steps: [{ kind: 'gate', project: idleName }] });
+    beforeCurrent.push({
+        name: `Move traffic to ${idle}`,
+        steps: [switchTo(idleName, idle), { kind: 'run', command: writeActiveColor(t.layout.root, idle) }],
+        undo: moveBack,
+    });
+    const afterCurrent = [
+        {
+            name: `Drain and ${strategy.keepPreviousRunning ? 'stop' : 'remove'} ${t.activeColor ?? settings.app}`,
+            changesContainers: true,
+            steps: [
+                { kind: 'run', command: ['sleep', String(DRAIN_SECONDS)] },
+                { kind: 'run', command: stopProject(live, strategy.keepPreviousRunning) },
+                { kind: 'overlap', edge: 'end' },
+            ],
+        },
+    ];
+    return { beforeCurrent, afterCurrent };
+}
+
+;// CONCATENATED MODULE: ./src/strategy/addresses.ts
+const SEPARATOR = '\t';
+/** Running containers of a project with their service and published ports. */
+function listPublished(project) {
+    return [
+        'docker', 'ps',
+        '--filter', `label=com.docker.compose.project=${project}`,
+        '--filter', 'status=running',
+        '--format', `{{.Label "com.docker.compose.service"}}${SEPARATOR}{{.Ports}}`,
+    ];
+}
+/**
+ * Parses `listPublished` output (`web\t127.0.0.1:49153->8080/tcp, ...`). IPv6 duplicates
+ * are left out; `0.0.0.0` becomes `127.0.0.1`. With `services`, only those, in that order.
+ */
+function parsePublished(stdout, services = []) {
+    const found = [];
+    for (const line of stdout.split('\n')) {
+        const [service, ports] = line.split(SEPARATOR);
+        if (!service || !ports)
+            continue;
+        for (const match of ports.matchAll(/(\d{1,3}(?:\.\d{1,3}){3}):(\d+)->(\d+)\/tcp/g)) {
+            const host = match[1] === '0.0.0.0' ? '127.0.0.1' : match[1];
+            const address = `${host}:${match[2]}`;
+            if (!found.some((f) => f.address === address))
+                found.push({ service, address, containerPort: Number(match[3]) });
+        }
+    }
+    const order = (a, b) => a.service.localeCompare(b.service) || a.address.localeCompare(b.address);
+    if (services.length === 0)
+        return found.sort(order);
+    return services.flatMap((s) => found.filter((f) => f.service === s).sort(order));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/switch.ts
+
+/**
+ * The user's `switch-command`, run on the host in the release folder with the colour that
+ * should get traffic in its environment:
+ *   DEPLOY_KIT_COLOR      blue | green
+ *   DEPLOY_KIT_PROJECT    <app>-<color>
+ *   DEPLOY_KIT_ADDRESS    host:port of the first traffic service's first published port
+ *   DEPLOY_KIT_ADDRESSES  every such host:port, space separated
+ *   DEPLOY_KIT_SERVICE_<NAME>  host:port per service (name upper-cased, non-alphanumerics as _)
+ */
+function switchEnvironment(color, project, addresses) {
+    const env = {
+        DEPLOY_KIT_COLOR: color,
+        DEPLOY_KIT_PROJECT: project,
+        DEPLOY_KIT_ADDRESS: addresses[0]?.address ?? '',
+        DEPLOY_KIT_ADDRESSES: addresses.map((a) => a.address).join(' '),
+    };
+    for (const a of addresses) {
+        const name = `DEPLOY_KIT_SERVICE_${a.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+        env[name] ??= a.address;
+    }
+    return env;
+}
+function switchTraffic(directory, script, env) {
+    return inDirectory(directory, withEnv(env, userScript(script)));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/traffic.ts
+
+
+
+/** Where a proxy on the host reaches a project's traffic services; an error when nowhere. */
+async function publishedAddresses(host, project, services) {
+    const addresses = parsePublished((await host.run(listPublished(project))).stdout, services);
+    if (addresses.length === 0) {
+        const which = services.length > 0 ? `services ${services.join(', ')}` : 'any service';
+        throw new OperationError(`${project}: no running container of ${which} publishes a port, so a proxy cannot reach it. For blue-green, publish the port without a fixed host port (ports: ["127.0.0.1::8080"]) so both colours can run at once.`);
+    }
+    return addresses;
+}
+/** Runs switch-command with `project`'s addresses: traffic moves to `color`. */
+async function moveTraffic(host, move, reporter) {
+    const addresses = await publishedAddresses(host, move.project, move.services);
+    reporter.info(`moving traffic to ${move.color} (${move.project}: ${addresses.map((a) => `${a.service} ${a.address}`).join(', ')})`);
+    await host.run(switchTraffic(move.directory, move.command, switchEnvironment(move.color, move.project, addresses)));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/restore.ts
+
+
+
+
+
+
+
+/**
+ * A blue-green release put back the way it was deployed: started as the idle colour, waited
+ * on and gated directly, then traffic moves to it and the colour that had it drains and
+ * stops. When it does not come up, it is removed and traffic never moved.
+ */
+async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter, checkHealth) {
+    const active = parseColor((await host.run(readActiveColor(root))).stdout);
+    const idle = otherColor(active);
+    const idleProject = { ...project, name: colorProjectName(project.name, idle) };
+    const services = record.services ?? [];
+    reporter.info(`starting release ${record.id} (${record.version}) as ${idle}, beside ${active ?? project.name} which keeps serving`);
+    const containers = await startAndWait(host, idleProject, timeoutMs, reporter);
+    let gate;
+    if (containers.ok && checkHealth)
+        gate = await checkHealth(host, (await publishedAddresses(host, idleProject.name, services))[0].address);
+    const healthy = containers.ok && (gate?.healthy ?? true);
+    if (!healthy) {
+        reporter.info(`release ${record.id} is not healthy as ${idle}: it is removed, traffic never moved`);
+        await host.run(stopContainers(idleProject));
+        return { ...containers, gate, healthy, ok: false };
+    }
+    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command: record.switchCommand ?? '', services }, reporter);
+    await host.run(writeActiveColor(root, idle));
+    await host.run(['sleep', String(DRAIN_SECONDS)]);
+    await host.run(stopProject(liveProjectName(project.name, active), record.keepPreviousRunning ?? false));
+    return { ...containers, gate, healthy };
+}
+
 ;// CONCATENATED MODULE: ./src/release/restore.ts
+
 
 
 /**
@@ -58933,6 +59175,9 @@ function recordedProject(session, record) {
  * The one restore path behind action-rollback and action-deploy's automatic rollback.
  */
 async function restoreRelease(session, record, timeoutMs, reporter, checkHealth) {
+    if (record.strategy === 'blue-green') {
+        return restoreBlueGreen(session.host, session.layout.root, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
+    }
     reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
     const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter);
     const gate = containers.ok && checkHealth ? await checkHealth(session.host) : undefined;
@@ -58945,9 +59190,23 @@ var dotenv_dist = __nccwpck_require__(8230);
 
 
 /**
- * The release's `.env`: `VERSION` plus the user's `env` input. Values are written so that
- * both Compose v2 and v1 read back exactly what was given: plain words bare, anything else
- * single-quoted (no interpolation, no escapes), which both parsers take literally.
+ * The release's `.env`: `VERSION` plus the user's `env` input, written so that Compose v2
+ * (compose-go's dotenv parser) and Compose v1.29 (python-dotenv, which also expands
+ * `${NAME}` in every value, quoted or not) both read back exactly what was given:
+ *
+ * - plain words bare;
+ * - otherwise single-quoted: both parsers take the text literally up to the closing quote
+ *   (newlines included), provided it holds no `'`, no CR (Python reads files with universal
+ *   newlines, so a CR would come back as LF) and no backslash that python-dotenv would
+ *   unescape (`\\`, `\'`, or a trailing `\`);
+ * - otherwise double-quoted with only `\\`, `\"`, `\n` and `\r` escapes, which both parsers
+ *   decode alike; this form cannot hold `$` (compose-go interpolates `$` in double quotes,
+ *   python-dotenv keeps `\$` and `$$` as they are), nor a backslash before `"` or at the end
+ *   (both parsers end the value at the first `"` not preceded by a backslash).
+ *
+ * What neither form carries is refused with a ConfigurationError naming the key and the
+ * rule: `${...}` (python-dotenv would expand it), `$` together with `'`, CR or such a
+ * backslash, and NUL.
  */
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function parseEnvInput(text) {
@@ -58960,24 +59219,60 @@ function parseEnvInput(text) {
     }
     if ('VERSION' in values)
         throw new ConfigurationError("Input 'env' must not set VERSION: it comes from the 'version' input.");
+    for (const [key, value] of Object.entries(values))
+        encodeEnvValue(key, value);
     return values;
 }
 const BARE = /^[A-Za-z0-9_@%+=:,./-]*$/;
+/** What python-dotenv's interpolation would replace: `${NAME}` or `${NAME:-default}`. */
+const PY_DOTENV_EXPANSION = /\$\{[^}]*\}/;
+/** Backslashes python-dotenv unescapes inside single quotes; a trailing one would escape the closing quote. */
+const SINGLE_QUOTE_UNSAFE = /['\r]|\\[\\']|\\$/;
+/** One value as .env text that Compose v1 and v2 both read back exactly; throws when there is none. */
+function encodeEnvValue(key, value) {
+    const refuse = (rule) => new ConfigurationError(`Input 'env': the value of ${key} ${rule}, which Compose v1 and v2 cannot both read back exactly from a .env file.`);
+    if (value.includes('\0'))
+        throw refuse('contains a NUL byte');
+    if (BARE.test(value))
+        return value;
+    if (PY_DOTENV_EXPANSION.test(value))
+        throw refuse("contains '${...}' (Compose v1 would expand it)");
+    if (!SINGLE_QUOTE_UNSAFE.test(value))
+        return `'${value}'`;
+    if (value.includes('$'))
+        throw refuse("contains '$' together with a single quote, a carriage return or a backslash before \\ or '");
+    if (/\\("|$)/.test(value))
+        throw refuse('contains a backslash before a double quote or at its end, together with a single quote or a carriage return');
+    const escaped = value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
+    return `"${escaped}"`;
+}
 function formatEnvFile(values) {
     const lines = Object.entries(values).map(([key, value]) => {
         if (!KEY.test(key))
             throw new ConfigurationError(`'${key}' is not a valid environment variable name.`);
-        if (BARE.test(value))
-            return `${key}=${value}`;
-        if (value.includes("'")) {
-            throw new ConfigurationError(`The value of ${key} in 'env' contains a single quote together with other special characters, which .env files cannot carry exactly.`);
-        }
-        return `${key}='${value}'`;
+        return `${key}=${encodeEnvValue(key, value)}`;
     });
     return `${lines.join('\n')}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/strategy/record.ts
+
+/** What release.json records of a blue-green deploy; nothing for recreate (records stay as they were). */
+function strategyRecord(strategy, activeColor) {
+    if (strategy?.kind !== 'blue-green')
+        return {};
+    return {
+        strategy: 'blue-green',
+        color: otherColor(activeColor),
+        switchCommand: strategy.switchCommand,
+        services: strategy.services,
+        keepPreviousRunning: strategy.keepPreviousRunning,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/plan.ts
+
+
 
 
 
@@ -59010,6 +59305,7 @@ function initialRecord(settings, target) {
         run: settings.run.runUrl,
         createdAt: target.startedAt,
         status: 'deploying',
+        ...strategyRecord(settings.strategy, target.activeColor),
     };
 }
 function planDeploy(settings, target) {
@@ -59047,6 +59343,14 @@ function planDeploy(settings, target) {
     if (settings.preDeploy !== '') {
         phases.push({ name: 'Pre-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.preDeploy, hookRelease) }] });
     }
+    if (settings.strategy?.kind === 'blue-green') {
+        const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
+        phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'run', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+        if (settings.postDeploy !== '')
+            phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+        phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+        return phases;
+    }
     phases.push({ name: 'Start containers', changesContainers: true, steps: [{ kind: 'run', command: startContainers(pinned) }] }, { name: 'Wait for containers', changesContainers: true, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs }] });
     if (settings.gate)
         phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
@@ -59079,15 +59383,21 @@ function describeStep(step, settings) {
         case 'pin-images':
             return `resolve each service's image to its digest and write ${IMAGES_FILE}`;
         case 'wait-containers':
-            return `wait until every container is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
+            return `wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
         case 'gate':
-            return `health gate: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
+            return `health gate${step.project ? ` on ${step.project} directly` : ''}: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
         case 'prune':
             return `remove releases beyond the newest ${step.keep}, and images no kept release uses`;
+        case 'switch-traffic':
+            return `$ ${shellLine(['sh', '-c', step.command]).text}   (in ${step.directory}, with DEPLOY_KIT_COLOR=${step.color} and the published addresses of ${step.project})`;
+        case 'overlap':
+            return step.edge === 'start' ? 'old and new start running side by side' : 'only the new release runs';
     }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+
+
 
 
 
@@ -59118,7 +59428,8 @@ async function target(session, settings) {
     const state = await readState(session);
     const releaseId = String(Math.max(0, ...[...state.releases.map((r) => r.id), ...state.releaseDirs].map(Number)) + 1);
     const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, settings.composeFiles.map((f) => f.name), false);
-    return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString() };
+    const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
+    return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString(), ...(activeColor ? { activeColor } : {}) };
 }
 async function dryRun(session, settings, reporter, started) {
     const plan = describePlan(planDeploy(settings, await target(session, settings)), settings);
@@ -59133,14 +59444,20 @@ async function deployLocked(session, settings, deps, started) {
     const run = new DeployRun(session, settings, deps, t);
     const phases = planDeploy(settings, t);
     let containersChanged = false;
+    const entered = [];
     try {
         for (const phase of phases) {
             containersChanged ||= phase.changesContainers === true;
+            entered.push(phase);
             await reporter.group(phase.name, () => run.execute(phase));
         }
     }
     catch (error) {
         const reason = errorMessage(error);
+        // Undo is for phases that never touched what serves; once one did, recovery restores instead.
+        const undo = containersChanged ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
+        if (undo.length > 0)
+            await reporter.group('Undo', () => run.undo(undo));
         const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
         return run.result(status.status, status.message, started);
     }
@@ -59154,6 +59471,9 @@ class DeployRun {
     target;
     record;
     gate;
+    overlapStarted;
+    overlapMs;
+    undone = false;
     constructor(session, settings, deps, target) {
         this.session = session;
         this.settings = settings;
@@ -59188,15 +59508,30 @@ class DeployRun {
             case 'pin-images':
                 return this.pinImages();
             case 'wait-containers': {
-                const outcome = await waitForContainers(this.host, this.settings.app, step.timeoutMs, this.deps.reporter);
+                const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter);
                 if (!outcome.ok)
                     throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not come up: ${outcome.reason}`);
                 return;
             }
             case 'gate':
-                return this.runGate();
+                return this.runGate(step.project);
             case 'prune':
                 return this.prune(step.keep);
+            case 'switch-traffic':
+                return moveTraffic(this.host, step, this.deps.reporter);
+            case 'overlap':
+                if (step.edge === 'start')
+                    this.overlapStarted = performance.now();
+                else if (this.overlapStarted !== undefined)
+                    this.overlapMs = performance.now() - this.overlapStarted;
+                return;
+        }
+    }
+    /** Runs undo steps, each whatever the others did; the failure that led here is what gets reported. */
+    async undo(steps) {
+        this.undone = true;
+        for (const step of steps) {
+            await this.step(step).catch((error) => this.deps.reporter.info(`undo step failed: ${errorMessage(error)}`));
         }
     }
     async pinImages() {
@@ -59213,10 +59548,13 @@ class DeployRun {
         for (const [service, ref] of Object.entries(byService))
             this.deps.reporter.info(`${service}: ${ref}`);
     }
-    async runGate() {
+    async runGate(project) {
         if (!this.deps.checkHealth)
             return;
-        this.gate = await this.deps.checkHealth(this.host);
+        const address = project ? (await publishedAddresses(this.host, project, this.settings.strategy?.services ?? []))[0].address : undefined;
+        if (address)
+            this.deps.reporter.info(`checking ${project} directly at ${address}, before it gets any traffic`);
+        this.gate = await this.deps.checkHealth(this.host, address);
         if (!this.gate.healthy) {
             const g = this.gate;
             throw new OperationError(`${this.settings.version} failed its health gate (${g.successes}/${this.settings.gate?.successes} passing rounds in ${formatDuration(g.elapsedMs)}, last: ${g.reason})`);
@@ -59229,7 +59567,7 @@ class DeployRun {
     }
     async prune(keep) {
         const state = await readState(this.session);
-        const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current]);
+        const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current], state.releases);
         if (doomed.length === 0) {
             this.deps.reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
             return;
@@ -59255,17 +59593,24 @@ class DeployRun {
         let message = reason;
         if (containersChanged && this.settings.rollbackOnFailure) {
             if (this.target.previousId === undefined) {
-                await this.host.run(stopContainers(releaseProject({ variant: this.session.compose, name: this.settings.app }, this.target.layout, id, this.record.composeFiles, true)));
-                message = `${reason}; this was the first release, so there is nothing to roll back to: its containers were stopped`;
+                const name = this.record.color ? colorProjectName(this.settings.app, this.record.color) : this.settings.app;
+                const stopped = await this.host
+                    .run(stopContainers(releaseProject({ variant: this.session.compose, name }, this.target.layout, id, this.record.composeFiles, true)))
+                    .then(() => 'its containers were stopped', (error) => `stopping its containers FAILED too: ${error.message}`);
+                message = `${reason}; this was the first release, so there is nothing to roll back to: ${stopped}`;
             }
             else {
                 const outcome = await this.restorePrevious(reporter);
-                status = 'rolled-back';
-                message = `${reason}; rolled back to ${outcome}`;
+                if (outcome.restored)
+                    status = 'rolled-back';
+                message = outcome.restored ? `${reason}; rolled back to ${outcome.text}` : `${reason}; rolling back FAILED: ${outcome.text}`;
             }
         }
         else if (containersChanged) {
             message = `${reason}; 'rollback-on-failure' is false, so release ${id}'s containers were left running for inspection`;
+        }
+        else if (this.undone && this.record.color) {
+            message = `${reason}; traffic never moved: ${this.record.color} (release ${id}) was removed and the previous release keeps serving`;
         }
         else {
             message = `${reason}; nothing running was changed`;
@@ -59275,14 +59620,24 @@ class DeployRun {
         await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'failed', { reason: message }))).catch(() => undefined);
         return { status, message };
     }
+    /** Starts the previous release again. Never throws: a failed restore is part of the story to tell. */
     async restorePrevious(reporter) {
         const previousId = this.target.previousId;
-        const previous = (await readRecords(this.session, [previousId])).get(previousId);
-        if (!previous)
-            return `release ${previousId}: FAILED, its release.json is missing`;
-        const outcome = await restoreRelease(this.session, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth);
-        const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
-        return `${previous.version} (release ${previous.id}), ${health}`;
+        try {
+            const previous = (await readRecords(this.session, [previousId])).get(previousId);
+            if (!previous)
+                return { restored: false, text: `release ${previousId}'s release.json is missing on the host` };
+            const outcome = await restoreRelease(this.session, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth);
+            if (!outcome.ok)
+                return { restored: false, text: `release ${previousId} (${previous.version}) did not come up: ${outcome.reason}` };
+            // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
+            await this.host.run(switchCurrent(this.target.layout, previousId));
+            const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
+            return { restored: true, text: `${previous.version} (release ${previous.id}), ${health}` };
+        }
+        catch (error) {
+            return { restored: false, text: `release ${previousId} could not be started: ${errorMessage(error)}` };
+        }
     }
     async saveRecord() {
         await this.host.writeFile(this.target.layout.release(this.target.releaseId).recordFile, formatRecord(this.record), 0o644);
@@ -59297,6 +59652,8 @@ class DeployRun {
             error,
             gate: this.gate,
             plan: [],
+            strategy: this.settings.strategy?.kind ?? 'recreate',
+            ...(this.overlapMs !== undefined ? { overlapMs: this.overlapMs } : {}),
         };
     }
 }
@@ -59317,6 +59674,10 @@ function deploySummary(settings, result, phases) {
         `| Previous release | ${result.previousReleaseId ?? '– (first release)'} |`,
         `| Duration | ${formatDuration(result.durationMs)} |`,
     ];
+    if (result.strategy && result.strategy !== 'recreate') {
+        const overlap = result.overlapMs !== undefined ? `; old and new ran side by side for ${formatDuration(result.overlapMs)}` : '';
+        lines.push(`| Strategy | ${result.strategy}${overlap} |`);
+    }
     if (result.gate) {
         const g = result.gate;
         lines.push(`| Health gate | ${g.healthy ? 'passed' : 'failed'}: ${g.successes} passing round(s) of ${g.attempts}${g.p95Ms !== undefined ? `, p95 ${Math.round(g.p95Ms)}ms` : ''}${g.reason ? `, last: ${summary_escape(g.reason)}` : ''} |`);
@@ -59393,9 +59754,6 @@ async function checkProjectContainers(host, project, timeoutMs) {
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(1692);
 var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
@@ -59777,6 +60135,22 @@ class TimedReporter {
     }
 }
 
+;// CONCATENATED MODULE: ./src/strategy/gate-target.ts
+/**
+ * The gate pointed at one colour directly: every URL keeps its path and query, and goes to
+ * `http://<address>` (a published port of the idle colour), so it is checked before the
+ * proxy sends it anything.
+ */
+function gateAt(settings, address) {
+    return {
+        ...settings,
+        urls: settings.urls.map((raw) => {
+            const url = new URL(raw);
+            return `http://${address}${url.pathname}${url.search}`;
+        }),
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 // EXTERNAL MODULE: external "node:path"
@@ -59883,8 +60257,9 @@ function readGateSettings(input, mask, prefix) {
         const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(line);
         if (!match)
             throw new ConfigurationError(`Input 'headers' must hold 'Name: value' lines; a line starts with '${line.slice(0, 20)}'.`);
-        if (/[\r\n]/.test(match[2]))
-            throw invalid('headers', 'values must be on one line');
+        // What Node's HTTP client accepts in a header value (it throws on anything else, mid-gate).
+        if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]))
+            throw invalid('headers', 'values must be one line of printable ASCII or Latin-1 characters');
         headers[match[1]] = match[2];
         mask(match[2]);
     }
@@ -59933,13 +60308,45 @@ function parseDeployPath(raw) {
     if (raw === '')
         return '';
     const ok = /^(~|~\/|\/)?[A-Za-z0-9._/-]*$/.test(raw) && !raw.split('/').some((seg) => seg === '..' || seg.startsWith('-'));
-    if (!ok || !/^(~|\/)/.test(raw)) {
+    // `~user` would name another user's home (and is not expanded here): only `~` or `~/...`.
+    if (!ok || !/^(~$|~\/|\/)/.test(raw)) {
         throw invalid('deploy-path', "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
     }
     return raw;
 }
 
+;// CONCATENATED MODULE: ./src/strategy/settings.ts
+
+
+/**
+ * Reads `strategy`, `services`, `switch-command` and `keep-previous-running`. Undefined for
+ * `recreate` (the default), so a deploy without these inputs is exactly what it always was.
+ */
+function readStrategySettings(input) {
+    const kind = oneOf('strategy', input('strategy'), ['recreate', 'rolling', 'blue-green'], 'recreate');
+    const services = parseList(input('services'));
+    for (const service of services) {
+        if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(service))
+            throw new ConfigurationError(`Input 'services' names '${printable(service)}', which is not a compose service name.`);
+    }
+    const switchCommand = input('switch-command');
+    const keepPreviousRunning = parseBoolean('keep-previous-running', input('keep-previous-running'));
+    if (kind === 'recreate') {
+        if (switchCommand !== '')
+            throw new ConfigurationError("Input 'switch-command' is only used with 'strategy: blue-green'.");
+        return undefined;
+    }
+    if (kind === 'rolling') {
+        throw new ConfigurationError("Input 'strategy': 'rolling' is not available yet in this version; use 'blue-green' (zero-downtime behind a proxy you switch) or 'recreate'.");
+    }
+    if (switchCommand.trim() === '') {
+        throw new ConfigurationError("Input 'switch-command' is required with 'strategy: blue-green': a command run on the host that points your proxy at $DEPLOY_KIT_ADDRESS, e.g. `printf 'server %s;\\n' \"$DEPLOY_KIT_ADDRESS\" > /etc/nginx/upstream.conf && nginx -s reload`.");
+    }
+    return { kind, services, switchCommand, keepPreviousRunning };
+}
+
 ;// CONCATENATED MODULE: ./action-deploy/src/inputs.ts
+
 
 
 
@@ -59962,10 +60369,12 @@ function readDeployInputs(input, mask, context) {
     if ((registryUser === '') !== (registryPassword === '')) {
         throw new ConfigurationError("Inputs 'registry-username' and 'registry-password' go together: give both, or neither for public images.");
     }
-    if (registryServer !== '' && !/^[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?(\/[A-Za-z0-9._/-]*)?$/.test(registryServer)) {
-        throw new ConfigurationError(`Input 'registry' must be a registry host like 'ghcr.io' or 'registry.example.com:5000'.`);
+    const registryOk = /^[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?(\/[A-Za-z0-9._/-]*)?$/.test(registryServer) && !registryServer.includes('..') && registryServer.length <= 255;
+    if (registryServer !== '' && !registryOk) {
+        throw invalid('registry', "must be a registry host like 'ghcr.io' or 'registry.example.com:5000'", registryServer);
     }
     const compose = readComposeFiles(input('compose-file'), context.workspace);
+    const strategy = readStrategySettings(input);
     return {
         ssh,
         app: parseAppName(input('app'), context.defaultApp),
@@ -59988,10 +60397,12 @@ function readDeployInputs(input, mask, context) {
         rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
         dryRun: parseBoolean('dry-run', input('dry-run')),
         run: context.run,
+        ...(strategy ? { strategy } : {}),
     };
 }
 
 ;// CONCATENATED MODULE: ./action-deploy/src/main.ts
+
 
 
 
@@ -60011,7 +60422,7 @@ async function run() {
         const gate = settings.gate;
         const result = await deploy(settings, {
             reporter,
-            ...(gate ? { checkHealth: (host) => runGate(gate, gate.viaHost ? host : undefined, reporter) } : {}),
+            ...(gate ? { checkHealth: (host, address) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, reporter) } : {}),
         });
         setOutputs({
             'release-id': result.releaseId,

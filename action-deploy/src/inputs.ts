@@ -3,9 +3,10 @@ import { readComposeFiles } from '../../src/deploy/compose-files.js';
 import type { DeploySettings, RunContext } from '../../src/deploy/settings.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
-import { InputSource, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
+import { InputSource, invalid, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
 import { parseEnvInput } from '../../src/release/env-file.js';
 import { Masker, readSshSettings } from '../../src/ssh/settings.js';
+import { readStrategySettings } from '../../src/strategy/settings.js';
 
 /** The only place action-deploy reads its inputs: all of them, checked, before any connection. */
 export function readDeployInputs(input: InputSource, mask: Masker, context: { run: RunContext; defaultApp: string; workspace: string }): DeploySettings {
@@ -19,10 +20,12 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
   if ((registryUser === '') !== (registryPassword === '')) {
     throw new ConfigurationError("Inputs 'registry-username' and 'registry-password' go together: give both, or neither for public images.");
   }
-  if (registryServer !== '' && !/^[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?(\/[A-Za-z0-9._/-]*)?$/.test(registryServer)) {
-    throw new ConfigurationError(`Input 'registry' must be a registry host like 'ghcr.io' or 'registry.example.com:5000'.`);
+  const registryOk = /^[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?(\/[A-Za-z0-9._/-]*)?$/.test(registryServer) && !registryServer.includes('..') && registryServer.length <= 255;
+  if (registryServer !== '' && !registryOk) {
+    throw invalid('registry', "must be a registry host like 'ghcr.io' or 'registry.example.com:5000'", registryServer);
   }
   const compose = readComposeFiles(input('compose-file'), context.workspace);
+  const strategy = readStrategySettings(input);
   return {
     ssh,
     app: parseAppName(input('app'), context.defaultApp),
@@ -45,5 +48,6 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
     dryRun: parseBoolean('dry-run', input('dry-run')),
     run: context.run,
+    ...(strategy ? { strategy } : {}),
   };
 }

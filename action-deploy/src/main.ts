@@ -5,6 +5,7 @@ import { OperationError } from '../../src/errors.js';
 import { defaultAppName, runContext } from '../../src/github/context.js';
 import { runGate } from '../../src/health/gate.js';
 import { TimedReporter } from '../../src/report.js';
+import { gateAt } from '../../src/strategy/gate-target.js';
 import { readDeployInputs } from './inputs.js';
 
 export async function run(): Promise<void> {
@@ -18,7 +19,7 @@ export async function run(): Promise<void> {
     const gate = settings.gate;
     const result = await deploy(settings, {
       reporter,
-      ...(gate ? { checkHealth: (host) => runGate(gate, gate.viaHost ? host : undefined, reporter) } : {}),
+      ...(gate ? { checkHealth: (host, address) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, reporter) } : {}),
     });
     setOutputs({
       'release-id': result.releaseId,

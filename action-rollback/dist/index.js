@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(801);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3500);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 801:
+/***/ 3500:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57098,6 +57098,9 @@ function formatDuration(ms) {
     return `${ms / 60_000}m`;
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
 var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
@@ -57192,12 +57195,15 @@ function verifyHostKey(policy, host, port, keyBlob) {
 
 
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[?[0-9A-Fa-f:.]+\]?)$/;
+
+const HOST_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?$/;
 const USER = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/;
 function parseHost(name, raw) {
-    if (!HOST.test(raw) || raw.includes('..'))
+    const bare = raw.replace(/^\[(.*)\]$/, '$1');
+    const ok = (0,external_node_net_.isIP)(bare) !== 0 ? bare === raw || (0,external_node_net_.isIP)(bare) === 6 : HOST_NAME.test(raw) && raw.length <= 253;
+    if (!ok)
         throw parse_invalid(name, 'must be a host name or an IP address', raw);
-    return raw.replace(/^\[(.*)\]$/, '$1');
+    return bare;
 }
 function parseUsername(name, raw) {
     if (!USER.test(raw))
@@ -57428,9 +57434,6 @@ async function checkProjectContainers(host, project, timeoutMs) {
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __nccwpck_require__(1692);
 var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
@@ -57848,6 +57851,22 @@ class TimedReporter {
     }
 }
 
+;// CONCATENATED MODULE: ./src/strategy/gate-target.ts
+/**
+ * The gate pointed at one colour directly: every URL keeps its path and query, and goes to
+ * `http://<address>` (a published port of the idle colour), so it is checked before the
+ * proxy sends it anything.
+ */
+function gateAt(settings, address) {
+    return {
+        ...settings,
+        urls: settings.urls.map((raw) => {
+            const url = new URL(raw);
+            return `http://${address}${url.pathname}${url.search}`;
+        }),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/compose/cli.ts
 /** Builds `docker compose -p NAME --project-directory DIR -f A -f B --env-file E <args>`. */
 function cli_compose(project, ...args) {
@@ -57902,8 +57921,8 @@ function pullImages(project, configDir) {
 }
 const renderConfig = (project) => compose(project, 'config');
 const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
-const startContainers = (project) => cli_compose(project, 'up', '--detach', '--remove-orphans');
-const stopContainers = (project) => compose(project, 'down', '--remove-orphans');
+const commands_startContainers = (project) => cli_compose(project, 'up', '--detach', '--remove-orphans');
+const commands_stopContainers = (project) => cli_compose(project, 'down', '--remove-orphans');
 /** Runs a user's hook in the release folder, with the release's compose project as the default. */
 function runHook(project, script, release) {
     const env = { ...composeEnvironment(project), RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: project.directory };
@@ -57919,10 +57938,12 @@ function removeImages(imageIds) {
 
 ;// CONCATENATED MODULE: ./src/release/lock.ts
 
+/** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
 function acquireLock(lockDir, owner) {
     const dir = quote_quote(lockDir);
     return quote_constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
-        `printf '%s\\n' ${quote_quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat && echo acquired; ` +
+        `if printf '%s\\n' ${quote_quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
+        `else rm -rf ${dir}; echo ${quote_quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
         `else echo held; echo "idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) ))"; ` +
         `cat ${dir}/owner.json 2>/dev/null; fi`);
 }
@@ -57941,14 +57962,14 @@ function parseLockAttempt(stdout) {
     return { acquired: false, owner, idleSeconds };
 }
 /** Keeps the lock's heartbeat fresh; fails when the lock is no longer this run's. */
-function touchLock(lockDir, run) {
+function touchLock(lockDir, token) {
     const dir = quote_quote(lockDir);
-    return quote_constant(`grep -qF ${quote_quote(JSON.stringify(run))} ${dir}/owner.json && touch ${dir}/heartbeat`);
+    return quote_constant(`grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json && touch ${dir}/heartbeat`);
 }
 /** Removes the lock only if this run still holds it. */
-function releaseLock(lockDir, run) {
+function releaseLock(lockDir, token) {
     const dir = quote_quote(lockDir);
-    return quote_constant(`if grep -qF ${quote_quote(JSON.stringify(run))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
+    return quote_constant(`if grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
 }
 /**
  * Breaks a lock whose heartbeat is older than `staleSeconds`, checked and moved aside in
@@ -57972,6 +57993,7 @@ function describeOwner(owner) {
 
 
 
+
 const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
 class LockHeldError extends OperationError {
@@ -57981,17 +58003,18 @@ class LockHeldError extends OperationError {
  * holder to finish, breaks a stale lock only when asked, keeps the heartbeat fresh, and
  * always releases what it took.
  */
-async function withLock(host, lockDir, owner, options, reporter, work) {
+async function withLock(host, lockDir, holder, options, reporter, work) {
+    const owner = { ...holder, token: (0,external_node_crypto_.randomUUID)() };
     await acquire(host, lockDir, owner, options, reporter);
     const heartbeat = setInterval(() => {
-        host.run(touchLock(lockDir, owner.run), { allowFailure: true }).catch(() => undefined);
+        host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
     }, HEARTBEAT_MS);
     try {
         return await work();
     }
     finally {
         clearInterval(heartbeat);
-        await host.run(releaseLock(lockDir, owner.run), { allowFailure: true }).catch((error) => {
+        await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
             reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
         });
     }
@@ -58000,19 +58023,19 @@ async function acquire(host, lockDir, owner, options, reporter) {
     const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
     let reported = false;
     const outcome = await poll(async () => {
-        const attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        let attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        if (!attempt.acquired && attempt.idleSeconds >= staleSeconds && options.breakStale) {
+            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
+            if (broke)
+                reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
+            attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        }
         if (attempt.acquired)
             return { done: true, value: undefined };
         const holder = describeOwner(attempt.owner);
-        if (attempt.idleSeconds >= staleSeconds) {
-            if (!options.breakStale) {
-                throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
-                    `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
-            }
-            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
-            if (broke)
-                reporter.warning(`Broke a stale deploy lock held by ${holder}, idle for ${attempt.idleSeconds}s.`);
-            return { done: false, reason: holder };
+        if (attempt.idleSeconds >= staleSeconds && !options.breakStale) {
+            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+                `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
         }
         if (!reported) {
             reporter.info(`The deploy lock is held by ${holder}; waiting up to ${formatDuration(options.timeoutMs)} ('lock-timeout').`);
@@ -58047,7 +58070,10 @@ async function waitForContainers(host, projectName, timeoutMs, reporter) {
             reporter.info(`waiting: ${verdict.reason}`);
         lastReason = verdict.reason;
         return { done: false, reason: verdict.reason };
-    }, { timeoutMs, intervalMs: 1000 });
+    }, 
+    // Each poll is one exec over the open connection; a short interval keeps the gate from
+    // waiting on us after Docker has marked the containers healthy.
+    { timeoutMs, intervalMs: 250 });
     if (outcome.done && outcome.value.kind === 'ready') {
         reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
         return { ok: true, reason: '', containers: last };
@@ -58057,8 +58083,223 @@ async function waitForContainers(host, projectName, timeoutMs, reporter) {
 }
 /** `up -d --remove-orphans` for a release's project, then waits for its containers. */
 async function startAndWait(host, project, timeoutMs, reporter) {
-    await host.run(startContainers(project));
+    await host.run(commands_startContainers(project));
     return waitForContainers(host, project.name, timeoutMs, reporter);
+}
+
+;// CONCATENATED MODULE: ./src/strategy/colors.ts
+
+/**
+ * Blue-green naming and the host facts it rests on: each colour is a compose project of its
+ * own (`<app>-blue`, `<app>-green`), and `<root>/active-color` names the one that has traffic.
+ */
+const colors_otherColor = (color) => (color === 'blue' ? 'green' : 'blue');
+const colors_colorProjectName = (app, color) => `${app}-${color}`;
+const activeColorFile = (root) => `${root}/active-color`;
+function parseColor(text) {
+    const word = text.trim();
+    return word === 'blue' || word === 'green' ? word : undefined;
+}
+/** Prints the active colour, or nothing when the app never ran blue-green. */
+const readActiveColor = (root) => quote_constant(`cat ${quote_quote(activeColorFile(root))} 2>/dev/null || true`);
+/** Records the colour that now has traffic (a temp file renamed over the old one). */
+function colors_writeActiveColor(root, color) {
+    const file = activeColorFile(root);
+    return quote_constant(`printf '%s\\n' ${quote_quote(color)} > ${quote_quote(`${file}.next`)} && mv -f ${quote_quote(`${file}.next`)} ${quote_quote(file)}`);
+}
+
+;// CONCATENATED MODULE: ./src/strategy/blue-green.ts
+
+
+
+
+/** The compose project that serves now: the active colour's, or `<app>` (a recreate deploy's). */
+const liveProjectName = (app, active) => (active ? colors_colorProjectName(app, active) : app);
+/**
+ * The phases between "images pulled" and "current switched" for blue-green, and after it the
+ * drain. The idle colour starts beside the live one, is waited on and gated directly, and only
+ * then gets traffic; until that moment a failure undoes only the idle colour.
+ */
+function planBlueGreen(settings, strategy, t) {
+    const idle = otherColor(t.activeColor);
+    const idleName = colorProjectName(settings.app, idle);
+    const idleProject = { ...t.pinned, name: idleName };
+    const live = liveProjectName(settings.app, t.activeColor);
+    const switchTo = (project, color) => ({
+        kind: 'switch-traffic', project, color, directory: t.pinned.directory, command: strategy.switchCommand, services: strategy.services,
+    });
+    const moveBack = t.previousId !== undefined && t.activeColor !== undefined
+        ? [switchTo(live, t.activeColor), { kind: 'run', command: writeActiveColor(t.layout.root, t.activeColor) }]
+        : [];
+    const beforeCurrent = [
+        {
+            name: `Start ${idle} (idle, no traffic yet)`,
+            steps: [{ kind: 'overlap', edge: 'start' }, { kind: 'run', command: startContainers(idleProject) }],
+            undo: [{ kind: 'run', command: stopContainers(idleProject) }],
+        },
+        { name: `Wait for ${idle}`, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs, project: idleName }] },
+    ];
+    if (settings.gate)
+        beforeCurrent.push({ name: `Health gate on ${idle}, before it gets traffic`, steps: [{ kind: 'gate', project: idleName }] });
+    beforeCurrent.push({
+        name: `Move traffic to ${idle}`,
+        steps: [switchTo(idleName, idle), { kind: 'run', command: writeActiveColor(t.layout.root, idle) }],
+        undo: moveBack,
+    });
+    const afterCurrent = [
+        {
+            name: `Drain and ${strategy.keepPreviousRunning ? 'stop' : 'remove'} ${t.activeColor ?? settings.app}`,
+            changesContainers: true,
+            steps: [
+                { kind: 'run', command: ['sleep', String(DRAIN_SECONDS)] },
+                { kind: 'run', command: stopProject(live, strategy.keepPreviousRunning) },
+                { kind: 'overlap', edge: 'end' },
+            ],
+        },
+    ];
+    return { beforeCurrent, afterCurrent };
+}
+
+;// CONCATENATED MODULE: ./src/strategy/stop.ts
+
+/**
+ * Stops a compose project's containers with plain `docker` (no compose files needed, so it
+ * works for any earlier release): `docker stop` waits each container's own stop timeout,
+ * which Compose sets from `stop_grace_period`, so in-flight requests finish. Then, unless
+ * `keep`, removes the containers and the project's networks.
+ */
+function stop_stopProject(project, keep) {
+    const label = quote_quote(`label=com.docker.compose.project=${project}`);
+    const ids = `ids=$(docker ps --all --quiet --filter ${label})`;
+    const stop = 'if [ -n "$ids" ]; then docker stop $ids >/dev/null; fi';
+    if (keep)
+        return quote_constant(`${ids}; ${stop}`);
+    const remove = 'if [ -n "$ids" ]; then docker rm --force $ids >/dev/null; fi';
+    const networks = `docker network ls --quiet --filter ${label} | xargs -r docker network rm >/dev/null 2>&1 || true`;
+    return quote_constant(`${ids}; ${stop} && ${remove}; ${networks}`);
+}
+
+;// CONCATENATED MODULE: ./src/strategy/addresses.ts
+const SEPARATOR = '\t';
+/** Running containers of a project with their service and published ports. */
+function listPublished(project) {
+    return [
+        'docker', 'ps',
+        '--filter', `label=com.docker.compose.project=${project}`,
+        '--filter', 'status=running',
+        '--format', `{{.Label "com.docker.compose.service"}}${SEPARATOR}{{.Ports}}`,
+    ];
+}
+/**
+ * Parses `listPublished` output (`web\t127.0.0.1:49153->8080/tcp, ...`). IPv6 duplicates
+ * are left out; `0.0.0.0` becomes `127.0.0.1`. With `services`, only those, in that order.
+ */
+function parsePublished(stdout, services = []) {
+    const found = [];
+    for (const line of stdout.split('\n')) {
+        const [service, ports] = line.split(SEPARATOR);
+        if (!service || !ports)
+            continue;
+        for (const match of ports.matchAll(/(\d{1,3}(?:\.\d{1,3}){3}):(\d+)->(\d+)\/tcp/g)) {
+            const host = match[1] === '0.0.0.0' ? '127.0.0.1' : match[1];
+            const address = `${host}:${match[2]}`;
+            if (!found.some((f) => f.address === address))
+                found.push({ service, address, containerPort: Number(match[3]) });
+        }
+    }
+    const order = (a, b) => a.service.localeCompare(b.service) || a.address.localeCompare(b.address);
+    if (services.length === 0)
+        return found.sort(order);
+    return services.flatMap((s) => found.filter((f) => f.service === s).sort(order));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/switch.ts
+
+/**
+ * The user's `switch-command`, run on the host in the release folder with the colour that
+ * should get traffic in its environment:
+ *   DEPLOY_KIT_COLOR      blue | green
+ *   DEPLOY_KIT_PROJECT    <app>-<color>
+ *   DEPLOY_KIT_ADDRESS    host:port of the first traffic service's first published port
+ *   DEPLOY_KIT_ADDRESSES  every such host:port, space separated
+ *   DEPLOY_KIT_SERVICE_<NAME>  host:port per service (name upper-cased, non-alphanumerics as _)
+ */
+function switchEnvironment(color, project, addresses) {
+    const env = {
+        DEPLOY_KIT_COLOR: color,
+        DEPLOY_KIT_PROJECT: project,
+        DEPLOY_KIT_ADDRESS: addresses[0]?.address ?? '',
+        DEPLOY_KIT_ADDRESSES: addresses.map((a) => a.address).join(' '),
+    };
+    for (const a of addresses) {
+        const name = `DEPLOY_KIT_SERVICE_${a.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+        env[name] ??= a.address;
+    }
+    return env;
+}
+function switchTraffic(directory, script, env) {
+    return quote_inDirectory(directory, quote_withEnv(env, quote_userScript(script)));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/traffic.ts
+
+
+
+/** Where a proxy on the host reaches a project's traffic services; an error when nowhere. */
+async function publishedAddresses(host, project, services) {
+    const addresses = parsePublished((await host.run(listPublished(project))).stdout, services);
+    if (addresses.length === 0) {
+        const which = services.length > 0 ? `services ${services.join(', ')}` : 'any service';
+        throw new OperationError(`${project}: no running container of ${which} publishes a port, so a proxy cannot reach it. For blue-green, publish the port without a fixed host port (ports: ["127.0.0.1::8080"]) so both colours can run at once.`);
+    }
+    return addresses;
+}
+/** Runs switch-command with `project`'s addresses: traffic moves to `color`. */
+async function moveTraffic(host, move, reporter) {
+    const addresses = await publishedAddresses(host, move.project, move.services);
+    reporter.info(`moving traffic to ${move.color} (${move.project}: ${addresses.map((a) => `${a.service} ${a.address}`).join(', ')})`);
+    await host.run(switchTraffic(move.directory, move.command, switchEnvironment(move.color, move.project, addresses)));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/types.ts
+const STRATEGIES = (/* unused pure expression or super */ null && (['recreate', 'rolling', 'blue-green']));
+/** How long the proxy gets, after the switch, to finish requests it sent to the old colour. */
+const types_DRAIN_SECONDS = 3;
+
+;// CONCATENATED MODULE: ./src/strategy/restore.ts
+
+
+
+
+
+
+
+/**
+ * A blue-green release put back the way it was deployed: started as the idle colour, waited
+ * on and gated directly, then traffic moves to it and the colour that had it drains and
+ * stops. When it does not come up, it is removed and traffic never moved.
+ */
+async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter, checkHealth) {
+    const active = parseColor((await host.run(readActiveColor(root))).stdout);
+    const idle = colors_otherColor(active);
+    const idleProject = { ...project, name: colors_colorProjectName(project.name, idle) };
+    const services = record.services ?? [];
+    reporter.info(`starting release ${record.id} (${record.version}) as ${idle}, beside ${active ?? project.name} which keeps serving`);
+    const containers = await startAndWait(host, idleProject, timeoutMs, reporter);
+    let gate;
+    if (containers.ok && checkHealth)
+        gate = await checkHealth(host, (await publishedAddresses(host, idleProject.name, services))[0].address);
+    const healthy = containers.ok && (gate?.healthy ?? true);
+    if (!healthy) {
+        reporter.info(`release ${record.id} is not healthy as ${idle}: it is removed, traffic never moved`);
+        await host.run(commands_stopContainers(idleProject));
+        return { ...containers, gate, healthy, ok: false };
+    }
+    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command: record.switchCommand ?? '', services }, reporter);
+    await host.run(colors_writeActiveColor(root, idle));
+    await host.run(['sleep', String(types_DRAIN_SECONDS)]);
+    await host.run(stop_stopProject(liveProjectName(project.name, active), record.keepPreviousRunning ?? false));
+    return { ...containers, gate, healthy };
 }
 
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -58996,7 +59237,11 @@ class RemoteHost {
         catch (error) {
             throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
         }
-        const code = result.code ?? (result.signal ? 128 : 0);
+        if (result.code === null && !result.signal) {
+            // The channel closed without an exit status: the connection dropped mid-command.
+            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${abbreviate(line)}'`);
+        }
+        const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
             throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
@@ -59091,6 +59336,9 @@ async function connection_open(settings, target, sock) {
         ssh.dispose();
         throw connectError(settings, target, error, refusal);
     }
+    // Every command is a handful of small round trips; with Nagle's algorithm on, each one waits
+    // for the peer's delayed ACK (40 ms on Linux), which made a bare `true` take ~250 ms.
+    ssh.connection?.setNoDelay(true);
     // A connection that drops later must not crash the process; commands report it instead.
     ssh.connection?.on('error', () => undefined);
     return ssh;
@@ -59224,12 +59472,18 @@ function previousGood(summaries, current) {
         .find((s) => (current === undefined || compareIds(s.id, current) < 0) && s.status === 'deployed' && s.wasHealthy);
 }
 /**
- * Which releases to prune: all but the newest `keep` that still exist, never the active one
- * and never one in the `protect` list (the release being deployed, the one rolled back to).
+ * Which releases to prune: keep the newest `keep` releases that ever passed their checks,
+ * the active one and the `protect` list (the release being deployed, the one rolled back
+ * to). Failed releases do not count towards `keep`, so a run of failed deploys cannot push
+ * out the good releases a rollback needs; a failed release stays for inspection until the
+ * next successful deploy prunes it.
  */
-function releasesToPrune(existing, keep, protect) {
+function releasesToPrune(existing, keep, protect, summaries = []) {
+    const healthy = new Set(summaries.filter((s) => s.wasHealthy).map((s) => s.id));
+    const known = new Set(summaries.map((s) => s.id));
     const newestFirst = [...existing].sort(compareIds).reverse();
-    const kept = new Set(newestFirst.slice(0, keep));
+    // Without a ledger entry a release counts as good: better kept than lost.
+    const kept = new Set(newestFirst.filter((id) => healthy.has(id) || !known.has(id)).slice(0, keep));
     return newestFirst.filter((id) => !kept.has(id) && !protect.includes(id)).sort(compareIds);
 }
 
@@ -59325,12 +59579,16 @@ function recordedProject(session, record) {
 ;// CONCATENATED MODULE: ./src/release/restore.ts
 
 
+
 /**
  * Starts a recorded release exactly as it was deployed (its compose files, its .env, its
  * images pinned by digest, all already on the host), waits for it, and checks its health.
  * The one restore path behind action-rollback and action-deploy's automatic rollback.
  */
 async function restoreRelease(session, record, timeoutMs, reporter, checkHealth) {
+    if (record.strategy === 'blue-green') {
+        return restoreBlueGreen(session.host, session.layout.root, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
+    }
     reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
     const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter);
     const gate = containers.ok && checkHealth ? await checkHealth(session.host) : undefined;
@@ -59366,7 +59624,8 @@ function parseDeployPath(raw) {
     if (raw === '')
         return '';
     const ok = /^(~|~\/|\/)?[A-Za-z0-9._/-]*$/.test(raw) && !raw.split('/').some((seg) => seg === '..' || seg.startsWith('-'));
-    if (!ok || !/^(~|\/)/.test(raw)) {
+    // `~user` would name another user's home (and is not expanded here): only `~` or `~/...`.
+    if (!ok || !/^(~$|~\/|\/)/.test(raw)) {
         throw parse_invalid('deploy-path', "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
     }
     return raw;
@@ -59521,8 +59780,9 @@ function readGateSettings(input, mask, prefix) {
         const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(line);
         if (!match)
             throw new ConfigurationError(`Input 'headers' must hold 'Name: value' lines; a line starts with '${line.slice(0, 20)}'.`);
-        if (/[\r\n]/.test(match[2]))
-            throw parse_invalid('headers', 'values must be on one line');
+        // What Node's HTTP client accepts in a header value (it throws on anything else, mid-gate).
+        if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]))
+            throw parse_invalid('headers', 'values must be one line of printable ASCII or Latin-1 characters');
         headers[match[1]] = match[2];
         mask(match[2]);
     }
@@ -59563,7 +59823,11 @@ function readRollbackInputs(input, mask, context) {
             to,
             reason,
             waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
-            lock: { timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'), staleAfterMs: 600_000, breakStale: false },
+            lock: {
+                timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
+                staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
+                breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
+            },
             run: context.run,
         },
         gate: readGateSettings(input, mask, 'health-'),
@@ -59579,11 +59843,12 @@ function readRollbackInputs(input, mask, context) {
 
 
 
+
 async function run() {
     await runAction(async () => {
         const { rollback: settings, gate } = readRollbackInputs(readInput, maskSecret, { run: runContext(), defaultApp: defaultAppName() });
         const reporter = new TimedReporter(coreReporter);
-        const result = await rollback(settings, reporter, gate ? (host) => runGate(gate, gate.viaHost ? host : undefined, reporter) : undefined);
+        const result = await rollback(settings, reporter, gate ? (host, address) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, reporter) : undefined);
         setOutputs({ 'release-id': result.releaseId, 'rolled-back-from': result.rolledBackFrom, healthy: result.healthy });
         await writeSummary(rollbackSummary(settings, result, reporter.phases));
         if (!result.healthy) {

@@ -2,7 +2,7 @@ import { OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { waitForContainers } from '../release/activate.js';
-import { appendLedger, inspectImages, removeImages, removeReleases, renderConfig, stopContainers } from '../release/commands.js';
+import { appendLedger, inspectImages, removeImages, removeReleases, renderConfig, stopContainers, switchCurrent } from '../release/commands.js';
 import { imagesOverride, pinImages, serviceImages } from '../release/images.js';
 import { compareIds, releasesToPrune } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
@@ -11,6 +11,8 @@ import { AppSession, openAppSession, readRecords, readState } from '../release/s
 import { restoreRelease } from '../release/restore.js';
 import { Reporter } from '../report.js';
 import { CommandObserver, RemoteHost } from '../ssh/connection.js';
+import { colorProjectName, parseColor, readActiveColor } from '../strategy/colors.js';
+import { moveTraffic, publishedAddresses } from '../strategy/traffic.js';
 import { DeployTarget, Phase, Step, describePlan, initialRecord, ledgerEvent, planDeploy, releaseProject } from './plan.js';
 import { DeploySettings } from './settings.js';
 
@@ -26,12 +28,16 @@ export interface DeployResult {
   readonly error: string | undefined;
   readonly gate: GateResult | undefined;
   readonly plan: readonly string[];
+  /** `recreate` or `blue-green`. */
+  readonly strategy?: string;
+  /** How long the previous and the new release ran side by side (blue-green). */
+  readonly overlapMs?: number;
 }
 
 export interface DeployDependencies {
   readonly reporter: Reporter;
-  /** Runs the health gate, through `host` when the settings ask for the tunnel. */
-  readonly checkHealth?: (host: RemoteHost) => Promise<GateResult>;
+  /** Runs the health gate, through `host` when the settings ask for the tunnel; at `address` (`host:port`) instead of the URLs' own when given. */
+  readonly checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>;
   readonly observe?: CommandObserver;
 }
 
@@ -53,7 +59,8 @@ async function target(session: AppSession, settings: DeploySettings): Promise<De
   const state = await readState(session);
   const releaseId = String(Math.max(0, ...[...state.releases.map((r) => r.id), ...state.releaseDirs].map(Number)) + 1);
   const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, settings.composeFiles.map((f) => f.name), false);
-  return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString() };
+  const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
+  return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString(), ...(activeColor ? { activeColor } : {}) };
 }
 
 async function dryRun(session: AppSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
@@ -70,13 +77,18 @@ async function deployLocked(session: AppSession, settings: DeploySettings, deps:
   const run = new DeployRun(session, settings, deps, t);
   const phases = planDeploy(settings, t);
   let containersChanged = false;
+  const entered: Phase[] = [];
   try {
     for (const phase of phases) {
       containersChanged ||= phase.changesContainers === true;
+      entered.push(phase);
       await reporter.group(phase.name, () => run.execute(phase));
     }
   } catch (error) {
     const reason = errorMessage(error);
+    // Undo is for phases that never touched what serves; once one did, recovery restores instead.
+    const undo = containersChanged ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
+    if (undo.length > 0) await reporter.group('Undo', () => run.undo(undo));
     const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
     return run.result(status.status, status.message, started);
   }
@@ -87,6 +99,9 @@ async function deployLocked(session: AppSession, settings: DeploySettings, deps:
 class DeployRun {
   private record: ReleaseRecord;
   private gate: GateResult | undefined;
+  private overlapStarted: number | undefined;
+  private overlapMs: number | undefined;
+  private undone = false;
 
   constructor(
     private readonly session: AppSession,
@@ -122,14 +137,28 @@ class DeployRun {
       case 'pin-images':
         return this.pinImages();
       case 'wait-containers': {
-        const outcome = await waitForContainers(this.host, this.settings.app, step.timeoutMs, this.deps.reporter);
+        const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter);
         if (!outcome.ok) throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not come up: ${outcome.reason}`);
         return;
       }
       case 'gate':
-        return this.runGate();
+        return this.runGate(step.project);
       case 'prune':
         return this.prune(step.keep);
+      case 'switch-traffic':
+        return moveTraffic(this.host, step, this.deps.reporter);
+      case 'overlap':
+        if (step.edge === 'start') this.overlapStarted = performance.now();
+        else if (this.overlapStarted !== undefined) this.overlapMs = performance.now() - this.overlapStarted;
+        return;
+    }
+  }
+
+  /** Runs undo steps, each whatever the others did; the failure that led here is what gets reported. */
+  async undo(steps: readonly Step[]): Promise<void> {
+    this.undone = true;
+    for (const step of steps) {
+      await this.step(step).catch((error: unknown) => this.deps.reporter.info(`undo step failed: ${errorMessage(error)}`));
     }
   }
 
@@ -147,9 +176,11 @@ class DeployRun {
     for (const [service, ref] of Object.entries(byService)) this.deps.reporter.info(`${service}: ${ref}`);
   }
 
-  private async runGate(): Promise<void> {
+  private async runGate(project?: string): Promise<void> {
     if (!this.deps.checkHealth) return;
-    this.gate = await this.deps.checkHealth(this.host);
+    const address = project ? (await publishedAddresses(this.host, project, this.settings.strategy?.services ?? []))[0]!.address : undefined;
+    if (address) this.deps.reporter.info(`checking ${project} directly at ${address}, before it gets any traffic`);
+    this.gate = await this.deps.checkHealth(this.host, address);
     if (!this.gate.healthy) {
       const g = this.gate;
       throw new OperationError(
@@ -166,7 +197,7 @@ class DeployRun {
 
   private async prune(keep: number): Promise<void> {
     const state = await readState(this.session);
-    const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current]);
+    const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current], state.releases);
     if (doomed.length === 0) {
       this.deps.reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
       return;
@@ -192,15 +223,20 @@ class DeployRun {
     let message = reason;
     if (containersChanged && this.settings.rollbackOnFailure) {
       if (this.target.previousId === undefined) {
-        await this.host.run(stopContainers(releaseProject({ variant: this.session.compose, name: this.settings.app }, this.target.layout, id, this.record.composeFiles, true)));
-        message = `${reason}; this was the first release, so there is nothing to roll back to: its containers were stopped`;
+        const name = this.record.color ? colorProjectName(this.settings.app, this.record.color) : this.settings.app;
+        const stopped = await this.host
+          .run(stopContainers(releaseProject({ variant: this.session.compose, name }, this.target.layout, id, this.record.composeFiles, true)))
+          .then(() => 'its containers were stopped', (error: Error) => `stopping its containers FAILED too: ${error.message}`);
+        message = `${reason}; this was the first release, so there is nothing to roll back to: ${stopped}`;
       } else {
         const outcome = await this.restorePrevious(reporter);
-        status = 'rolled-back';
-        message = `${reason}; rolled back to ${outcome}`;
+        if (outcome.restored) status = 'rolled-back';
+        message = outcome.restored ? `${reason}; rolled back to ${outcome.text}` : `${reason}; rolling back FAILED: ${outcome.text}`;
       }
     } else if (containersChanged) {
       message = `${reason}; 'rollback-on-failure' is false, so release ${id}'s containers were left running for inspection`;
+    } else if (this.undone && this.record.color) {
+      message = `${reason}; traffic never moved: ${this.record.color} (release ${id}) was removed and the previous release keeps serving`;
     } else {
       message = `${reason}; nothing running was changed`;
     }
@@ -210,13 +246,21 @@ class DeployRun {
     return { status, message };
   }
 
-  private async restorePrevious(reporter: Reporter): Promise<string> {
+  /** Starts the previous release again. Never throws: a failed restore is part of the story to tell. */
+  private async restorePrevious(reporter: Reporter): Promise<{ restored: boolean; text: string }> {
     const previousId = this.target.previousId!;
-    const previous = (await readRecords(this.session, [previousId])).get(previousId);
-    if (!previous) return `release ${previousId}: FAILED, its release.json is missing`;
-    const outcome = await restoreRelease(this.session, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth);
-    const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
-    return `${previous.version} (release ${previous.id}), ${health}`;
+    try {
+      const previous = (await readRecords(this.session, [previousId])).get(previousId);
+      if (!previous) return { restored: false, text: `release ${previousId}'s release.json is missing on the host` };
+      const outcome = await restoreRelease(this.session, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth);
+      if (!outcome.ok) return { restored: false, text: `release ${previousId} (${previous.version}) did not come up: ${outcome.reason}` };
+      // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
+      await this.host.run(switchCurrent(this.target.layout, previousId));
+      const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
+      return { restored: true, text: `${previous.version} (release ${previous.id}), ${health}` };
+    } catch (error) {
+      return { restored: false, text: `release ${previousId} could not be started: ${errorMessage(error)}` };
+    }
   }
 
   private async saveRecord(): Promise<void> {
@@ -233,6 +277,8 @@ class DeployRun {
       error,
       gate: this.gate,
       plan: [],
+      strategy: this.settings.strategy?.kind ?? 'recreate',
+      ...(this.overlapMs !== undefined ? { overlapMs: this.overlapMs } : {}),
     };
   }
 }

@@ -6,6 +6,9 @@ import { AppLayout, IMAGES_FILE } from '../release/layout.js';
 import { LedgerEvent } from '../release/ledger.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
+import { planBlueGreen } from '../strategy/blue-green.js';
+import { strategyRecord } from '../strategy/record.js';
+import type { Color } from '../strategy/types.js';
 import { DeploySettings } from './settings.js';
 
 /**
@@ -16,15 +19,21 @@ export type Step =
   | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean }
   | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number; readonly secret: boolean }
   | { readonly kind: 'pin-images' }
-  | { readonly kind: 'wait-containers'; readonly timeoutMs: number }
-  | { readonly kind: 'gate' }
-  | { readonly kind: 'prune'; readonly keep: number };
+  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly project?: string }
+  | { readonly kind: 'gate'; readonly project?: string }
+  | { readonly kind: 'prune'; readonly keep: number }
+  /** Runs `command` (switch-command) with the published addresses of `project` in its environment. */
+  | { readonly kind: 'switch-traffic'; readonly project: string; readonly color: Color; readonly directory: string; readonly command: string; readonly services: readonly string[] }
+  /** Marks when old and new containers start, and stop, running side by side. */
+  | { readonly kind: 'overlap'; readonly edge: 'start' | 'end' };
 
 export interface Phase {
   readonly name: string;
   readonly steps: readonly Step[];
   /** From this phase on, the running containers may differ from the previous release's. */
   readonly changesContainers?: boolean;
+  /** Steps that undo this phase when a step fails before any `changesContainers` phase (run in reverse phase order, before recovery). */
+  readonly undo?: readonly Step[];
 }
 
 export interface DeployTarget {
@@ -34,6 +43,8 @@ export interface DeployTarget {
   /** The new release's compose project, without the pinned-images file (it exists only after the pull). */
   readonly project: ComposeProject;
   readonly startedAt: string;
+  /** Blue-green: the colour that has traffic before this deploy. */
+  readonly activeColor?: Color;
 }
 
 export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' | 'envFile'>, layout: AppLayout, id: string, files: readonly string[], pinned: boolean): ComposeProject {
@@ -64,6 +75,7 @@ export function initialRecord(settings: DeploySettings, target: DeployTarget): R
     run: settings.run.runUrl,
     createdAt: target.startedAt,
     status: 'deploying',
+    ...strategyRecord(settings.strategy, target.activeColor),
   };
 }
 
@@ -103,6 +115,13 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
   if (settings.preDeploy !== '') {
     phases.push({ name: 'Pre-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.preDeploy, hookRelease) }] });
   }
+  if (settings.strategy?.kind === 'blue-green') {
+    const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
+    phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'run', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+    if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+    phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+    return phases;
+  }
   phases.push(
     { name: 'Start containers', changesContainers: true, steps: [{ kind: 'run', command: startContainers(pinned) }] },
     { name: 'Wait for containers', changesContainers: true, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs }] },
@@ -138,10 +157,14 @@ function describeStep(step: Step, settings: DeploySettings): string {
     case 'pin-images':
       return `resolve each service's image to its digest and write ${IMAGES_FILE}`;
     case 'wait-containers':
-      return `wait until every container is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
+      return `wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
     case 'gate':
-      return `health gate: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
+      return `health gate${step.project ? ` on ${step.project} directly` : ''}: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
     case 'prune':
       return `remove releases beyond the newest ${step.keep}, and images no kept release uses`;
+    case 'switch-traffic':
+      return `$ ${shellLine(['sh', '-c', step.command]).text}   (in ${step.directory}, with DEPLOY_KIT_COLOR=${step.color} and the published addresses of ${step.project})`;
+    case 'overlap':
+      return step.edge === 'start' ? 'old and new start running side by side' : 'only the new release runs';
   }
 }

@@ -1,5 +1,6 @@
 import type { GateSettings } from '../health/types.js';
 import type { SshSettings } from '../ssh/settings.js';
+import type { StrategySettings } from '../strategy/types.js';
 
 /** Where a run came from, for the ledger, the lock and the summary. */
 export interface RunContext {
@@ -42,4 +43,6 @@ export interface DeploySettings {
   readonly rollbackOnFailure: boolean;
   readonly dryRun: boolean;
   readonly run: RunContext;
+  /** How the new release replaces the running one; undefined means `recreate`. */
+  readonly strategy?: StrategySettings;
 }

@@ -19,6 +19,10 @@ export function deploySummary(settings: Pick<DeploySettings, 'app' | 'version' |
     `| Previous release | ${result.previousReleaseId ?? '– (first release)'} |`,
     `| Duration | ${formatDuration(result.durationMs)} |`,
   ];
+  if (result.strategy && result.strategy !== 'recreate') {
+    const overlap = result.overlapMs !== undefined ? `; old and new ran side by side for ${formatDuration(result.overlapMs)}` : '';
+    lines.push(`| Strategy | ${result.strategy}${overlap} |`);
+  }
   if (result.gate) {
     const g = result.gate;
     lines.push(`| Health gate | ${g.healthy ? 'passed' : 'failed'}: ${g.successes} passing round(s) of ${g.attempts}${g.p95Ms !== undefined ? `, p95 ${Math.round(g.p95Ms)}ms` : ''}${g.reason ? `, last: ${escape(g.reason)}` : ''} |`);

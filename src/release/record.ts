@@ -1,7 +1,8 @@
+import type { StrategyRecord } from '../strategy/types.js';
 import type { ReleaseStatus } from './ledger.js';
 
 /** `release.json`: the facts of one release, written beside its files on the host. */
-export interface ReleaseRecord {
+export interface ReleaseRecord extends StrategyRecord {
   readonly id: string;
   readonly app: string;
   readonly version: string;

@@ -1,6 +1,7 @@
 import type { GateResult } from '../health/types.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
+import { restoreBlueGreen } from '../strategy/restore.js';
 import { ContainersOutcome, startAndWait } from './activate.js';
 import { ReleaseRecord } from './record.js';
 import { AppSession, recordedProject } from './session.js';
@@ -21,8 +22,11 @@ export async function restoreRelease(
   record: ReleaseRecord,
   timeoutMs: number,
   reporter: Reporter,
-  checkHealth?: (host: RemoteHost) => Promise<GateResult>,
+  checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
 ): Promise<RestoreOutcome> {
+  if (record.strategy === 'blue-green') {
+    return restoreBlueGreen(session.host, session.layout.root, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
+  }
   reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
   const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter);
   const gate = containers.ok && checkHealth ? await checkHealth(session.host) : undefined;

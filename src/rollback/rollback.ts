@@ -31,7 +31,7 @@ export interface RollbackResult {
 }
 
 /** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
-export async function rollback(settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost) => Promise<GateResult>): Promise<RollbackResult> {
+export async function rollback(settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>): Promise<RollbackResult> {
   const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
   try {
     const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `rollback to ${settings.to}` };
@@ -41,7 +41,7 @@ export async function rollback(settings: RollbackSettings, reporter: Reporter, c
   }
 }
 
-async function rollbackLocked(session: AppSession, settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost) => Promise<GateResult>): Promise<RollbackResult> {
+async function rollbackLocked(session: AppSession, settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>): Promise<RollbackResult> {
   const state = await readState(session);
   const target = chooseRollbackTarget(state, settings.to, settings.app);
   const from = state.current!;

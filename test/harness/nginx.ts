@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from './sandbox.js';
+
+export const NGINX = '/usr/sbin/nginx';
+
+/**
+ * A real nginx (Debian's) on loopback with its own prefix, config, pid and ports in a temp
+ * dir: a reverse proxy in front of one upstream, read from `upstream.conf`. Stopped by pid.
+ */
+export class NginxProxy {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  static async start(parent: string, name: string, upstream: string): Promise<NginxProxy> {
+    mkdirSync(parent, { recursive: true });
+    const dir = mkdtempSync(join(parent, `nginx-${name}-`));
+    mkdirSync(join(dir, 'logs'));
+    const proxy = new NginxProxy(dir, await freePort());
+    proxy.writeUpstream(upstream);
+    writeFileSync(
+      proxy.config,
+      [
+        'worker_processes 1;',
+        `pid ${join(dir, 'nginx.pid')};`,
+        `error_log ${join(dir, 'logs', 'error.log')} warn;`,
+        'events { worker_connections 1024; }',
+        'http {',
+        '  access_log off;',
+        ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${join(dir, `${t}_temp`)};`),
+        `  include ${proxy.upstreamFile};`,
+        `  server { listen 127.0.0.1:${proxy.port}; location / { proxy_pass http://app; } }`,
+        '}',
+        '',
+      ].join('\n'),
+    );
+    execFileSync(NGINX, ['-p', dir, '-c', proxy.config]);
+    return proxy;
+  }
+
+  get config(): string {
+    return join(this.dir, 'nginx.conf');
+  }
+
+  get upstreamFile(): string {
+    return join(this.dir, 'upstream.conf');
+  }
+
+  writeUpstream(address: string): void {
+    writeFileSync(this.upstreamFile, `upstream app { server ${address}; }\n`);
+  }
+
+  /**
+   * The switch-command a blue-green deploy runs on the host to point this proxy at the new
+   * colour. It returns once the workers that knew the old upstream have finished their
+   * requests and exited (at most 10 s), so the old colour is not stopped under them.
+   */
+  get switchCommand(): string {
+    const pid = join(this.dir, 'nginx.pid');
+    return [
+      `old=$(ps -o pid= --ppid "$(cat ${pid})")`,
+      `printf 'upstream app { server %s; }\\n' "$DEPLOY_KIT_ADDRESS" > ${this.upstreamFile}`,
+      `${NGINX} -p ${this.dir} -c ${this.config} -s reload`,
+      'for i in $(seq 100); do alive=; for p in $old; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -z "$alive" ] && break; sleep 0.1; done',
+    ].join(' && ');
+  }
+
+  upstream(): string {
+    return readFileSync(this.upstreamFile, 'utf8').trim();
+  }
+
+  stop(): void {
+    const pidFile = join(this.dir, 'nginx.pid');
+    if (!existsSync(pidFile)) return;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGQUIT');
+    } catch {
+      // already gone
+    }
+  }
+}
