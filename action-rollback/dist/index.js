@@ -57582,8 +57582,10 @@ function networkFailure(error, hostname) {
         }
         default:
     }
-    if (TLS_TRUST.test(code))
-        return `TLS certificate not accepted: ${message} (set 'insecure-tls: true' to accept it)`;
+    if (TLS_TRUST.test(code)) {
+        // Node 24 appends advice about its own flags ('; if the root CA is installed locally, ...'): keep the reason only.
+        return `TLS certificate not accepted: ${message.split(';')[0].trim()} (set 'insecure-tls: true' to accept it)`;
+    }
     if (code.startsWith('HPE_'))
         return `invalid HTTP response (${message})`;
     return message;
