@@ -58903,16 +58903,14 @@ function parseAppState(stdout) {
 
 
 /** Connects (host key first), learns the host's home and Compose, and resolves the deploy path. */
-async function openAppSession(ssh, app, deployPath, reporter, observe) {
+async function openHostSession(ssh, app, deployPath, reporter, observe) {
     return reporter.group(`Connect to ${describeTarget(ssh)}`, async () => {
         const host = await RemoteHost.connect(ssh, observe);
         try {
             const facts = parseHostFacts((await host.run(probeHost)).stdout);
-            if (!facts.compose) {
-                throw new OperationError(`${ssh.host} has neither 'docker compose' (v2) nor 'docker-compose' (v1) for user ${ssh.username}. Install Docker Compose on the host.`);
-            }
             const layout = appLayout(resolveDeployPath(deployPath || `~/deploy-kit/${app}`, facts.home));
-            reporter.info(`connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; Compose ${facts.compose}; deploy path ${layout.root}`);
+            reporter.info(`connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; ` +
+                `Compose ${facts.compose ?? 'not installed'}; deploy path ${layout.root}`);
             return { host, layout, compose: facts.compose, app };
         }
         catch (error) {
@@ -58920,6 +58918,23 @@ async function openAppSession(ssh, app, deployPath, reporter, observe) {
             throw error;
         }
     });
+}
+/** The session as one whose host has Compose, which `purpose` needs; throws when it has none. */
+function requireCompose(session, purpose) {
+    if (session.compose)
+        return { ...session, compose: session.compose };
+    throw new OperationError(`${session.host.target.host} has neither 'docker compose' (v2) nor 'docker-compose' (v1) for user ${session.host.target.username}, which ${purpose} needs. Install Docker Compose on the host.`);
+}
+/** Connects to a host that deploy-kit deploys to: Compose required. */
+async function openAppSession(ssh, app, deployPath, reporter, observe) {
+    const session = await openHostSession(ssh, app, deployPath, reporter, observe);
+    try {
+        return requireCompose(session, 'a deploy');
+    }
+    catch (error) {
+        await session.host.close();
+        throw error;
+    }
 }
 async function readState(session) {
     return parseAppState((await session.host.run(readAppState(session.layout))).stdout);

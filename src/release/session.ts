@@ -16,23 +16,47 @@ export interface AppSession {
   readonly app: string;
 }
 
+/** A connected host before anything is asked of its Compose (a backup of the host's own database needs none). */
+export interface HostSession extends Omit<AppSession, 'compose'> {
+  readonly compose: ComposeVariant | undefined;
+}
+
 /** Connects (host key first), learns the host's home and Compose, and resolves the deploy path. */
-export async function openAppSession(ssh: SshSettings, app: string, deployPath: string, reporter: Reporter, observe?: CommandObserver): Promise<AppSession> {
+export async function openHostSession(ssh: SshSettings, app: string, deployPath: string, reporter: Reporter, observe?: CommandObserver): Promise<HostSession> {
   return reporter.group(`Connect to ${describeTarget(ssh)}`, async () => {
     const host = await RemoteHost.connect(ssh, observe);
     try {
       const facts = parseHostFacts((await host.run(probeHost)).stdout);
-      if (!facts.compose) {
-        throw new OperationError(`${ssh.host} has neither 'docker compose' (v2) nor 'docker-compose' (v1) for user ${ssh.username}. Install Docker Compose on the host.`);
-      }
       const layout = appLayout(resolveDeployPath(deployPath || `~/deploy-kit/${app}`, facts.home));
-      reporter.info(`connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; Compose ${facts.compose}; deploy path ${layout.root}`);
+      reporter.info(
+        `connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; ` +
+          `Compose ${facts.compose ?? 'not installed'}; deploy path ${layout.root}`,
+      );
       return { host, layout, compose: facts.compose, app };
     } catch (error) {
       await host.close();
       throw error;
     }
   });
+}
+
+/** The session as one whose host has Compose, which `purpose` needs; throws when it has none. */
+export function requireCompose(session: HostSession, purpose: string): AppSession {
+  if (session.compose) return { ...session, compose: session.compose };
+  throw new OperationError(
+    `${session.host.target.host} has neither 'docker compose' (v2) nor 'docker-compose' (v1) for user ${session.host.target.username}, which ${purpose} needs. Install Docker Compose on the host.`,
+  );
+}
+
+/** Connects to a host that deploy-kit deploys to: Compose required. */
+export async function openAppSession(ssh: SshSettings, app: string, deployPath: string, reporter: Reporter, observe?: CommandObserver): Promise<AppSession> {
+  const session = await openHostSession(ssh, app, deployPath, reporter, observe);
+  try {
+    return requireCompose(session, 'a deploy');
+  } catch (error) {
+    await session.host.close();
+    throw error;
+  }
 }
 
 export async function readState(session: AppSession): Promise<AppState> {
