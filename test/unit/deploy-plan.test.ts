@@ -1,28 +1,15 @@
 import { describePlan, planDeploy, releaseProject } from '../../src/deploy/plan.js';
 import type { DeploySettings } from '../../src/deploy/settings.js';
+import { deploySettings } from './deploy-settings-fixture.js';
 import { appLayout } from '../../src/release/layout.js';
 import { shellLine } from '../../src/shell/quote.js';
 
-const settings = (over: Partial<DeploySettings> = {}): DeploySettings => ({
-  ssh: { host: 'web1', port: 22, username: 'deploy', privateKey: 'k', passphrase: '', hostKeys: { knownHosts: [], fingerprints: [], insecureIgnore: true }, proxyJump: undefined, connectTimeoutMs: 30_000 },
-  app: 'shop',
-  version: 'v2',
-  composeFiles: [{ name: 'docker-compose.yml', content: 'services: {}' }, { name: 'docker-compose.prod.yml', content: 'services: {}' }],
-  composeVersion: undefined,
-  env: { SECRET: 'hunter2 two' },
-  deployPath: '~/deploy-kit/shop',
-  registry: undefined,
-  preDeploy: '',
-  postDeploy: '',
-  waitTimeoutMs: 120_000,
-  keepReleases: 5,
-  lock: { timeoutMs: 0, staleAfterMs: 600_000, breakStale: false },
-  gate: undefined,
-  rollbackOnFailure: true,
-  dryRun: false,
-  run: { actor: 'ann', commit: 'abc', runUrl: 'https://github.com/acme/shop/actions/runs/1' },
-  ...over,
-});
+const settings = (over: Partial<DeploySettings> = {}): DeploySettings =>
+  deploySettings({
+    composeFiles: [{ name: 'docker-compose.yml', content: 'services: {}' }, { name: 'docker-compose.prod.yml', content: 'services: {}' }],
+    env: { SECRET: 'hunter2 two' },
+    ...over,
+  });
 
 const layout = appLayout('/home/deploy/deploy-kit/shop');
 const target = (s: DeploySettings) => ({

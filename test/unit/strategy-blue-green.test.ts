@@ -1,32 +1,14 @@
 import { describePlan, planDeploy, releaseProject } from '../../src/deploy/plan.js';
 import type { DeploySettings } from '../../src/deploy/settings.js';
+import { deploySettings } from './deploy-settings-fixture.js';
 import { appLayout } from '../../src/release/layout.js';
 import { ShellLine, shellLine } from '../../src/shell/quote.js';
 import type { Color, StrategySettings } from '../../src/strategy/types.js';
 
 const strategy: StrategySettings = { kind: 'blue-green', services: [], switchCommand: 'reload-proxy "$DEPLOY_KIT_ADDRESS"', keepPreviousRunning: false };
 
-const settings = (over: Partial<DeploySettings> = {}): DeploySettings => ({
-  ssh: { host: 'web1', port: 22, username: 'deploy', privateKey: 'k', passphrase: '', hostKeys: { knownHosts: [], fingerprints: [], insecureIgnore: true }, proxyJump: undefined, connectTimeoutMs: 30_000 },
-  app: 'shop',
-  version: 'v2',
-  composeFiles: [{ name: 'docker-compose.yml', content: 'services: {}' }],
-  composeVersion: undefined,
-  env: {},
-  deployPath: '~/deploy-kit/shop',
-  registry: undefined,
-  preDeploy: '',
-  postDeploy: '',
-  waitTimeoutMs: 120_000,
-  keepReleases: 5,
-  lock: { timeoutMs: 0, staleAfterMs: 600_000, breakStale: false },
-  gate: { urls: ['https://shop.example.com/health'] } as never,
-  rollbackOnFailure: true,
-  dryRun: false,
-  run: { actor: 'ann', commit: 'abc', runUrl: 'https://github.com/acme/shop/actions/runs/1' },
-  strategy,
-  ...over,
-});
+const settings = (over: Partial<DeploySettings> = {}): DeploySettings =>
+  deploySettings({ gate: { urls: ['https://shop.example.com/health'] } as never, strategy, ...over });
 
 const layout = appLayout('/srv/shop');
 const dir = '/srv/shop/releases/7';

@@ -1,0 +1,23 @@
+import type { DeploySettings } from '../../src/deploy/settings.js';
+
+/** A deploy's settings as a test starts from them: one host, one compose file, no gate. */
+export const deploySettings = (over: Partial<DeploySettings> = {}): DeploySettings => ({
+  ssh: { host: 'web1', port: 22, username: 'deploy', privateKey: 'k', passphrase: '', hostKeys: { knownHosts: [], fingerprints: [], insecureIgnore: true }, proxyJump: undefined, connectTimeoutMs: 30_000 },
+  app: 'shop',
+  version: 'v2',
+  composeFiles: [{ name: 'docker-compose.yml', content: 'services: {}' }],
+  composeVersion: undefined,
+  env: {},
+  deployPath: '~/deploy-kit/shop',
+  registry: undefined,
+  preDeploy: '',
+  postDeploy: '',
+  waitTimeoutMs: 120_000,
+  keepReleases: 5,
+  lock: { timeoutMs: 0, staleAfterMs: 600_000, breakStale: false },
+  gate: undefined,
+  rollbackOnFailure: true,
+  dryRun: false,
+  run: { actor: 'ann', commit: 'abc', runUrl: 'https://github.com/acme/shop/actions/runs/1' },
+  ...over,
+});
