@@ -57106,20 +57106,8 @@ function join(parts, operator) {
 }
 /** `a && b && c` */
 const allOf = (...parts) => join(parts, '&&');
-/** `a || b` */
-const firstOf = (...parts) => join(parts, '||');
 /** `a | b` */
 const pipe = (...parts) => join(parts, '|');
-/** `a; b`: runs b whatever a did. */
-const sequence = (...parts) => join(parts, ';');
-/** `( ... )` */
-const quote_group = (part) => ({ text: `( ${shellLine(part).text} )` });
-/** `cmd > file`, `cmd >> file`, `cmd 2>/dev/null` */
-function redirect(part, operator, path) {
-    return { text: `${shellLine(part).text} ${operator} ${quote(path)}` };
-}
-/** Discards a command's standard error. */
-const quiet = (part) => ({ text: `${shellLine(part).text} 2>/dev/null` });
 /** `cd DIR && cmd` */
 const inDirectory = (dir, part) => allOf(['cd', dir], part);
 /** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
@@ -57245,10 +57233,6 @@ function compose(project, ...args) {
         project.envFile,
         ...args,
     ];
-}
-/** `ps` of every container of a project, running or not, as `docker inspect` JSON. */
-function inspectProjectContainers(projectName) {
-    return ['docker', 'ps', '--all', '--quiet', '--no-trunc', '--filter', `label=com.docker.compose.project=${projectName}`];
 }
 /** Environment a user's hook gets so that a bare `docker compose ...` targets the release. */
 function composeEnvironment(project) {
@@ -59441,15 +59425,15 @@ async function deploy(settings, deps) {
 }
 async function target(session, settings) {
     const state = await readState(session);
-    const releaseId = String(Math.max(0, ...[...state.releases.map((r) => r.id), ...state.releaseDirs].map(Number)) + 1);
+    const releaseId = nextReleaseId(state.releases, state.releaseDirs);
     const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, settings.composeFiles.map((f) => f.name), false);
     const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
     return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString(), ...(activeColor ? { activeColor } : {}) };
 }
 async function dryRun(session, settings, reporter, started) {
-    const plan = describePlan(planDeploy(settings, await target(session, settings)), settings);
-    await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
     const t = await target(session, settings);
+    const plan = describePlan(planDeploy(settings, t), settings);
+    await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
     return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
 }
 async function deployLocked(session, settings, deps, started) {

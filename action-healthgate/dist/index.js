@@ -57288,20 +57288,8 @@ function join(parts, operator) {
 }
 /** `a && b && c` */
 const allOf = (...parts) => join(parts, '&&');
-/** `a || b` */
-const firstOf = (...parts) => join(parts, '||');
 /** `a | b` */
 const pipe = (...parts) => join(parts, '|');
-/** `a; b`: runs b whatever a did. */
-const sequence = (...parts) => join(parts, ';');
-/** `( ... )` */
-const quote_group = (part) => ({ text: `( ${shellLine(part).text} )` });
-/** `cmd > file`, `cmd >> file`, `cmd 2>/dev/null` */
-function redirect(part, operator, path) {
-    return { text: `${shellLine(part).text} ${operator} ${quote(path)}` };
-}
-/** Discards a command's standard error. */
-const quiet = (part) => ({ text: `${shellLine(part).text} 2>/dev/null` });
 /** `cd DIR && cmd` */
 const inDirectory = (dir, part) => allOf(['cd', dir], part);
 /** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */

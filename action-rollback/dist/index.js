@@ -57305,20 +57305,8 @@ function join(parts, operator) {
 }
 /** `a && b && c` */
 const quote_allOf = (...parts) => join(parts, '&&');
-/** `a || b` */
-const firstOf = (...parts) => join(parts, '||');
 /** `a | b` */
 const pipe = (...parts) => join(parts, '|');
-/** `a; b`: runs b whatever a did. */
-const sequence = (...parts) => join(parts, ';');
-/** `( ... )` */
-const quote_group = (part) => ({ text: `( ${quote_shellLine(part).text} )` });
-/** `cmd > file`, `cmd >> file`, `cmd 2>/dev/null` */
-function redirect(part, operator, path) {
-    return { text: `${quote_shellLine(part).text} ${operator} ${quote_quote(path)}` };
-}
-/** Discards a command's standard error. */
-const quiet = (part) => ({ text: `${quote_shellLine(part).text} 2>/dev/null` });
 /** `cd DIR && cmd` */
 const quote_inDirectory = (dir, part) => quote_allOf(['cd', dir], part);
 /** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
@@ -57884,10 +57872,6 @@ function cli_compose(project, ...args) {
         project.envFile,
         ...args,
     ];
-}
-/** `ps` of every container of a project, running or not, as `docker inspect` JSON. */
-function inspectProjectContainers(projectName) {
-    return ['docker', 'ps', '--all', '--quiet', '--no-trunc', '--filter', `label=com.docker.compose.project=${projectName}`];
 }
 /** Environment a user's hook gets so that a bare `docker compose ...` targets the release. */
 function cli_composeEnvironment(project) {

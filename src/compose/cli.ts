@@ -29,11 +29,6 @@ export function compose(project: ComposeProject, ...args: string[]): Command {
   ];
 }
 
-/** `ps` of every container of a project, running or not, as `docker inspect` JSON. */
-export function inspectProjectContainers(projectName: string): Command {
-  return ['docker', 'ps', '--all', '--quiet', '--no-trunc', '--filter', `label=com.docker.compose.project=${projectName}`];
-}
-
 /** Environment a user's hook gets so that a bare `docker compose ...` targets the release. */
 export function composeEnvironment(project: ComposeProject): Record<string, string> {
   return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };

@@ -4,7 +4,7 @@ import { formatDuration } from '../inputs/parse.js';
 import { waitForContainers } from '../release/activate.js';
 import { appendLedger, inspectImages, removeImages, removeReleases, renderConfig, stopContainers, switchCurrent } from '../release/commands.js';
 import { imagesOverride, pinImages, serviceImages } from '../release/images.js';
-import { compareIds, releasesToPrune } from '../release/ledger.js';
+import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
 import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
@@ -57,16 +57,16 @@ export async function deploy(settings: DeploySettings, deps: DeployDependencies)
 
 async function target(session: AppSession, settings: DeploySettings): Promise<DeployTarget> {
   const state = await readState(session);
-  const releaseId = String(Math.max(0, ...[...state.releases.map((r) => r.id), ...state.releaseDirs].map(Number)) + 1);
+  const releaseId = nextReleaseId(state.releases, state.releaseDirs);
   const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, settings.composeFiles.map((f) => f.name), false);
   const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
   return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString(), ...(activeColor ? { activeColor } : {}) };
 }
 
 async function dryRun(session: AppSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
-  const plan = describePlan(planDeploy(settings, await target(session, settings)), settings);
-  await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
   const t = await target(session, settings);
+  const plan = describePlan(planDeploy(settings, t), settings);
+  await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
   return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
 }
 

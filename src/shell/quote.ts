@@ -36,23 +36,8 @@ function join(parts: readonly (Command | ShellLine)[], operator: string): ShellL
 
 /** `a && b && c` */
 export const allOf = (...parts: (Command | ShellLine)[]): ShellLine => join(parts, '&&');
-/** `a || b` */
-export const firstOf = (...parts: (Command | ShellLine)[]): ShellLine => join(parts, '||');
 /** `a | b` */
 export const pipe = (...parts: (Command | ShellLine)[]): ShellLine => join(parts, '|');
-/** `a; b`: runs b whatever a did. */
-export const sequence = (...parts: (Command | ShellLine)[]): ShellLine => join(parts, ';');
-
-/** `( ... )` */
-export const group = (part: Command | ShellLine): ShellLine => ({ text: `( ${shellLine(part).text} )` });
-
-/** `cmd > file`, `cmd >> file`, `cmd 2>/dev/null` */
-export function redirect(part: Command | ShellLine, operator: '>' | '>>' | '2>' | '<', path: string): ShellLine {
-  return { text: `${shellLine(part).text} ${operator} ${quote(path)}` };
-}
-
-/** Discards a command's standard error. */
-export const quiet = (part: Command | ShellLine): ShellLine => ({ text: `${shellLine(part).text} 2>/dev/null` });
 
 /** `cd DIR && cmd` */
 export const inDirectory = (dir: string, part: Command | ShellLine): ShellLine => allOf(['cd', dir], part);

@@ -1,4 +1,4 @@
-import { allOf, firstOf, inDirectory, pipe, quote, shellLine, userScript, withEnv } from '../../src/shell/quote.js';
+import { allOf, inDirectory, pipe, quote, shellLine, userScript, withEnv } from '../../src/shell/quote.js';
 
 describe('quote', () => {
   test.each([
@@ -32,7 +32,6 @@ describe('composing commands', () => {
   test('argv arrays become quoted lines; operators only come from helpers', () => {
     expect(shellLine(['echo', 'a b']).text).toBe("echo 'a b'");
     expect(allOf(['mkdir', '-p', '/x y'], ['touch', '/x y/z']).text).toBe("mkdir -p '/x y' && touch '/x y/z'");
-    expect(firstOf(['true'], ['false']).text).toBe('true || false');
     expect(pipe(['cat', 'f'], ['gzip']).text).toBe('cat f | gzip');
     expect(inDirectory('/srv/app', ['ls']).text).toBe('cd /srv/app && ls');
     expect(withEnv({ A: 'x y' }, ['env']).text).toBe("A='x y' env");
