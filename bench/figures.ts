@@ -54,10 +54,6 @@ export function figure(
   };
 }
 
-export function notMeasured(name: string, unit: string, target: string, note: string): Figure {
-  return { name, median: null, min: null, max: null, unit, baseline_median: null, ratio: null, target, met: null, runs: 0, note };
-}
-
 export function markdown(machine: Record<string, string | number>, figures: readonly Figure[], mode: string): string {
   const show = (v: number | null) => (v === null ? '–' : String(v));
   return [

@@ -10,12 +10,15 @@ import { ActionRun, NODE, ROOT, runAction } from '../test/harness/run-action.js'
 import { startPostgres } from '../test/harness/postgres.js';
 import { startS3 } from '../test/harness/s3.js';
 import { SandboxInfo, freePort, startSandbox, stopSandbox } from '../test/harness/sandbox.js';
-import { Figure, figure, markdown, notMeasured } from './figures.js';
+import { Figure, figure, markdown, median } from './figures.js';
+import { startFleet, stopFleet } from '../test/harness/fleet.js';
 
 const quick = process.argv.includes('--quick');
 const outIndex = process.argv.indexOf('--out');
 const OUT = outIndex === -1 ? join(ROOT, 'bench') : process.argv[outIndex + 1]!;
 const RUNS = quick ? 1 : 5;
+const onlyIndex = process.argv.indexOf('--only');
+const ONLY = onlyIndex === -1 ? undefined : process.argv[onlyIndex + 1]!.split(',');
 const ACTIONS = ['action-deploy', 'action-healthgate', 'action-rollback', 'action-backup', 'action-notify'];
 
 interface App {
@@ -237,6 +240,64 @@ async function backup(s: SandboxInfo): Promise<Figure[]> {
   }
 }
 
+/** CPU time the whole machine has spent busy so far (all cores, from /proc/stat), in seconds. */
+function busyCpuSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
+/** The same deploy to one host and to a fleet of N (parallel N): how much slower the fleet is. */
+async function fleetDeploy(s: SandboxInfo): Promise<Figure> {
+  const count = quick ? 2 : 8;
+  const fleet = await startFleet(s, count);
+  try {
+    for (const host of fleet.hosts) {
+      mkdirSync(join(host.dir, 'home'), { recursive: true });
+      await fleet.setEnv(host, { HOME: join(host.dir, 'home') });
+    }
+    const workspace = join(fleet.dir, 'bench');
+    mkdirSync(workspace, { recursive: true });
+    writeFileSync(join(workspace, 'docker-compose.yml'), `services:\n  web:\n    image: ${fleet.image}:\${VERSION}\n    init: true\n    ports: ["127.0.0.1:\${PORT}:8080"]\n`);
+    const inputs = (hosts: typeof fleet.hosts, app: string, version: string) => ({
+      env: `PORT=${app === 'alone' ? 8081 : 8080}`,
+      host: hosts.map((h) => h.address).join(','),
+      username: hosts[0]!.ssh.username,
+      'private-key': s.privateKey,
+      'known-hosts': hosts.map((h) => h.ssh.knownHosts).join('\n'),
+      app,
+      version,
+      parallel: String(hosts.length),
+      'keep-releases': '3',
+    });
+    const one: number[] = [];
+    const all: number[] = [];
+    const cpuOne: number[] = [];
+    for (let i = 0; i < RUNS + 1; i += 1) {
+      const version = i % 2 === 0 ? 'v1' : 'v2';
+      const busy = busyCpuSeconds();
+      const single = await timedRun('action-deploy', inputs(fleet.hosts.slice(0, 1), 'alone', version), workspace);
+      const singleCpu = busyCpuSeconds() - busy;
+      const many = await timedRun('action-deploy', inputs(fleet.hosts, 'fleet', version), workspace);
+      // The first round pulls the images onto every host; it is not counted.
+      if (i > 0) {
+        one.push(single.ms / 1000);
+        all.push(many.ms / 1000);
+        cpuOne.push(singleCpu);
+      }
+    }
+    // Every "host" here shares this machine's cores: the fleet cannot finish before the CPU
+    // work of all its hosts is done, whatever the parallelism.
+    const cores = cpus().length;
+    const floor = (median(cpuOne) * count) / cores;
+    return figure('fleet', 's', all, '<= 1.5x the single-host time', (_m, r) => r !== null && r <= 1.5, one,
+      `action-deploy (recreate, no gate) to ${count} hosts with parallel ${count}, against the same deploy to one of them; each host is a network namespace with its own dockerd and sshd, all on this ${cores}-core machine. ` +
+        `One host's deploy keeps this machine's CPUs busy for ${median(cpuOne).toFixed(2)} CPU-s (runner, sshd, dockerd, Compose), so ${count} hosts need at least ${floor.toFixed(1)} s on ${cores} cores: a floor of ${(floor / median(one)).toFixed(2)}x the single-host time before any waiting`);
+  } finally {
+    await stopFleet(fleet);
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const started = performance.now();
@@ -244,22 +305,35 @@ async function main(): Promise<void> {
   const sandbox = await startSandbox();
   const figures: Figure[] = [];
   try {
-    const step = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
-      const t = performance.now();
-      const value = await fn();
-      console.log(`  ${name}: ${((performance.now() - t) / 1000).toFixed(1)}s`);
-      return value;
+    // Each group of figures; `--only fleet,backup` measures just those and keeps the rest of results.json.
+    const groups: Record<string, () => Promise<Figure[]>> = {
+      overhead: async () => {
+        const { overhead, connections } = await deployOverhead(sandbox);
+        return [overhead, connections];
+      },
+      startup: async () => startup(),
+      recover: async () => {
+        const { recover, gate } = await recoverAndGate(sandbox);
+        return [recover, gate];
+      },
+      backup: () => backup(sandbox),
+      fleet: async () => [await fleetDeploy(sandbox)],
     };
-    const { overhead, connections } = await step('deploy overhead', () => deployOverhead(sandbox));
-    figures.push(overhead);
-    figures.push(...(await step('start-up', () => startup())));
-    const { recover, gate } = await step('recover and gate latency', () => recoverAndGate(sandbox));
-    figures.push(recover, gate);
-    figures.push(...(await step('backup', () => backup(sandbox))));
-    figures.push(notMeasured('fleet', 'ratio', '<= 1.5x the single-host time', 'needs deploys to several hosts (issue 9), not built yet'));
-    figures.push(connections);
+    for (const [name, measure] of Object.entries(groups)) {
+      if (ONLY && !ONLY.includes(name)) continue;
+      const t = performance.now();
+      figures.push(...(await measure()));
+      console.log(`  ${name}: ${((performance.now() - t) / 1000).toFixed(1)}s`);
+    }
   } finally {
     await stopSandbox(sandbox);
+  }
+  if (ONLY) {
+    // Figures not measured this time keep their last value, in the committed order.
+    const previous = JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as { figures: Figure[] };
+    const fresh = new Map(figures.map((f) => [f.name, f]));
+    const merged = previous.figures.map((f) => fresh.get(f.name) ?? f);
+    figures.splice(0, figures.length, ...merged, ...figures.filter((f) => !previous.figures.some((p) => p.name === f.name)));
   }
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.versions.node };
   writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, mode: quick ? 'quick' : 'full', figures }, null, 2)}\n`);

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian/Ubuntu machine ready for `npm test` and `npm run demo`:
 # the real parts the sandbox runs (sshd, Docker engine, Compose, registry, busybox,
-# PostgreSQL, zstd, age) from Debian's packages, and the npm packages from the lockfile.
+# PostgreSQL, zstd, age, and the nginx and HAProxy the zero-downtime tests put in front of the
+# demo app) from Debian's packages, and the npm packages from the lockfile.
 # Installs only what is missing; says exactly what is missing when it cannot install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_cmds=(/usr/sbin/sshd dockerd docker docker-compose docker-registry busybox /usr/lib/postgresql/15/bin/initdb zstd age ss openssl)
-packages=(openssh-server docker.io docker-compose docker-registry busybox-static postgresql zstd age iproute2 openssl)
+need_cmds=(/usr/sbin/sshd dockerd docker docker-compose docker-registry busybox /usr/lib/postgresql/15/bin/initdb zstd age ss openssl /usr/sbin/nginx /usr/sbin/haproxy)
+packages=(openssh-server docker.io docker-compose docker-registry busybox-static postgresql zstd age iproute2 openssl nginx haproxy)
 
 missing=()
 for i in "${!need_cmds[@]}"; do

@@ -44,3 +44,19 @@ export class TimedReporter implements Reporter {
     }
   }
 }
+
+/**
+ * A reporter for one host among several working at once: every line starts with the host's
+ * label, and its groups become plain `label ▸ title` lines (log groups cannot interleave).
+ */
+export function labelledReporter(inner: Reporter, label: string): Reporter {
+  return {
+    info: (message) => inner.info(`[${label}] ${message}`),
+    warning: (message) => inner.warning(`[${label}] ${message}`),
+    debug: (message) => inner.debug(`[${label}] ${message}`),
+    group: async (title, fn) => {
+      inner.info(`[${label}] ▸ ${title}`);
+      return fn();
+    },
+  };
+}

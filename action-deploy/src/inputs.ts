@@ -3,14 +3,17 @@ import { readComposeFiles } from '../../src/deploy/compose-files.js';
 import type { DeploySettings, RunContext } from '../../src/deploy/settings.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
-import { InputSource, invalid, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
+import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
 import { parseEnvInput } from '../../src/release/env-file.js';
-import { Masker, readSshSettings } from '../../src/ssh/settings.js';
+import { Masker, readSshHosts } from '../../src/ssh/settings.js';
+import { parseParallel } from '../../src/fleet/batches.js';
 import { readStrategySettings } from '../../src/strategy/settings.js';
 
 /** The only place action-deploy reads its inputs: all of them, checked, before any connection. */
 export function readDeployInputs(input: InputSource, mask: Masker, context: { run: RunContext; defaultApp: string; workspace: string }): DeploySettings {
-  const ssh = readSshSettings(input, mask);
+  const hosts = readSshHosts(input, mask);
+  const ssh = hosts[0]!;
+  const parallel = parseParallel(input('parallel'), hosts.length);
   const env = parseEnvInput(input('env'));
   for (const value of Object.values(env)) if (value.length >= 4) mask(value);
   const registryPassword = input('registry-password');
@@ -25,6 +28,11 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     throw invalid('registry', "must be a registry host like 'ghcr.io' or 'registry.example.com:5000'", registryServer);
   }
   const compose = readComposeFiles(input('compose-file'), context.workspace);
+  const target = oneOf('target', input('target'), ['compose', 'swarm'] as const, 'compose');
+  if (target === 'swarm') refuseStrategyInputs(input);
+  if (target === 'swarm' && hosts.length > 1) {
+    throw new ConfigurationError(`Input 'host' lists ${hosts.length} hosts; with 'target: swarm' give the one manager node: Swarm places the tasks on its nodes itself.`);
+  }
   const strategy = readStrategySettings(input);
   return {
     ssh,
@@ -48,6 +56,22 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
     dryRun: parseBoolean('dry-run', input('dry-run')),
     run: context.run,
+    ...(hosts.length > 1 ? { fleet: { hosts, parallel } } : {}),
     ...(strategy ? { strategy } : {}),
+    ...(target === 'swarm' ? { target } : {}),
   };
+}
+
+/** With `target: swarm`, Swarm's update_config replaces tasks; the compose target's strategy inputs would mean nothing. */
+function refuseStrategyInputs(input: InputSource): void {
+  const given = [
+    ['strategy', !['', 'recreate'].includes(input('strategy'))],
+    ['services', input('services') !== ''],
+    ['switch-command', input('switch-command') !== ''],
+    ['keep-previous-running', !/^(|false|no|off|0)$/i.test(input('keep-previous-running'))],
+  ] as const;
+  const name = given.find(([, set]) => set)?.[0];
+  if (name) {
+    throw new ConfigurationError(`Input '${name}' is for 'target: compose'; with 'target: swarm', Swarm's update_config (order: start-first, failure_action: rollback) replaces services without downtime. Remove '${name}'.`);
+  }
 }

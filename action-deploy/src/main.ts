@@ -1,10 +1,15 @@
 import { coreReporter, maskSecret, readInput, runAction, setOutputs, writeSummary } from '../../src/actions/core-io.js';
-import { deploy } from '../../src/deploy/deploy.js';
+import { DeployDependencies, deploy } from '../../src/deploy/deploy.js';
 import { deploySummary } from '../../src/deploy/summary.js';
 import { OperationError } from '../../src/errors.js';
+import { deploySwarm } from '../../src/swarm/deploy.js';
 import { defaultAppName, runContext } from '../../src/github/context.js';
 import { runGate } from '../../src/health/gate.js';
-import { TimedReporter } from '../../src/report.js';
+import { Reporter, TimedReporter } from '../../src/report.js';
+import { deployFleet } from '../../src/fleet/deploy.js';
+import { hostLabel } from '../../src/fleet/hosts.js';
+import { fleetSummary } from '../../src/fleet/summary.js';
+import { RemoteHost } from '../../src/ssh/connection.js';
 import { gateAt } from '../../src/strategy/gate-target.js';
 import { readDeployInputs } from './inputs.js';
 
@@ -17,16 +22,33 @@ export async function run(): Promise<void> {
     });
     const reporter = new TimedReporter(coreReporter);
     const gate = settings.gate;
-    const result = await deploy(settings, {
-      reporter,
-      ...(gate ? { checkHealth: (host, address) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, reporter) } : {}),
-    });
+    const gateWith = (r: Reporter) => (gate ? { checkHealth: (host: RemoteHost, address?: string) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, r) } : {});
+    if (settings.fleet) {
+      const result = await deployFleet(settings, settings.fleet.hosts, settings.fleet.parallel, {
+        reporter,
+        ...(gate ? { checkHealthWith: (r: Reporter) => gateWith(r).checkHealth! } : {}),
+      });
+      setOutputs({
+        'release-id': result.releaseId,
+        'previous-release-id': result.previousReleaseId,
+        status: result.status === 'planned' ? '' : result.status,
+        images: JSON.stringify(result.images),
+        'duration-seconds': (result.durationMs / 1000).toFixed(1),
+        hosts: JSON.stringify(result.hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number((h.durationMs / 1000).toFixed(1)), rollback: h.rollback ?? '' }))),
+      });
+      await writeSummary(fleetSummary(settings, result));
+      if (result.error) throw new OperationError(result.error);
+      return;
+    }
+    const deps: DeployDependencies = { reporter, ...gateWith(reporter) };
+    const result = settings.target === 'swarm' ? await deploySwarm(settings, deps) : await deploy(settings, deps);
     setOutputs({
       'release-id': result.releaseId,
       'previous-release-id': result.previousReleaseId,
       status: result.status === 'planned' ? '' : result.status,
       images: JSON.stringify(result.images),
       'duration-seconds': (result.durationMs / 1000).toFixed(1),
+      hosts: JSON.stringify([{ host: hostLabel(settings.ssh), status: result.status, 'duration-seconds': Number((result.durationMs / 1000).toFixed(1)), rollback: '' }]),
     });
     await writeSummary(deploySummary(settings, result, reporter.phases));
     if (result.error) throw new OperationError(result.error);

@@ -2,12 +2,12 @@ import { ConfigurationError } from '../../src/errors.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import type { GateSettings } from '../../src/health/types.js';
 import { InputSource, invalid, parseBoolean } from '../../src/inputs/parse.js';
-import { Masker, SshSettings, readSshSettings } from '../../src/ssh/settings.js';
+import { Masker, SshSettings, readSshHosts } from '../../src/ssh/settings.js';
 
 export interface HealthgateInputs {
   readonly gate: GateSettings;
-  /** Given when `host` is: the URLs are then reached through the SSH tunnel. */
-  readonly ssh: SshSettings | undefined;
+  /** Given when `host` is: the URLs are then reached through the SSH tunnel of each host listed. */
+  readonly hosts: readonly SshSettings[];
   /** Fail the step when unhealthy; false: only set outputs. */
   readonly fail: boolean;
 }
@@ -23,15 +23,15 @@ export function readHealthgateInputs(input: InputSource, mask: Masker): Healthga
   if (containers !== '' && !PROJECT.test(containers)) {
     throw invalid('containers', 'must be a compose project (app) name: lowercase letters, digits, - and _, starting with a letter or digit', containers);
   }
-  const ssh = input('host') === '' ? undefined : readSshSettings(input, mask);
-  if (containers !== '' && !ssh) {
+  const hosts = input('host') === '' ? [] : readSshHosts(input, mask);
+  if (containers !== '' && hosts.length === 0) {
     throw new ConfigurationError(
       "Input 'containers' needs the SSH inputs ('host', 'username', 'private-key', 'known-hosts') so the containers can be inspected on the host.",
     );
   }
   return {
-    gate: { ...gate, viaHost: ssh !== undefined, ...(containers === '' ? {} : { containers }) },
-    ssh,
+    gate: { ...gate, viaHost: hosts.length > 0, ...(containers === '' ? {} : { containers }) },
+    hosts,
     fail: parseBoolean('fail', input('fail'), true),
   };
 }

@@ -4,17 +4,29 @@ import { parseAppName, parseDeployPath } from '../../src/inputs/names.js';
 import { InputSource, invalid, parseBoolean, parseDuration } from '../../src/inputs/parse.js';
 import type { RollbackSettings } from '../../src/rollback/rollback.js';
 import type { RunContext } from '../../src/deploy/settings.js';
-import { Masker, readSshSettings } from '../../src/ssh/settings.js';
+import { Masker, SshSettings, readSshHosts } from '../../src/ssh/settings.js';
+import { parseParallel } from '../../src/fleet/batches.js';
 
 /** The only place action-rollback reads its inputs. */
-export function readRollbackInputs(input: InputSource, mask: Masker, context: { run: RunContext; defaultApp: string }): { rollback: RollbackSettings; gate: GateSettings | undefined } {
+export interface RollbackInputs {
+  readonly rollback: RollbackSettings;
+  readonly gate: GateSettings | undefined;
+  /** Every host `host` lists (`rollback.ssh` is the first) and how many roll back at once. */
+  readonly hosts: readonly SshSettings[];
+  readonly parallel: number;
+}
+
+export function readRollbackInputs(input: InputSource, mask: Masker, context: { run: RunContext; defaultApp: string }): RollbackInputs {
   const to = input('to') || 'previous';
   if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(to)) throw invalid('to', "must be 'previous', a release id or a version", to);
   const reason = input('reason');
   if (reason.length > 500 || /[\r\n]/.test(reason)) throw invalid('reason', 'must be one line of at most 500 characters');
+  const hosts = readSshHosts(input, mask);
   return {
+    hosts,
+    parallel: parseParallel(input('parallel'), hosts.length),
     rollback: {
-      ssh: readSshSettings(input, mask),
+      ssh: hosts[0]!,
       app: parseAppName(input('app'), context.defaultApp),
       deployPath: parseDeployPath(input('deploy-path')),
       to,

@@ -12,6 +12,7 @@ import { restoreRelease } from '../release/restore.js';
 import { Reporter } from '../report.js';
 import { CommandObserver, RemoteHost } from '../ssh/connection.js';
 import { colorProjectName, parseColor, readActiveColor } from '../strategy/colors.js';
+import { RollingRun } from '../strategy/rolling-run.js';
 import { moveTraffic, publishedAddresses } from '../strategy/traffic.js';
 import { DeployTarget, Phase, Step, describePlan, initialRecord, ledgerEvent, planDeploy, releaseProject } from './plan.js';
 import { DeploySettings } from './settings.js';
@@ -32,6 +33,8 @@ export interface DeployResult {
   readonly strategy?: string;
   /** How long the previous and the new release ran side by side (blue-green). */
   readonly overlapMs?: number;
+  /** Failed before any running container changed: the host still runs what it ran. */
+  readonly untouched?: boolean;
 }
 
 export interface DeployDependencies {
@@ -39,6 +42,15 @@ export interface DeployDependencies {
   /** Runs the health gate, through `host` when the settings ask for the tunnel; at `address` (`host:port`) instead of the URLs' own when given. */
   readonly checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>;
   readonly observe?: CommandObserver;
+  /** Told the new release's pinned images as soon as they are known (a fleet's first host shares them with the rest). */
+  readonly onImagesPinned?: (images: Readonly<Record<string, string>>) => void;
+}
+
+/** What every host of a fleet deploy shares: one release id and, after the first host pinned them, one set of image digests. */
+export interface SharedRelease {
+  readonly releaseId: string;
+  /** service -> `image@sha256:...`; the host pulls exactly these instead of resolving tags itself. */
+  readonly images?: Readonly<Record<string, string>>;
 }
 
 /** Deploys one release to one host: the whole story from connect to unlock. */
@@ -55,24 +67,41 @@ export async function deploy(settings: DeploySettings, deps: DeployDependencies)
   }
 }
 
-async function target(session: AppSession, settings: DeploySettings): Promise<DeployTarget> {
+/** The release id the next deploy on this host would take. */
+export async function nextReleaseOn(session: AppSession): Promise<string> {
   const state = await readState(session);
-  const releaseId = nextReleaseId(state.releases, state.releaseDirs);
-  const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, settings.composeFiles.map((f) => f.name), false);
-  const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
-  return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString(), ...(activeColor ? { activeColor } : {}) };
+  return nextReleaseId(state.releases, state.releaseDirs);
 }
 
-async function dryRun(session: AppSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
-  const t = await target(session, settings);
+async function target(session: AppSession, settings: DeploySettings, shared?: SharedRelease): Promise<DeployTarget> {
+  const state = await readState(session);
+  const releaseId = shared?.releaseId ?? nextReleaseId(state.releases, state.releaseDirs);
+  const files = settings.composeFiles.map((f) => f.name);
+  const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, files, shared?.images !== undefined);
+  const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
+  return {
+    layout: session.layout,
+    releaseId,
+    previousId: state.current,
+    project,
+    startedAt: new Date().toISOString(),
+    ...(activeColor ? { activeColor } : {}),
+    ...(shared?.images ? { pinnedImages: shared.images } : {}),
+  };
+}
+
+/** Prints what a deploy would do on this host, and changes nothing. */
+export async function dryRun(session: AppSession, settings: DeploySettings, reporter: Reporter, started = performance.now(), shared?: SharedRelease): Promise<DeployResult> {
+  const t = await target(session, settings, shared);
   const plan = describePlan(planDeploy(settings, t), settings);
   await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
   return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
 }
 
-async function deployLocked(session: AppSession, settings: DeploySettings, deps: DeployDependencies, started: number): Promise<DeployResult> {
+/** Deploys to one connected host whose lock this run holds: upload to prune, recovering from a failure on the way. */
+export async function deployLocked(session: AppSession, settings: DeploySettings, deps: DeployDependencies, started = performance.now(), shared?: SharedRelease): Promise<DeployResult> {
   const { reporter } = deps;
-  const t = await target(session, settings);
+  const t = await target(session, settings, shared);
   reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
   const run = new DeployRun(session, settings, deps, t);
   const phases = planDeploy(settings, t);
@@ -90,7 +119,7 @@ async function deployLocked(session: AppSession, settings: DeploySettings, deps:
     const undo = containersChanged ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
     if (undo.length > 0) await reporter.group('Undo', () => run.undo(undo));
     const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
-    return run.result(status.status, status.message, started);
+    return { ...run.result(status.status, status.message, started), untouched: !containersChanged };
   }
   return run.result('deployed', undefined, started);
 }
@@ -151,6 +180,8 @@ class DeployRun {
         if (step.edge === 'start') this.overlapStarted = performance.now();
         else if (this.overlapStarted !== undefined) this.overlapMs = performance.now() - this.overlapStarted;
         return;
+      case 'roll':
+        return this.roll(step);
     }
   }
 
@@ -159,6 +190,18 @@ class DeployRun {
     this.undone = true;
     for (const step of steps) {
       await this.step(step).catch((error: unknown) => this.deps.reporter.info(`undo step failed: ${errorMessage(error)}`));
+    }
+  }
+
+  private rolling: RollingRun | undefined;
+
+  /** A rolling step; the runner keeps which containers are old and new between the phases. */
+  private async roll(step: Extract<Step, { kind: 'roll' }>): Promise<void> {
+    this.rolling ??= new RollingRun(this.host, this.deps.reporter, this.settings.version, this.deps.checkHealth);
+    try {
+      await this.rolling.step(step.action, step.service, step.project, step.timeoutMs, step.replicas);
+    } finally {
+      this.gate = this.rolling.gate ?? this.gate;
     }
   }
 
@@ -173,6 +216,7 @@ class DeployRun {
     await this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644);
     this.record = { ...this.record, images: byService, imageIds: ids };
     await this.saveRecord();
+    this.deps.onImagesPinned?.(byService);
     for (const [service, ref] of Object.entries(byService)) this.deps.reporter.info(`${service}: ${ref}`);
   }
 

@@ -2,12 +2,15 @@ import { ComposeProject } from '../compose/cli.js';
 import { formatDuration } from '../inputs/parse.js';
 import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, pullImages, removeDockerConfig, runHook, startContainers, switchCurrent } from '../release/commands.js';
 import { formatEnvFile } from '../release/env-file.js';
+import { imagesOverride } from '../release/images.js';
 import { AppLayout, IMAGES_FILE } from '../release/layout.js';
 import { LedgerEvent } from '../release/ledger.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
 import { planBlueGreen } from '../strategy/blue-green.js';
+import type { BuiltinNginx } from '../strategy/nginx.js';
 import { strategyRecord } from '../strategy/record.js';
+import { RollAction, describeRoll, planRolling, rollingServices } from '../strategy/rolling.js';
 import type { Color } from '../strategy/types.js';
 import { DeploySettings } from './settings.js';
 
@@ -22,10 +25,12 @@ export type Step =
   | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly project?: string }
   | { readonly kind: 'gate'; readonly project?: string }
   | { readonly kind: 'prune'; readonly keep: number }
-  /** Runs `command` (switch-command) with the published addresses of `project` in its environment. */
-  | { readonly kind: 'switch-traffic'; readonly project: string; readonly color: Color; readonly directory: string; readonly command: string; readonly services: readonly string[] }
+  /** Runs `command` (switch-command) with the published addresses of `project` in its environment; with `nginx`, the built-in nginx switch instead. */
+  | { readonly kind: 'switch-traffic'; readonly project: string; readonly color: Color; readonly directory: string; readonly command: string; readonly services: readonly string[]; readonly nginx?: BuiltinNginx }
   /** Marks when old and new containers start, and stop, running side by side. */
-  | { readonly kind: 'overlap'; readonly edge: 'start' | 'end' };
+  | { readonly kind: 'overlap'; readonly edge: 'start' | 'end' }
+  /** One step of a rolling deploy for one service of `project` (see src/strategy/rolling.ts). */
+  | { readonly kind: 'roll'; readonly action: RollAction; readonly service: string; readonly project: ComposeProject; readonly timeoutMs: number; readonly replicas?: number };
 
 export interface Phase {
   readonly name: string;
@@ -45,6 +50,8 @@ export interface DeployTarget {
   readonly startedAt: string;
   /** Blue-green: the colour that has traffic before this deploy. */
   readonly activeColor?: Color;
+  /** Images already pinned elsewhere (a fleet's first host): written with the upload and pulled by digest. */
+  readonly pinnedImages?: Readonly<Record<string, string>>;
 }
 
 export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' | 'envFile'>, layout: AppLayout, id: string, files: readonly string[], pinned: boolean): ComposeProject {
@@ -75,14 +82,14 @@ export function initialRecord(settings: DeploySettings, target: DeployTarget): R
     run: settings.run.runUrl,
     createdAt: target.startedAt,
     status: 'deploying',
-    ...strategyRecord(settings.strategy, target.activeColor),
+    ...strategyRecord(settings.strategy, target.activeColor, settings.strategy?.kind === 'rolling' ? rollingServices(settings.composeFiles, settings.strategy.services) : undefined),
   };
 }
 
 export function planDeploy(settings: DeploySettings, target: DeployTarget): Phase[] {
   const { layout, releaseId: id } = target;
   const release = layout.release(id);
-  const pinned = { ...target.project, files: [...target.project.files, release.imagesFile] };
+  const pinned = target.project.files.includes(release.imagesFile) ? target.project : { ...target.project, files: [...target.project.files, release.imagesFile] };
   const hookRelease = { id, version: settings.version };
   const configDir = settings.registry ? dockerConfigDir(layout, id) : undefined;
 
@@ -93,6 +100,9 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
         { kind: 'run', command: createReleaseDir(layout, id) },
         ...settings.composeFiles.map((file): Step => ({ kind: 'write', path: release.file(file.name), content: file.content, mode: 0o644, secret: false })),
         { kind: 'write', path: release.envFile, content: formatEnvFile({ VERSION: settings.version, ...settings.env }), mode: 0o600, secret: true },
+        ...(target.pinnedImages
+          ? [{ kind: 'write', path: release.imagesFile, content: imagesOverride(target.pinnedImages, settings.composeVersion), mode: 0o644, secret: false } as const]
+          : []),
         { kind: 'write', path: release.recordFile, content: formatRecord(initialRecord(settings, target)), mode: 0o644, secret: false },
         { kind: 'run', command: appendLedger(layout, ledgerEvent(settings, id, 'started', { reason: target.previousId ? `replacing ${target.previousId}` : 'first release' })) },
       ],
@@ -118,6 +128,13 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
   if (settings.strategy?.kind === 'blue-green') {
     const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
     phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'run', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+    if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+    phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+    return phases;
+  }
+  if (settings.strategy?.kind === 'rolling') {
+    phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
+    phases.push({ name: `Switch current to release ${id}`, steps: [{ kind: 'run', command: switchCurrent(layout, id) }] });
     if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
@@ -163,8 +180,11 @@ function describeStep(step: Step, settings: DeploySettings): string {
     case 'prune':
       return `remove releases beyond the newest ${step.keep}, and images no kept release uses`;
     case 'switch-traffic':
+      if (step.nginx) return `write the published addresses of ${step.project} to ${step.nginx.file} as 'server HOST:PORT;' lines, $ ${step.nginx.reload}, and wait until nginx's old workers have exited`;
       return `$ ${shellLine(['sh', '-c', step.command]).text}   (in ${step.directory}, with DEPLOY_KIT_COLOR=${step.color} and the published addresses of ${step.project})`;
     case 'overlap':
       return step.edge === 'start' ? 'old and new start running side by side' : 'only the new release runs';
+    case 'roll':
+      return describeRoll(step.action, step.service, step.project);
   }
 }

@@ -43,6 +43,10 @@ export interface DeploySettings {
   readonly rollbackOnFailure: boolean;
   readonly dryRun: boolean;
   readonly run: RunContext;
+  /** Several hosts (`host` lists more than one): every host, `ssh` being the first, and how many change at once. */
+  readonly fleet?: { readonly hosts: readonly SshSettings[]; readonly parallel: number };
   /** How the new release replaces the running one; undefined means `recreate`. */
   readonly strategy?: StrategySettings;
+  /** Where the release runs: `compose` (undefined) or a Docker Swarm stack (`swarm`). */
+  readonly target?: 'compose' | 'swarm';
 }

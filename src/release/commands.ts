@@ -63,3 +63,6 @@ export function removeReleases(layout: AppLayout, ids: readonly string[]): Comma
 export function removeImages(imageIds: readonly string[]): ShellLine {
   return constant(`for image in ${imageIds.map(quote).join(' ')}; do docker image rm --force "$image" >/dev/null 2>&1 || true; done`);
 }
+
+/** Removes `current`: the app has no active release (a first release taken back). */
+export const clearCurrent = (layout: AppLayout): Command => ['rm', '-f', '--', layout.current];

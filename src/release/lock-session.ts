@@ -18,24 +18,38 @@ const RETRY_MS = 2_000;
 
 export class LockHeldError extends OperationError {}
 
+/** A lock this run took: released (always, whatever happened) by `release`. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
 /**
- * Holds an app's deploy lock on a host while `work` runs: waits up to `timeoutMs` for a
- * holder to finish, breaks a stale lock only when asked, keeps the heartbeat fresh, and
- * always releases what it took.
+ * Takes an app's deploy lock on a host: waits up to `timeoutMs` for a holder to finish,
+ * breaks a stale lock only when asked, and keeps the heartbeat fresh until released.
  */
-export async function withLock<T>(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter, work: () => Promise<T>): Promise<T> {
+export async function holdLock(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter): Promise<HeldLock> {
   const owner: LockOwner = { ...holder, token: randomUUID() };
   await acquire(host, lockDir, owner, options, reporter);
   const heartbeat = setInterval(() => {
     host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
   }, HEARTBEAT_MS);
+  return {
+    async release() {
+      clearInterval(heartbeat);
+      await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error: Error) => {
+        reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
+      });
+    },
+  };
+}
+
+/** Holds the deploy lock on a host while `work` runs, and always releases what it took. */
+export async function withLock<T>(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter, work: () => Promise<T>): Promise<T> {
+  const lock = await holdLock(host, lockDir, holder, options, reporter);
   try {
     return await work();
   } finally {
-    clearInterval(heartbeat);
-    await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error: Error) => {
-      reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
-    });
+    await lock.release();
   }
 }
 

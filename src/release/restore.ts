@@ -1,7 +1,9 @@
 import type { GateResult } from '../health/types.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
-import { restoreBlueGreen } from '../strategy/restore.js';
+import { restoreBlueGreen, restoreRolling } from '../strategy/restore.js';
+import { isSwarmRecord } from '../swarm/record.js';
+import { restoreSwarm } from '../swarm/restore.js';
 import { ContainersOutcome, startAndWait } from './activate.js';
 import { ReleaseRecord } from './record.js';
 import { AppSession, recordedProject } from './session.js';
@@ -24,8 +26,12 @@ export async function restoreRelease(
   reporter: Reporter,
   checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
 ): Promise<RestoreOutcome> {
+  if (isSwarmRecord(record)) return restoreSwarm(session.host, session.layout, record, timeoutMs, reporter, checkHealth);
   if (record.strategy === 'blue-green') {
     return restoreBlueGreen(session.host, session.layout.root, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
+  }
+  if (record.strategy === 'rolling') {
+    return restoreRolling(session.host, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
   }
   reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
   const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter);

@@ -41,7 +41,8 @@ export async function rollback(settings: RollbackSettings, reporter: Reporter, c
   }
 }
 
-async function rollbackLocked(session: AppSession, settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>): Promise<RollbackResult> {
+/** Rolls back one connected host whose lock this run holds. */
+export async function rollbackLocked(session: AppSession, settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>): Promise<RollbackResult> {
   const state = await readState(session);
   const target = chooseRollbackTarget(state, settings.to, settings.app);
   const from = state.current!;

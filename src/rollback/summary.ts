@@ -1,5 +1,6 @@
 import { formatDuration } from '../inputs/parse.js';
 import type { PhaseTiming } from '../report.js';
+import type { FleetRollbackResult } from '../fleet/rollback.js';
 import type { RollbackResult, RollbackSettings } from './rollback.js';
 
 /** The job summary of a rollback, as Markdown. Pure. */
@@ -19,6 +20,26 @@ export function rollbackSummary(settings: Pick<RollbackSettings, 'app' | 'ssh' |
     '| Phase | Time |',
     '|---|---:|',
     ...phases.map((p) => `| ${p.name} | ${formatDuration(p.ms)} |`),
+    '',
+  ].join('\n');
+}
+
+/** The job summary of a rollback of several hosts: one row per host. Pure. */
+export function fleetRollbackSummary(settings: Pick<RollbackSettings, 'app' | 'reason' | 'to'>, result: FleetRollbackResult): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [
+    `## ${result.ok ? '↩️' : '❌'} ${settings.app}: rollback to ${settings.to} on ${result.hosts.length} hosts${result.ok ? '' : ' FAILED'}`,
+    '',
+    ...(result.error ? [`> ${cell(result.error)}`, ''] : []),
+    `Reason: ${settings.reason ? cell(settings.reason) : '–'}`,
+    '',
+    '| Host | Active release | Rolled back from | Healthy | Problem |',
+    '|---|---|---|---|---|',
+    ...result.hosts.map((h) =>
+      h.result
+        ? `| \`${h.host}\` | ${h.result.releaseId} (${cell(h.result.version)}) | ${h.result.rolledBackFrom} | ${h.result.healthy ? 'yes' : 'no'} | ${h.error ? cell(h.error) : '–'} |`
+        : `| \`${h.host}\` | – | – | – | ${h.error ? cell(h.error) : 'not rolled back (stopped after a failure)'} |`,
+    ),
     '',
   ].join('\n');
 }

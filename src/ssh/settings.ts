@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import ssh2 from 'ssh2';
 import { ConfigurationError } from '../errors.js';
-import { InputSource, invalid, parseBoolean, parseDuration, parseInteger, required } from '../inputs/parse.js';
+import { InputSource, invalid, parseBoolean, parseDuration, parseInteger, parseList, required } from '../inputs/parse.js';
 import { HostKeyPolicy, normalizeFingerprint, parseKnownHosts } from './known-hosts.js';
 
 /** The SSH inputs every host-facing action shares, parsed and checked before connecting. */
@@ -88,15 +88,42 @@ function readHostKeyPolicy(input: InputSource): HostKeyPolicy {
   return { knownHosts, fingerprints, insecureIgnore };
 }
 
-/** Parses the SSH inputs. `host` may be given here already parsed (one host of a list). */
-export function readSshSettings(input: InputSource, mask: Masker, host = parseHost('host', required('host', input('host')))): SshSettings {
+/** One entry of `host`: a name or address, with the port when the entry carries one. */
+export interface HostEntry {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+/**
+ * `host` as a list: entries separated by commas or newlines, each `host`, `host:port`,
+ * `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). Duplicates are refused.
+ */
+export function parseHostList(raw: string): HostEntry[] {
+  const entries = parseList(required('host', raw)).map((entry): HostEntry => {
+    const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
+    const named = /^([^:]+):(\d+)$/.exec(entry);
+    const [address, port] = bracketed ? [bracketed[1]!, bracketed[2]] : named ? [named[1]!, named[2]] : [entry, undefined];
+    return { host: parseHost('host', address), port: port === undefined ? undefined : parseInteger('host', port, { min: 1, max: 65535 }) };
+  });
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const key = `${entry.host}:${entry.port ?? ''}`;
+    if (seen.has(key)) throw invalid('host', 'must name each host once', entry.host);
+    seen.add(key);
+  }
+  return entries;
+}
+
+/** Parses the SSH inputs for one host: the `host` input's, or `entry` (one host of a list). */
+export function readSshSettings(input: InputSource, mask: Masker, entry?: HostEntry): SshSettings {
   const privateKey = required('private-key', input('private-key'));
   const passphrase = input('passphrase');
   mask(privateKey);
   if (passphrase !== '') mask(passphrase);
   checkPrivateKey(privateKey, passphrase);
+  const host = entry?.host ?? parseHost('host', required('host', input('host')));
   const username = parseUsername('username', required('username', input('username')));
-  const port = parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
+  const port = entry?.port ?? parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
   const jump = input('proxy-jump');
   return {
     host,
@@ -108,6 +135,16 @@ export function readSshSettings(input: InputSource, mask: Masker, host = parseHo
     proxyJump: jump === '' ? undefined : parseJumpHost(jump, { host, port, username }),
     connectTimeoutMs: parseDuration('connect-timeout', input('connect-timeout'), '30s'),
   };
+}
+
+/** The SSH settings of every host in `host` (one or several), checked before connecting. */
+export function readSshHosts(input: InputSource, mask: Masker): SshSettings[] {
+  const masked = new Set<string>();
+  const maskOnce: Masker = (secret) => {
+    if (!masked.has(secret)) mask(secret);
+    masked.add(secret);
+  };
+  return parseHostList(input('host')).map((entry) => readSshSettings(input, maskOnce, entry));
 }
 
 export const describeTarget = (t: SshTarget): string => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;

@@ -4,6 +4,7 @@ import type { Phase, Step } from '../deploy/plan.js';
 import { startContainers, stopContainers } from '../release/commands.js';
 import { AppLayout } from '../release/layout.js';
 import { colorProjectName, otherColor, writeActiveColor } from './colors.js';
+import { DEFAULT_NGINX_RELOAD, upstreamFile } from './nginx.js';
 import { stopProject } from './stop.js';
 import { Color, DRAIN_SECONDS, StrategySettings } from './types.js';
 
@@ -30,8 +31,10 @@ export function planBlueGreen(settings: DeploySettings, strategy: StrategySettin
   const idleName = colorProjectName(settings.app, idle);
   const idleProject = { ...t.pinned, name: idleName };
   const live = liveProjectName(settings.app, t.activeColor);
+  const builtin = strategy.switchCommand === '';
+  const nginx = builtin ? { nginx: { file: upstreamFile(t.layout.root, settings.app), reload: strategy.nginxReloadCommand ?? DEFAULT_NGINX_RELOAD } } : {};
   const switchTo = (project: string, color: Color): Step => ({
-    kind: 'switch-traffic', project, color, directory: t.pinned.directory, command: strategy.switchCommand, services: strategy.services,
+    kind: 'switch-traffic', project, color, directory: t.pinned.directory, command: strategy.switchCommand, services: strategy.services, ...nginx,
   });
   const moveBack: Step[] = t.previousId !== undefined && t.activeColor !== undefined
     ? [switchTo(live, t.activeColor), { kind: 'run', command: writeActiveColor(t.layout.root, t.activeColor) }]
@@ -56,7 +59,8 @@ export function planBlueGreen(settings: DeploySettings, strategy: StrategySettin
       name: `Drain and ${strategy.keepPreviousRunning ? 'stop' : 'remove'} ${t.activeColor ?? settings.app}`,
       changesContainers: true,
       steps: [
-        { kind: 'run', command: ['sleep', String(DRAIN_SECONDS)] },
+        // The built-in nginx switch returned once nginx's old workers were gone: drained already.
+        ...(builtin ? [] : [{ kind: 'run', command: ['sleep', String(DRAIN_SECONDS)] } as const]),
         { kind: 'run', command: stopProject(live, strategy.keepPreviousRunning) },
         { kind: 'overlap', edge: 'end' },
       ],

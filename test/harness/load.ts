@@ -10,6 +10,8 @@ export interface LoadReport {
   readonly seconds: number;
   /** Bodies of 2xx responses, in order of first appearance (which versions answered). */
   readonly bodies: readonly string[];
+  /** How many 2xx responses had each body. */
+  readonly counts: Readonly<Record<string, number>>;
   /** A few examples of failures, for the log. */
   readonly samples: readonly string[];
 }
@@ -33,6 +35,7 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
   let connectionErrors = 0;
   let maxLatencyMs = 0;
   const bodies: string[] = [];
+  const counts: Record<string, number> = {};
   const samples: string[] = [];
 
   const one = (): Promise<void> =>
@@ -45,6 +48,7 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
         else non2xx += 1;
         const good = outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300;
         if (good && outcome.body !== undefined && !bodies.includes(outcome.body)) bodies.push(outcome.body);
+        if (good && outcome.body !== undefined) counts[outcome.body] = (counts[outcome.body] ?? 0) + 1;
         if ((outcome.error !== undefined || !(outcome.status! >= 200 && outcome.status! < 300)) && samples.length < 5) {
           samples.push(outcome.error ?? `HTTP ${outcome.status}`);
         }
@@ -81,7 +85,7 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
       clearInterval(timer);
       await Promise.all([...inFlight]);
       agent.destroy();
-      return { sent, ok, non2xx, connectionErrors, maxLatencyMs: Math.round(maxLatencyMs), seconds: Number(((performance.now() - started) / 1000).toFixed(1)), bodies, samples };
+      return { sent, ok, non2xx, connectionErrors, maxLatencyMs: Math.round(maxLatencyMs), seconds: Number(((performance.now() - started) / 1000).toFixed(1)), bodies, counts, samples };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from './sandbox.js';
 
 export const NGINX = '/usr/sbin/nginx';
@@ -15,12 +15,23 @@ export class NginxProxy {
     readonly port: number,
   ) {}
 
-  static async start(parent: string, name: string, upstream: string): Promise<NginxProxy> {
+  /**
+   * With `include`, the config is the one the built-in blue-green switch expects:
+   * `upstream app { include FILE; }`, FILE holding `server HOST:PORT;` lines (written with
+   * `upstream` first when it does not exist yet); the switch rewrites it and reloads nginx.
+   */
+  static async start(parent: string, name: string, upstream: string, options: { include?: string } = {}): Promise<NginxProxy> {
     mkdirSync(parent, { recursive: true });
     const dir = mkdtempSync(join(parent, `nginx-${name}-`));
     mkdirSync(join(dir, 'logs'));
     const proxy = new NginxProxy(dir, await freePort());
-    proxy.writeUpstream(upstream);
+    if (options.include) {
+      mkdirSync(dirname(options.include), { recursive: true });
+      if (!existsSync(options.include)) writeFileSync(options.include, `server ${upstream};\n`);
+      writeFileSync(proxy.upstreamFile, `upstream app { include ${options.include}; }\n`);
+    } else {
+      proxy.writeUpstream(upstream);
+    }
     writeFileSync(
       proxy.config,
       [
@@ -66,6 +77,11 @@ export class NginxProxy {
       `${NGINX} -p ${this.dir} -c ${this.config} -s reload`,
       'for i in $(seq 100); do alive=; for p in $old; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -z "$alive" ] && break; sleep 0.1; done',
     ].join(' && ');
+  }
+
+  /** What the built-in switch runs to reload this nginx (`nginx-reload-command`). */
+  get reloadCommand(): string {
+    return `${NGINX} -p ${this.dir} -c ${this.config} -s reload`;
   }
 
   upstream(): string {

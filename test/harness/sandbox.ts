@@ -29,7 +29,10 @@ export interface SandboxInfo {
   readonly publicKey: string;
   readonly ssh: SshEndpoint;
   readonly pids: { readonly dockerd: number; readonly registry: number };
-  /** The demo app's repository in the registry; tags: v1, v2, v3 (healthy), broken (/health 404), crash (exits), plain (no HEALTHCHECK). */
+  /**
+   * The demo app's repository in the registry; tags: v1, v2, v3 (healthy), broken (/health 404), crash (exits), plain (no HEALTHCHECK).
+   * A container whose environment has BREAK_VERSION=<its tag> (or a comma list naming it) serves /health as 404.
+   */
   readonly appImage: string;
 }
 
@@ -77,15 +80,33 @@ export function docker(info: Pick<SandboxInfo, 'dockerHost'>, args: string[], in
   });
 }
 
+/** Where and how an sshd listens; every field is optional and the defaults are the sandbox's loopback sshd. */
+export interface SshdOptions {
+  /** `ListenAddress` and the endpoint's `host`; default `127.0.0.1`. */
+  readonly listenAddress?: string;
+  /** Default: a free loopback port. Port 22 gives a known_hosts line without brackets, as ssh-keyscan prints it. */
+  readonly port?: number;
+  /** Run sshd inside this network namespace (`ip netns exec NETNS sshd ...`). */
+  readonly netns?: string;
+  /** More variables for every session, after DOCKER_HOST and DOCKER_CLI_HINTS (sshd's `SetEnv`). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+function setEnvWord(name: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || /["\\\n\r]/.test(value)) throw new Error(`sshd SetEnv cannot carry ${name}=${JSON.stringify(value)}`);
+  return /[\s#']/.test(value) || value === '' ? `"${name}=${value}"` : `${name}=${value}`;
+}
+
 /** Starts an sshd whose sessions use the sandbox's Docker engine. Several can run at once (many hosts). */
-export async function startSshd(dir: string, publicKey: string, dockerHost: string, name = 'sshd'): Promise<SshEndpoint> {
+export async function startSshd(dir: string, publicKey: string, dockerHost: string, name = 'sshd', options: SshdOptions = {}): Promise<SshEndpoint> {
   const home = join(dir, name);
   mkdirSync(home, { recursive: true });
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = join(home, 'host_key');
   if (!existsSync(hostKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
   writeFileSync(join(home, 'authorized_keys'), `${publicKey}\n`, { mode: 0o600 });
-  const port = await freePort();
+  const listenAddress = options.listenAddress ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
   const configPath = join(home, 'sshd_config');
   const logPath = join(home, 'sshd.log');
   const pidFile = join(home, 'sshd.pid');
@@ -93,7 +114,7 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
     configPath,
     [
       `Port ${port}`,
-      'ListenAddress 127.0.0.1',
+      `ListenAddress ${listenAddress}`,
       `HostKey ${hostKey}`,
       `PidFile ${pidFile}`,
       `AuthorizedKeysFile ${join(home, 'authorized_keys')}`,
@@ -105,18 +126,32 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
       'LogLevel VERBOSE',
       'MaxSessions 50',
       'MaxStartups 50:30:100',
-      `SetEnv DOCKER_HOST=${dockerHost} DOCKER_CLI_HINTS=false`,
+      ['SetEnv', setEnvWord('DOCKER_HOST', dockerHost), 'DOCKER_CLI_HINTS=false', ...Object.entries(options.env ?? {}).map(([k, v]) => setEnvWord(k, v))].join(' '),
       'Subsystem sftp internal-sftp',
       '',
     ].join('\n'),
   );
   rmSync(pidFile, { force: true });
-  startDetached('/usr/sbin/sshd', ['-f', configPath, '-E', logPath], logPath);
+  const sshd = ['/usr/sbin/sshd', '-f', configPath, '-E', logPath];
+  if (options.netns) startDetached('ip', ['netns', 'exec', options.netns, ...sshd], logPath);
+  else startDetached(sshd[0]!, sshd.slice(1), logPath);
   await waitFor('sshd', () => existsSync(pidFile), 10_000, logPath);
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const [type, key] = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/);
   const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(/\s+/)[1]!;
-  return { host: '127.0.0.1', port, username: userInfo().username, pid, knownHosts: `[127.0.0.1]:${port} ${type} ${key}`, fingerprint, configPath, logPath };
+  const knownHost = port === 22 ? listenAddress : `[${listenAddress}]:${port}`;
+  return { host: listenAddress, port, username: userInfo().username, pid, knownHosts: `${knownHost} ${type} ${key}`, fingerprint, configPath, logPath };
+}
+
+/**
+ * The start command of a serving variant: busybox httpd, as PID 1 of the container (exec).
+ * When the container's BREAK_VERSION names the image's own tag (one tag, or several
+ * separated by commas), /www/health is removed first, so /health answers 404 while the
+ * process is up: one host's new version can be made to fail its health gate. Without
+ * BREAK_VERSION the app serves exactly as it always did.
+ */
+function breakableStart(tag: string): string {
+  return `case ",$BREAK_VERSION," in *,${tag},*) /bin/busybox rm -f /www/health;; esac; exec /bin/busybox httpd -f -p 8080 -h /www`;
 }
 
 /** Builds the demo app image variants FROM scratch with busybox and pushes them to the registry. */
@@ -143,7 +178,7 @@ export function buildAppImages(info: Pick<SandboxInfo, 'dockerHost' | 'dir'>, re
       'COPY busybox /bin/busybox',
       'COPY www /www',
       variant.healthcheck === false ? '' : 'HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD ["/bin/busybox","wget","-q","-O","/dev/null","http://127.0.0.1:8080/index.html"]',
-      variant.crash ? 'ENTRYPOINT ["/bin/busybox","sh","-c","echo starting; exit 3"]' : 'ENTRYPOINT ["/bin/busybox","httpd","-f","-p","8080","-h","/www"]',
+      variant.crash ? 'ENTRYPOINT ["/bin/busybox","sh","-c","echo starting; exit 3"]' : `ENTRYPOINT ["/bin/busybox","sh","-c",${JSON.stringify(breakableStart(tag))}]`,
     ];
     writeFileSync(join(context, 'Dockerfile'), `${lines.filter(Boolean).join('\n')}\n`);
     docker(info, ['build', '-q', '-t', `${repository}:${tag}`, context]);
@@ -177,9 +212,11 @@ export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-
     dockerLog,
   );
   const registryPort = await freePort();
+  // Clients here use 127.0.0.1:PORT; the registry listens on every address so that the engines
+  // of fleet hosts (test/harness/fleet.ts, each in a network namespace of its own) can pull too.
   const registry = `127.0.0.1:${registryPort}`;
   const registryConfig = join(dir, 'registry.yml');
-  writeFileSync(registryConfig, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'registry')}\n  delete:\n    enabled: true\nhttp:\n  addr: ${registry}\n`);
+  writeFileSync(registryConfig, `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'registry')}\n  delete:\n    enabled: true\nhttp:\n  addr: 0.0.0.0:${registryPort}\n`);
   const registryProcess = startDetached('docker-registry', ['serve', registryConfig], join(dir, 'registry.log'));
   await waitFor('dockerd', () => docker({ dockerHost }, ['version', '--format', '{{.Server.Version}}']).trim() !== '', 30_000, dockerLog);
   await waitFor('registry', async () => (await fetch(`http://${registry}/v2/`)).ok, 10_000);

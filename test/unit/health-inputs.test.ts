@@ -12,8 +12,8 @@ function read(inputs: Record<string, string>) {
 
 describe('action-healthgate inputs', () => {
   test('defaults: direct requests, fail the step when unhealthy', () => {
-    const { gate, ssh, fail } = read({ url: 'http://127.0.0.1:8080/health' });
-    expect(ssh).toBeUndefined();
+    const { gate, hosts, fail } = read({ url: 'http://127.0.0.1:8080/health' });
+    expect(hosts).toEqual([]);
     expect(fail).toBe(true);
     expect(gate).toEqual({
       urls: ['http://127.0.0.1:8080/health'],
@@ -61,8 +61,8 @@ describe('action-healthgate inputs', () => {
   });
 
   test('with the SSH inputs, requests go through the tunnel and containers can be checked', () => {
-    const { gate, ssh, masked } = read({ url: 'http://127.0.0.1:8080/health', containers: 'shop', ...sshInputs });
-    expect(ssh).toMatchObject({ host: '203.0.113.7', port: 22, username: 'deploy' });
+    const { gate, hosts, masked } = read({ url: 'http://127.0.0.1:8080/health', containers: 'shop', ...sshInputs });
+    expect(hosts).toEqual([expect.objectContaining({ host: '203.0.113.7', port: 22, username: 'deploy' })]);
     expect(gate).toMatchObject({ viaHost: true, containers: 'shop' });
     expect(masked).toContain(key.private);
   });

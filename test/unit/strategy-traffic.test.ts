@@ -63,16 +63,21 @@ describe('strategy inputs', () => {
     expect(read({ strategy: 'recreate' })).toBeUndefined();
   });
 
-  test('blue-green needs a switch-command and reads the rest', () => {
+  test('blue-green reads a switch-command and the rest; without one it uses the built-in nginx switch', () => {
     expect(read({ strategy: 'blue-green', 'switch-command': 'reload', services: 'web, api', 'keep-previous-running': 'true' })).toEqual({
       kind: 'blue-green', services: ['web', 'api'], switchCommand: 'reload', keepPreviousRunning: true,
     });
-    expect(() => read({ strategy: 'blue-green' })).toThrow(/^Input 'switch-command' is required with 'strategy: blue-green'/);
+    expect(read({ strategy: 'blue-green' })).toMatchObject({ switchCommand: '', nginxReloadCommand: 'nginx -s reload' });
+  });
+
+  test('rolling reads its services; the proxy needs no command', () => {
+    expect(read({ strategy: 'rolling', services: 'web' })).toEqual({ kind: 'rolling', services: ['web'], switchCommand: '', keepPreviousRunning: false });
   });
 
   test('mistakes are named', () => {
     expect(() => read({ strategy: 'canary' })).toThrow(/^Input 'strategy' must be one of recreate, rolling, blue-green/);
-    expect(() => read({ strategy: 'rolling' })).toThrow(/'rolling' is not available yet/);
+    expect(() => read({ strategy: 'rolling', 'switch-command': 'reload' })).toThrow(/^Input 'switch-command' is not used with 'strategy: rolling'/);
+    expect(() => read({ strategy: 'rolling', 'keep-previous-running': 'true' })).toThrow(/^Input 'keep-previous-running' is only used with 'strategy: blue-green'/);
     expect(() => read({ 'switch-command': 'reload' })).toThrow("Input 'switch-command' is only used with 'strategy: blue-green'.");
     expect(() => read({ strategy: 'blue-green', 'switch-command': 'x', services: 'web;rm' })).toThrow(/^Input 'services' names 'web;rm'/);
   });
