@@ -21,12 +21,19 @@ export type ContainersVerdict =
   | { readonly kind: 'waiting'; readonly reason: string; readonly containers: readonly ContainerView[] }
   | { readonly kind: 'failed'; readonly reason: string; readonly containers: readonly ContainerView[] };
 
-/** Prints the host's time, then `docker inspect` of the project's containers (not one-off runs). */
-export function inspectContainers(project: string): ShellLine {
-  return constant(
-    `echo "now=$(date +%s)"; ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); ` +
-      `if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`,
-  );
+/**
+ * Prints the host's time, then `docker inspect` of the project's containers (not one-off
+ * runs). With `settleSeconds`, first waits on the host (checking every 0.1 s, up to that long)
+ * while a container's HEALTHCHECK is still `starting`: the answer comes as soon as Docker
+ * decides, without a round trip per check.
+ */
+export function inspectContainers(project: string, settleSeconds = 0): ShellLine {
+  const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); `;
+  const settle =
+    settleSeconds > 0
+      ? `i=0; while [ -n "$ids" ] && [ $i -lt ${Math.round(settleSeconds * 10)} ] && docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids 2>/dev/null | grep -qx starting; do sleep 0.1; i=$((i+1)); done; `
+      : '';
+  return constant(`${ids}${settle}echo "now=$(date +%s)"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
 }
 
 interface InspectEntry {

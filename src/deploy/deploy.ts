@@ -2,7 +2,7 @@ import { OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { waitForContainers } from '../release/activate.js';
-import { appendLedger, inspectImages, removeImages, removeReleases, renderConfig, stopContainers, switchCurrent } from '../release/commands.js';
+import { CONFIG_MARKER, appendLedger, inspectImages, removeImages, removeReleases, stopContainers, switchCurrent } from '../release/commands.js';
 import { imagesOverride, pinImages, serviceImages } from '../release/images.js';
 import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
@@ -15,6 +15,7 @@ import { colorProjectName, parseColor, readActiveColor } from '../strategy/color
 import { RollingRun } from '../strategy/rolling-run.js';
 import { moveTraffic, publishedAddresses } from '../strategy/traffic.js';
 import { DeployTarget, Phase, Step, describePlan, initialRecord, ledgerEvent, planDeploy, releaseProject } from './plan.js';
+import { ShellLine, allOf } from '../shell/quote.js';
 import { DeploySettings } from './settings.js';
 
 export type DeployStatus = 'deployed' | 'failed' | 'rolled-back' | 'planned';
@@ -83,6 +84,7 @@ async function target(session: AppSession, settings: DeploySettings, shared?: Sh
     layout: session.layout,
     releaseId,
     previousId: state.current,
+    releaseDirs: state.releaseDirs,
     project,
     startedAt: new Date().toISOString(),
     ...(activeColor ? { activeColor } : {}),
@@ -164,7 +166,10 @@ class DeployRun {
         await this.host.writeFile(step.path, step.content, step.mode);
         return;
       case 'pin-images':
-        return this.pinImages();
+        return this.pinImages(step.command);
+      case 'switch-current':
+        await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
+        return;
       case 'wait-containers': {
         const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter);
         if (!outcome.ok) throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not come up: ${outcome.reason}`);
@@ -205,8 +210,9 @@ class DeployRun {
     }
   }
 
-  private async pinImages(): Promise<void> {
-    const images = serviceImages((await this.host.run(renderConfig(this.target.project))).stdout);
+  private async pinImages(pullThenConfig: ShellLine): Promise<void> {
+    const output = (await this.host.run(pullThenConfig)).stdout;
+    const images = serviceImages(output.slice(output.indexOf(`${CONFIG_MARKER}\n`) + CONFIG_MARKER.length + 1));
     const refs = Object.values(images);
     const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
     const services = Object.keys(images);
@@ -233,13 +239,20 @@ class DeployRun {
     }
   }
 
+  /** `current` and the ledger already say deployed (the switch-current step); release.json follows. */
   private async markDeployed(): Promise<void> {
     this.record = { ...this.record, status: 'deployed', finishedAt: new Date().toISOString() };
     await this.saveRecord();
-    await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed')));
   }
 
   private async prune(keep: number): Promise<void> {
+    // Under the lock nothing else adds releases: when the folders found at the start plus this
+    // one are within `keep`, there is nothing to read again.
+    const known = new Set([...(this.target.releaseDirs ?? []), this.target.releaseId]);
+    if (this.target.releaseDirs && known.size <= keep) {
+      this.deps.reporter.info(`nothing to prune (${known.size} releases, keeping ${keep})`);
+      return;
+    }
     const state = await readState(this.session);
     const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current], state.releases);
     if (doomed.length === 0) {
@@ -250,11 +263,14 @@ class DeployRun {
     const records = await readRecords(this.session, state.releaseDirs);
     const keptImages = new Set(kept.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})));
     const unused = [...new Set(doomed.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})))].filter((image) => !keptImages.has(image));
-    await this.host.run(removeReleases(this.target.layout, doomed));
-    if (unused.length > 0) await this.host.run(removeImages(unused));
-    for (const id of doomed) {
-      await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'pruned', { version: records.get(id)?.version ?? '' })));
-    }
+    // One round trip: the folders, the images no kept release uses, and a `pruned` event for each.
+    await this.host.run(
+      allOf(
+        removeReleases(this.target.layout, doomed),
+        ...(unused.length > 0 ? [removeImages(unused)] : []),
+        ...doomed.map((id) => appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'pruned', { version: records.get(id)?.version ?? '' }))),
+      ),
+    );
     this.deps.reporter.info(`pruned releases ${doomed.join(', ')} and ${unused.length} image(s) no kept release uses; kept ${kept.sort(compareIds).join(', ')}`);
   }
 

@@ -1,12 +1,12 @@
 import { ComposeProject } from '../compose/cli.js';
 import { formatDuration } from '../inputs/parse.js';
-import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, pullImages, removeDockerConfig, runHook, startContainers, switchCurrent } from '../release/commands.js';
+import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, pullWhileRendering, removeDockerConfig, runHook, startContainers, switchCurrent } from '../release/commands.js';
 import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout, IMAGES_FILE } from '../release/layout.js';
 import { LedgerEvent } from '../release/ledger.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
-import { Command, ShellLine, shellLine } from '../shell/quote.js';
+import { Command, ShellLine, allOf, shellLine } from '../shell/quote.js';
 import { planBlueGreen } from '../strategy/blue-green.js';
 import type { BuiltinNginx } from '../strategy/nginx.js';
 import { strategyRecord } from '../strategy/record.js';
@@ -21,7 +21,10 @@ import { DeploySettings } from './settings.js';
 export type Step =
   | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean }
   | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number; readonly secret: boolean }
-  | { readonly kind: 'pin-images' }
+  /** Runs `command` (the pull, and `compose config` after a marker line: see pullWhileRendering) and pins each service's image to the digest pulled. */
+  | { readonly kind: 'pin-images'; readonly command: ShellLine }
+  /** Runs `command` (points `current` at the new release) with the ledger's `deployed` event appended, timed when it runs, in one round trip. */
+  | { readonly kind: 'switch-current'; readonly command: ShellLine }
   | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly project?: string }
   | { readonly kind: 'gate'; readonly project?: string }
   | { readonly kind: 'prune'; readonly keep: number }
@@ -45,6 +48,8 @@ export interface DeployTarget {
   readonly layout: AppLayout;
   readonly releaseId: string;
   readonly previousId: string | undefined;
+  /** The release folders on the host when the deploy started, when read (prune then skips a second read if nothing can be due). */
+  readonly releaseDirs?: readonly string[];
   /** The new release's compose project, without the pinned-images file (it exists only after the pull). */
   readonly project: ComposeProject;
   readonly startedAt: string;
@@ -97,14 +102,17 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
     {
       name: `Upload release ${id}`,
       steps: [
-        { kind: 'run', command: createReleaseDir(layout, id) },
+        // One round trip: the folder, and the ledger's word that this release started.
+        {
+          kind: 'run',
+          command: allOf(createReleaseDir(layout, id), appendLedger(layout, ledgerEvent(settings, id, 'started', { reason: target.previousId ? `replacing ${target.previousId}` : 'first release' }))),
+        },
         ...settings.composeFiles.map((file): Step => ({ kind: 'write', path: release.file(file.name), content: file.content, mode: 0o644, secret: false })),
         { kind: 'write', path: release.envFile, content: formatEnvFile({ VERSION: settings.version, ...settings.env }), mode: 0o600, secret: true },
         ...(target.pinnedImages
           ? [{ kind: 'write', path: release.imagesFile, content: imagesOverride(target.pinnedImages, settings.composeVersion), mode: 0o644, secret: false } as const]
           : []),
         { kind: 'write', path: release.recordFile, content: formatRecord(initialRecord(settings, target)), mode: 0o644, secret: false },
-        { kind: 'run', command: appendLedger(layout, ledgerEvent(settings, id, 'started', { reason: target.previousId ? `replacing ${target.previousId}` : 'first release' })) },
       ],
     },
     {
@@ -116,9 +124,8 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
               { kind: 'run', command: dockerLogin(configDir, settings.registry.server, settings.registry.username), stdin: settings.registry.password } as const,
             ]
           : []),
-        { kind: 'run', command: pullImages(target.project, configDir) },
+        { kind: 'pin-images', command: pullWhileRendering(target.project, configDir) },
         ...(configDir ? [{ kind: 'run', command: removeDockerConfig(configDir), always: true } as const] : []),
-        { kind: 'pin-images' },
       ],
     },
   ];
@@ -127,14 +134,14 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
   }
   if (settings.strategy?.kind === 'blue-green') {
     const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
-    phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'run', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+    phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
     if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
   }
   if (settings.strategy?.kind === 'rolling') {
     phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
-    phases.push({ name: `Switch current to release ${id}`, steps: [{ kind: 'run', command: switchCurrent(layout, id) }] });
+    phases.push({ name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] });
     if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
@@ -146,7 +153,7 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
   if (settings.gate) phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
   phases.push({
     name: `Switch current to release ${id}`,
-    steps: [{ kind: 'run', command: switchCurrent(layout, id) }],
+    steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }],
   });
   if (settings.postDeploy !== '') {
     phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
@@ -172,7 +179,9 @@ function describeStep(step: Step, settings: DeploySettings): string {
     case 'write':
       return `write ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}, ${Buffer.byteLength(step.content)} bytes${step.secret ? ', contents hidden' : ''})`;
     case 'pin-images':
-      return `resolve each service's image to its digest and write ${IMAGES_FILE}`;
+      return `$ ${shellLine(step.command).text}   (then each service's image resolved to its digest, written to ${IMAGES_FILE})`;
+    case 'switch-current':
+      return `$ ${shellLine(step.command).text}   (then 'deployed' appended to the ledger)`;
     case 'wait-containers':
       return `wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
     case 'gate':

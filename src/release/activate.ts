@@ -15,13 +15,16 @@ export interface ContainersOutcome {
 /** How long a container without a HEALTHCHECK must run without restarting to count as up. */
 export const STABLE_SECONDS = 3;
 
+/** How long one poll may wait on the host for a HEALTHCHECK still `starting` to decide. */
+const SETTLE_SECONDS = 2;
+
 /** Polls a project's containers until all are healthy (or running and stable), or `timeoutMs` passes. */
 export async function waitForContainers(host: RemoteHost, projectName: string, timeoutMs: number, reporter: Reporter): Promise<ContainersOutcome> {
   let last: readonly ContainerView[] = [];
   let lastReason = '';
   const outcome = await poll<ContainersVerdict>(
     async () => {
-      const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName))).stdout), STABLE_SECONDS);
+      const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName, SETTLE_SECONDS))).stdout), STABLE_SECONDS);
       last = verdict.containers;
       if (verdict.kind !== 'waiting') return { done: true, value: verdict };
       if (verdict.reason !== lastReason) reporter.info(`waiting: ${verdict.reason}`);

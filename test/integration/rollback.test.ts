@@ -64,7 +64,12 @@ describe('action-rollback', () => {
   test('to: previous puts the release before the current one back, and records why', async () => {
     const run = await app.rollback({ reason: 'checkout errors after v3' });
     expect(run.errors).toEqual([]);
-    expect(run.outputs).toEqual({ 'release-id': '2', 'rolled-back-from': '3', healthy: 'true' });
+    expect(run.outputs).toEqual({
+      'release-id': '2',
+      'rolled-back-from': '3',
+      healthy: 'true',
+      hosts: JSON.stringify([{ host: `127.0.0.1:${app.sandbox.ssh.port}`, 'release-id': '2', healthy: true, error: '' }]),
+    });
     expect(await app.get('/')).toBe('200 v2');
     expect(app.current()).toBe('releases/2');
     expect(app.ledger().slice(-2)).toEqual(['3:rolled-back', '2:restored']);

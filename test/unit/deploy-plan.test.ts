@@ -21,7 +21,7 @@ const target = (s: DeploySettings) => ({
 });
 
 const commands = (s: DeploySettings) =>
-  planDeploy(s, target(s)).flatMap((phase) => phase.steps.flatMap((st) => (st.kind === 'run' ? [shellLine(st.command).text] : [])));
+  planDeploy(s, target(s)).flatMap((phase) => phase.steps.flatMap((st) => (st.kind === 'run' || st.kind === 'pin-images' || st.kind === 'switch-current' ? [shellLine(st.command).text] : [])));
 
 describe('deploy plan', () => {
   test('phases run in the documented order', () => {
@@ -43,9 +43,13 @@ describe('deploy plan', () => {
     const dir = '/home/deploy/deploy-kit/shop/releases/7';
     const compose = `docker compose --project-name shop --project-directory ${dir} -f ${dir}/docker-compose.yml -f ${dir}/docker-compose.prod.yml`;
     expect(commands(settings())).toEqual([
-      `mkdir -p /home/deploy/deploy-kit/shop/releases && mkdir -m 0750 ${dir}`,
-      expect.stringMatching(/^printf '%s\\n' '\{"release":"7","event":"started",.*"reason":"replacing 6"\}' >> \/home\/deploy\/deploy-kit\/shop\/ledger.jsonl$/),
-      `${compose} --env-file ${dir}/.env pull --quiet`,
+      expect.stringMatching(
+        new RegExp(
+          `^mkdir -p /home/deploy/deploy-kit/shop/releases && mkdir -m 0750 ${dir} && ` +
+            `printf '%s\\\\n' '\\{"release":"7","event":"started",.*"reason":"replacing 6"\\}' >> /home/deploy/deploy-kit/shop/ledger.jsonl$`,
+        ),
+      ),
+      `{ ${compose} --env-file ${dir}/.env pull --quiet; } >&2 & pulling=$!; echo @@deploy-kit@@config; ${compose} --env-file ${dir}/.env config; rendered=$?; wait $pulling && exit $rendered`,
       `${compose} -f ${dir}/deploy-kit.images.yml --env-file ${dir}/.env up --detach --remove-orphans`,
       'ln -sfn releases/7 /home/deploy/deploy-kit/shop/current.next && mv -T /home/deploy/deploy-kit/shop/current.next /home/deploy/deploy-kit/shop/current',
     ]);
@@ -71,7 +75,7 @@ describe('deploy plan', () => {
   test('hooks run in the release folder with the release as the default compose project', () => {
     const s = settings({ preDeploy: "docker compose run --rm web migrate --name 'x'" });
     const dir = '/home/deploy/deploy-kit/shop/releases/7';
-    expect(commands(s)[3]).toBe(
+    expect(commands(s)[2]).toBe(
       `cd ${dir} && COMPOSE_PROJECT_NAME=shop COMPOSE_FILE=${dir}/docker-compose.yml:${dir}/docker-compose.prod.yml:${dir}/deploy-kit.images.yml RELEASE_ID=7 VERSION=v2 RELEASE_DIR=${dir} sh -c 'docker compose run --rm web migrate --name '\\''x'\\'''`,
     );
   });
@@ -80,6 +84,6 @@ describe('deploy plan', () => {
     const s = settings();
     const t = { ...target(s), project: { ...target(s).project, variant: 'v1' as const } };
     const pull = planDeploy(s, t)[1]!.steps[0]!;
-    expect(pull.kind === 'run' && shellLine(pull.command).text).toMatch(/^docker-compose --project-name shop /);
+    expect(pull.kind === 'pin-images' && shellLine(pull.command).text).toMatch(/^\{ docker-compose --project-name shop .* pull --quiet; \} >&2 & .*; docker-compose --project-name shop .* config; /);
   });
 });

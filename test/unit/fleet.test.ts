@@ -65,8 +65,8 @@ describe('a host after the first pulls the digests the first one pinned', () => 
     expect(upload).toMatchObject({ kind: 'write', mode: 0o644 });
     expect(upload?.kind === 'write' && upload.content).toContain(`image: ${images.web}`);
     expect(upload?.kind === 'write' && upload.content).toContain('version: "3.8"');
-    const pull = phases[1]!.steps.find((s) => s.kind === 'run')!;
-    expect(pull.kind === 'run' && shellLine(pull.command).text).toMatch(/-f \/srv\/shop\/releases\/7\/deploy-kit\.images\.yml .* pull --quiet$/);
+    const pull = phases[1]!.steps.find((s) => s.kind === 'pin-images')!;
+    expect(pull.kind === 'pin-images' && shellLine(pull.command).text).toMatch(/-f \/srv\/shop\/releases\/7\/deploy-kit\.images\.yml .* pull --quiet; \} >&2 &/);
     // The pinned file is named once in every later command, not twice.
     const start = describePlan(phases, settings).find((l) => l.includes(' up '))!;
     expect(start.match(/deploy-kit\.images\.yml/g)).toHaveLength(1);
