@@ -158,7 +158,7 @@ export async function runBackup(settings: BackupSettings, deps: BackupDependenci
         if (localCopies) partial = undefined; // else the finally below removes what is left of it
       }
       const retention = await reporter.group('Retention', () =>
-        applyRetention(store, folder, settings, startedAt, reporter).catch((error: Error) => {
+        applyRetention(store, folder, settings, startedAt, key, reporter).catch((error: Error) => {
           reporter.warning(`Retention was skipped: ${error.message}. The new backup is complete; older ones are deleted on the next run.`);
           return { deleted: [], kept: 0 };
         }),
@@ -275,8 +275,8 @@ async function keepLocalCopy(session: BackupHost, work: string, partial: string,
   return { kept: countLocalCopies(names) - removed.length, removed };
 }
 
-async function applyRetention(store: BackupStore, folder: string, settings: BackupSettings, now: Date, reporter: Reporter): Promise<{ deleted: RetentionDecision[]; kept: number }> {
-  const plan = planRetention(catalog(await store.list(folder)), settings.retention, now);
+async function applyRetention(store: BackupStore, folder: string, settings: BackupSettings, now: Date, justMade: string, reporter: Reporter): Promise<{ deleted: RetentionDecision[]; kept: number }> {
+  const plan = planRetention(catalog(await store.list(folder)), settings.retention, now, [justMade]);
   const kept = plan.keep.filter((k) => k.kind === 'backup').length;
   reporter.info(`policy: keep the newest ${settings.retention.count} and everything younger than ${settings.retention.days} days; ${kept} backup(s) kept`);
   if (plan.delete.length === 0) {

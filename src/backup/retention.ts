@@ -74,7 +74,12 @@ export interface RetentionPlan {
 
 const DAY_MS = 86_400_000;
 
-export function planRetention(listing: Catalog, policy: RetentionPolicy, now: Date): RetentionPlan {
+/**
+ * Ages come from the time in each backup's name, which is the clock of the runner that made
+ * it. `justMade` (the backup this run wrote) is always kept: a runner whose clock is behind
+ * names its backup older than ones made before it, and must not delete what it just made.
+ */
+export function planRetention(listing: Catalog, policy: RetentionPolicy, now: Date, justMade: readonly string[] = []): RetentionPlan {
   const keep: RetentionDecision[] = [];
   const remove: RetentionDecision[] = [];
   const ageDays = (takenAt: Date) => (now.getTime() - takenAt.getTime()) / DAY_MS;
@@ -84,6 +89,8 @@ export function planRetention(listing: Catalog, policy: RetentionPolicy, now: Da
     const age = ageDays(backup.takenAt);
     if (index === 0) {
       keep.push({ key: backup.key, kind: 'backup', deleteKeys: [], reason: 'the newest valid backup' });
+    } else if (justMade.includes(backup.key)) {
+      keep.push({ key: backup.key, kind: 'backup', deleteKeys: [], reason: 'the backup this run made' });
     } else if (index < policy.count) {
       keep.push({ key: backup.key, kind: 'backup', deleteKeys: [], reason: `one of the newest ${policy.count}` });
     } else if (age < policy.days) {

@@ -30,7 +30,7 @@ export interface DeployResult {
   readonly error: string | undefined;
   readonly gate: GateResult | undefined;
   readonly plan: readonly string[];
-  /** `recreate` or `blue-green`. */
+  /** `recreate`, `rolling`, `blue-green` (or `swarm` for the swarm target). */
   readonly strategy?: string;
   /** How long the previous and the new release ran side by side (blue-green). */
   readonly overlapMs?: number;
@@ -281,6 +281,11 @@ class DeployRun {
     reporter.info(`release ${id} failed: ${reason}`);
     let status: DeployStatus = 'failed';
     let message = reason;
+    if (reason.startsWith('Lost the SSH connection')) {
+      // Nothing more can reach the host: say what to do instead of a chain of failed recovery steps.
+      message = `${reason}; release ${id} was interrupted ${containersChanged ? 'after its containers changed' : 'before any container changed'}, and the lock stays until it is stale: check the host before the next deploy (docs/troubleshooting.md#an-interrupted-deploy)`;
+      return { status, message };
+    }
     if (containersChanged && this.settings.rollbackOnFailure) {
       if (this.target.previousId === undefined) {
         const name = this.record.color ? colorProjectName(this.settings.app, this.record.color) : this.settings.app;

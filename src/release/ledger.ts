@@ -17,7 +17,13 @@ export interface LedgerEvent {
   readonly from?: string;
 }
 
-export type ReleaseStatus = 'deploying' | 'deployed' | 'failed' | 'rolled-back' | 'pruned';
+/**
+ * `interrupted`: the release's last event is `started`, yet a later event of another release
+ * follows it (a newer deploy or a rollback took the lock), so its run is over without having
+ * recorded an outcome: it lost its connection or was cancelled. Like `failed`, it is never a
+ * rollback target and does not count towards `keep-releases`.
+ */
+export type ReleaseStatus = 'deploying' | 'deployed' | 'failed' | 'rolled-back' | 'pruned' | 'interrupted';
 
 export interface ReleaseSummary {
   readonly id: string;
@@ -55,15 +61,23 @@ export const compareIds = (a: string, b: string): number => Number(a) - Number(b
 
 export function summarize(events: readonly LedgerEvent[]): ReleaseSummary[] {
   const byId = new Map<string, LedgerEvent[]>();
-  for (const event of events) byId.set(event.release, [...(byId.get(event.release) ?? []), event]);
+  const lastIndex = new Map<string, number>();
+  events.forEach((event, index) => {
+    byId.set(event.release, [...(byId.get(event.release) ?? []), event]);
+    lastIndex.set(event.release, index);
+  });
+  const interrupted = (id: string, last: LedgerEvent) => last.event === 'started' && events.slice(lastIndex.get(id)! + 1).some((e) => e.release !== id);
   return [...byId.entries()]
-    .map(([id, list]) => ({
-      id,
-      version: list.find((e) => e.version !== undefined)?.version ?? '',
-      status: STATUS_OF[list[list.length - 1]!.event],
-      wasHealthy: list.some((e) => e.event === 'deployed' || e.event === 'restored'),
-      events: list,
-    }))
+    .map(([id, list]) => {
+      const last = list[list.length - 1]!;
+      return {
+        id,
+        version: list.find((e) => e.version !== undefined)?.version ?? '',
+        status: interrupted(id, last) ? 'interrupted' : STATUS_OF[last.event],
+        wasHealthy: list.some((e) => e.event === 'deployed' || e.event === 'restored'),
+        events: list,
+      };
+    })
     .sort((a, b) => compareIds(a.id, b.id));
 }
 

@@ -9,7 +9,7 @@ import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import type { SshSettings } from '../ssh/settings.js';
 import type { RunContext } from '../deploy/settings.js';
-import { chooseRollbackTarget } from './target.js';
+import { chooseRollbackTarget, interruptedAfter } from './target.js';
 
 export interface RollbackSettings {
   readonly ssh: SshSettings;
@@ -45,7 +45,8 @@ export async function rollback(settings: RollbackSettings, reporter: Reporter, c
 export async function rollbackLocked(session: AppSession, settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>): Promise<RollbackResult> {
   const state = await readState(session);
   const target = chooseRollbackTarget(state, settings.to, settings.app);
-  const from = state.current!;
+  // Back from an interrupted deploy to `current` itself: the interrupted release is what is rolled back.
+  const from = target.id === state.current ? interruptedAfter(state, state.current)!.id : state.current!;
   const records = await readRecords(session, [target.id, from]);
   const record = records.get(target.id);
   if (!record) throw new OperationError(`Release ${target.id}'s release.json is missing on the host; it cannot be restored exactly.`);

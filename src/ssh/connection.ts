@@ -36,13 +36,31 @@ export type CommandObserver = (target: SshTarget, line: string) => void;
  */
 export class RemoteHost {
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
+  private readonly lost: Promise<never>;
+  private isLost = false;
 
   private constructor(
     readonly target: SshTarget,
     private readonly ssh: NodeSSH,
     private readonly jump: NodeSSH | undefined,
     private readonly observe: CommandObserver | undefined,
-  ) {}
+  ) {
+    this.lost = new Promise<never>((_resolve, reject) => {
+      const gone = () => {
+        this.isLost = true;
+        reject(new OperationError(`Lost the SSH connection to ${describeTarget(target)}`));
+      };
+      if (ssh.connection) ssh.connection.once('close', gone);
+      else gone();
+    });
+    this.lost.catch(() => undefined);
+  }
+
+  /** `work`, or the lost connection's error if the connection goes first. */
+  private untilLost<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.lost]);
+  }
 
   static async connect(settings: SshSettings, observe?: CommandObserver): Promise<RemoteHost> {
     let jump: NodeSSH | undefined;
@@ -101,17 +119,14 @@ export class RemoteHost {
 
   /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
   async writeFile(path: string, content: string | Buffer, mode: number): Promise<void> {
-    const sftp = await this.sftp();
+    const sftp = await this.untilLost(this.sftp());
     const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
     try {
-      await new Promise<void>((resolve, reject) => {
-        sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()));
-      });
-      await new Promise<void>((resolve, reject) => {
-        sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()));
-      });
+      await this.untilLost(new Promise<void>((resolve, reject) => sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()))));
+      await this.untilLost(new Promise<void>((resolve, reject) => sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()))));
     } catch (error) {
-      await new Promise<void>((resolve) => sftp.unlink(temp, () => resolve()));
+      if (this.isLost) throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while writing ${path}`);
+      await this.untilLost(new Promise<void>((resolve) => sftp.unlink(temp, () => resolve()))).catch(() => undefined);
       throw new OperationError(`${describeTarget(this.target)}: cannot write ${path}: ${errorMessage(error)}`);
     }
   }

@@ -105,6 +105,18 @@ describe('planRetention', () => {
     expect(plan.delete.map((d) => d.key)).toEqual([backup(1.5, 'stale')]);
   });
 
+  test('the backup this run made is kept even when a runner clock that is behind named it older than the others', () => {
+    const made = backup(0.1, 'made-by-a-slow-clock');
+    const plan = planRetention(catalog(listed([...valid(0, 'earlier-run'), made, `${made}.manifest.json`])), { count: 1, days: 0 }, now, [made]);
+    expect(plan.delete).toEqual([]);
+    expect(plan.keep.map((k) => [k.key, k.reason])).toEqual([
+      [backup(0, 'earlier-run'), 'the newest valid backup'],
+      [made, 'the backup this run made'],
+    ]);
+    // Without it, that is the backup retention would delete.
+    expect(planRetention(catalog(listed([...valid(0, 'earlier-run'), made, `${made}.manifest.json`])), { count: 1, days: 0 }, now).delete.map((d) => d.key)).toEqual([made]);
+  });
+
   test('an empty folder plans nothing', () => {
     expect(planRetention(catalog([]), policy, now)).toEqual({ keep: [], delete: [] });
   });

@@ -11,6 +11,19 @@ describe('ledger', () => {
     expect(summarize(events).map((r) => `${r.id}:${r.status}`)).toEqual(['1:deployed', '2:deployed', '3:failed', '4:deployed']);
   });
 
+  test('a release left at started is interrupted once another release follows it, and is never a rollback target', () => {
+    const history = [ev('1', 'started'), ev('1', 'deployed'), ev('2', 'started'), ev('3', 'started'), ev('3', 'deployed')];
+    const s = summarize(history);
+    expect(s.map((r) => `${r.id}:${r.status}`)).toEqual(['1:deployed', '2:interrupted', '3:deployed']);
+    expect(previousGood(s, '3')?.id).toBe('1');
+    // The newest release with only `started` may still be running: that is `deploying`.
+    expect(summarize(history.slice(0, 3)).map((r) => r.status)).toEqual(['deployed', 'deploying']);
+    // A rollback after the interrupted deploy also ends it.
+    expect(summarize([...history.slice(0, 3), ev('1', 'rolled-back'), ev('1', 'restored')]).find((r) => r.id === '2')?.status).toBe('interrupted');
+    // It counts like a failed release for pruning: it goes first.
+    expect(releasesToPrune(['1', '2', '3'], 2, ['3'], s)).toEqual(['2']);
+  });
+
   test('skips a torn last line instead of failing', () => {
     const text = `${events.map((e) => JSON.stringify(e)).join('\n')}\n{"release":"5","ev`;
     expect(parseLedger(text)).toHaveLength(events.length);

@@ -502,6 +502,59 @@ export function permissionProblems(wf: WorkflowFile): string[] {
   return problems;
 }
 
+// ---------------------------------------------------------------------------------------
+// 6. In a deploy job, a notification can never stop or fail the deploy, and a backup that
+//    failed always stops it
+
+const folderOf = (step: Mapping): string | undefined => ownActionFolder(typeof step.uses === 'string' ? step.uses : '');
+const truthy = (value: unknown): boolean => value === true || value === 'true';
+/** An `if:` that lets a step run after an earlier step failed. */
+const RUNS_AFTER_FAILURE = /\b(always|failure|cancelled)\s*\(/;
+
+/**
+ * action-notify exits 1 only on a mistaken input, `fail-on-error`, or a bug; even then, in a
+ * job that deploys, it must not skip the steps after it (the backup, the deploy) nor fail a
+ * job whose deploy went through: every notify step there has `continue-on-error: true` and
+ * no `fail-on-error: true`.
+ */
+export function notifyProblems(wf: WorkflowFile): string[] {
+  const problems: string[] = [];
+  for (const [id, job] of jobsOf(wf)) {
+    const steps = stepsOf(wf, id, job);
+    if (!steps.some(({ step }) => folderOf(step) === 'action-deploy')) continue;
+    for (const { step, label } of steps.filter(({ step }) => folderOf(step) === 'action-notify')) {
+      if (!truthy(step['continue-on-error'])) problems.push(`${label}: a failing notification would stop or fail the deploy job (set 'continue-on-error: true')`);
+      if (truthy(asMapping(step.with)?.['fail-on-error'])) problems.push(`${label}: 'fail-on-error: true' in a deploy job lets Slack fail the deploy`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * In a job that backs up (action-backup, not a restore) and deploys, the backup runs first,
+ * a failed backup is a failed step (no `continue-on-error`), and the deploy step does not run
+ * after a failure (no `always()`, `failure()` or `cancelled()` in its `if:`).
+ */
+export function backupFirstProblems(wf: WorkflowFile): string[] {
+  const problems: string[] = [];
+  for (const [id, job] of jobsOf(wf)) {
+    const steps = stepsOf(wf, id, job);
+    const backups = steps.filter(({ step }) => folderOf(step) === 'action-backup' && asMapping(step.with)?.mode !== 'restore');
+    const deploys = steps.filter(({ step }) => folderOf(step) === 'action-deploy');
+    if (backups.length === 0 || deploys.length === 0) continue;
+    for (const backup of backups) {
+      if (backup.step['continue-on-error'] !== undefined && backup.step['continue-on-error'] !== false) {
+        problems.push(`${backup.label}: 'continue-on-error' would let the deploy run without its backup`);
+      }
+      for (const deploy of deploys.filter((d) => d.index < backup.index)) problems.push(`${deploy.label}: deploys before the backup ${backup.label.slice(backup.label.indexOf('step '))} ran`);
+    }
+    for (const deploy of deploys) {
+      if (typeof deploy.step.if === 'string' && RUNS_AFTER_FAILURE.test(deploy.step.if)) problems.push(`${deploy.label}: its 'if: ${deploy.step.if}' runs the deploy after a failed backup`);
+    }
+  }
+  return problems;
+}
+
 /** Everything above that needs no parser run, for one workflow. */
 export function ruleProblems(wf: WorkflowFile, contracts: Contracts, reusables: Reusables): string[] {
   return [

@@ -9,6 +9,7 @@ import {
   actionParserProblems,
   actionValidatorProblems,
   asMapping,
+  backupFirstProblems,
   concurrencyProblems,
   Contracts,
   declarationProblems,
@@ -17,6 +18,7 @@ import {
   jobsOf,
   loadWorkflow,
   localFileProvider,
+  notifyProblems,
   ownActionFolder,
   ownWorkflowPath,
   permissionProblems,
@@ -142,6 +144,16 @@ describe('reusable deploy workflow', () => {
     expect(asMapping(deployStep!.with)).toMatchObject({ 'health-url': '${{ inputs.health-url }}', 'rollback-on-failure': '${{ inputs.rollback-on-failure }}' });
     expect(outcome!.if).toMatch(/^always\(\)/);
     expect(asMapping(outcome!.with)!.ts).toBe(`\${{ steps.${String(started!.id)}.outputs.ts }}`);
+  });
+
+  it('backs up before the deploy, and a failed backup stops it', () => {
+    expect(backupFirstProblems(deploy)).toEqual([]);
+  });
+
+  // A notify step that exits 1 (a bug, a bad input) must neither skip the backup and the deploy
+  // nor fail a job whose deploy went through.
+  it('never lets a notification stop or fail the deploy', () => {
+    expect(notifyProblems(deploy)).toEqual([]);
   });
 
   it('requires the backup for production unless it is turned off explicitly', () => {
@@ -514,6 +526,48 @@ jobs:
     expect(permissionProblems(inline('on: push\npermissions: write-all\njobs:\n  a:\n    runs-on: x\n    permissions: read-all\n    steps: [{ run: echo }]\n'))).toEqual([
       'inline.yml: top-level permissions must be {} or read-only, got "write-all"',
       "inline.yml: job 'a' has permissions 'read-all'; list the scopes it needs",
+    ]);
+  });
+
+  it('a notify step that can stop the deploy, one that can fail it, a backup after the deploy or ignored, a deploy that runs anyway', () => {
+    const bad = inline(`
+on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - id: started
+        uses: deploy-kit/deploy-kit/action-notify@v1
+      - id: deploy
+        uses: deploy-kit/deploy-kit/action-deploy@v1
+      - id: late-backup
+        uses: deploy-kit/deploy-kit/action-backup@v1
+        continue-on-error: true
+      - id: again
+        if: always()
+        uses: ./action-deploy
+      - id: outcome
+        continue-on-error: true
+        uses: ./action-notify
+        with: { fail-on-error: true }
+  fine:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: ./action-notify
+        continue-on-error: true
+      - uses: ./action-backup
+      - uses: ./action-deploy
+      - uses: ./action-backup
+        with: { mode: restore }
+`);
+    expect(notifyProblems(bad)).toEqual([
+      "inline.yml: job 'a' step 'started': a failing notification would stop or fail the deploy job (set 'continue-on-error: true')",
+      "inline.yml: job 'a' step 'outcome': 'fail-on-error: true' in a deploy job lets Slack fail the deploy",
+    ]);
+    expect(backupFirstProblems(bad)).toEqual([
+      "inline.yml: job 'a' step 'late-backup': 'continue-on-error' would let the deploy run without its backup",
+      "inline.yml: job 'a' step 'deploy': deploys before the backup step 'late-backup' ran",
+      "inline.yml: job 'a' step 'again': its 'if: always()' runs the deploy after a failed backup",
     ]);
   });
 
