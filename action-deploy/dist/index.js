@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1622);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2187);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1622:
+/***/ 2187:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57129,10 +57129,18 @@ const constant = (text) => ({ text });
 
 ;// CONCATENATED MODULE: ./src/compose/containers.ts
 
-/** Prints the host's time, then `docker inspect` of the project's containers (not one-off runs). */
-function inspectContainers(project) {
-    return constant(`echo "now=$(date +%s)"; ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); ` +
-        `if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+/**
+ * Prints the host's time, then `docker inspect` of the project's containers (not one-off
+ * runs). With `settleSeconds`, first waits on the host (checking every 0.1 s, up to that long)
+ * while a container's HEALTHCHECK is still `starting`: the answer comes as soon as Docker
+ * decides, without a round trip per check.
+ */
+function inspectContainers(project, settleSeconds = 0) {
+    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); `;
+    const settle = settleSeconds > 0
+        ? `i=0; while [ -n "$ids" ] && [ $i -lt ${Math.round(settleSeconds * 10)} ] && docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids 2>/dev/null | grep -qx starting; do sleep 0.1; i=$((i+1)); done; `
+        : '';
+    return constant(`${ids}${settle}echo "now=$(date +%s)"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
 }
 function parseContainers(stdout) {
     const newline = stdout.indexOf('\n');
@@ -57267,6 +57275,17 @@ function pullImages(project, configDir) {
     return configDir ? withEnv({ DOCKER_CONFIG: configDir }, pull) : shellLine(pull);
 }
 const renderConfig = (project) => compose(project, 'config');
+/** The line between the pull's output and the rendered compose config in `pullWhileRendering`'s output. */
+const CONFIG_MARKER = '@@deploy-kit@@config';
+/**
+ * Pulls the project's images while Compose renders its config (neither needs the other; each
+ * is a Compose start-up of its own), in one round trip: stdout is the marker, then the
+ * config; the pull's output goes to stderr. Fails when either fails.
+ */
+function pullWhileRendering(project, configDir) {
+    return constant(`{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; echo ${CONFIG_MARKER}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
+        `wait $pulling && exit $rendered`);
+}
 const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
 const startContainers = (project) => compose(project, 'up', '--detach', '--remove-orphans');
 const stopContainers = (project) => compose(project, 'down', '--remove-orphans');
@@ -57282,6 +57301,8 @@ function removeReleases(layout, ids) {
 function removeImages(imageIds) {
     return constant(`for image in ${imageIds.map(quote).join(' ')}; do docker image rm --force "$image" >/dev/null 2>&1 || true; done`);
 }
+/** Removes `current`: the app has no active release (a first release taken back). */
+const clearCurrent = (layout) => ['rm', '-f', '--', layout.current];
 
 ;// CONCATENATED MODULE: ./src/release/activate.ts
 
@@ -57290,12 +57311,14 @@ function removeImages(imageIds) {
 
 /** How long a container without a HEALTHCHECK must run without restarting to count as up. */
 const STABLE_SECONDS = 3;
+/** How long one poll may wait on the host for a HEALTHCHECK still `starting` to decide. */
+const SETTLE_SECONDS = 2;
 /** Polls a project's containers until all are healthy (or running and stable), or `timeoutMs` passes. */
 async function waitForContainers(host, projectName, timeoutMs, reporter) {
     let last = [];
     let lastReason = '';
     const outcome = await poll(async () => {
-        const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName))).stdout), STABLE_SECONDS);
+        const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName, SETTLE_SECONDS))).stdout), STABLE_SECONDS);
         last = verdict.containers;
         if (verdict.kind !== 'waiting')
             return { done: true, value: verdict };
@@ -57392,16 +57415,23 @@ function parseLedger(text) {
 const compareIds = (a, b) => Number(a) - Number(b);
 function summarize(events) {
     const byId = new Map();
-    for (const event of events)
+    const lastIndex = new Map();
+    events.forEach((event, index) => {
         byId.set(event.release, [...(byId.get(event.release) ?? []), event]);
+        lastIndex.set(event.release, index);
+    });
+    const interrupted = (id, last) => last.event === 'started' && events.slice(lastIndex.get(id) + 1).some((e) => e.release !== id);
     return [...byId.entries()]
-        .map(([id, list]) => ({
-        id,
-        version: list.find((e) => e.version !== undefined)?.version ?? '',
-        status: STATUS_OF[list[list.length - 1].event],
-        wasHealthy: list.some((e) => e.event === 'deployed' || e.event === 'restored'),
-        events: list,
-    }))
+        .map(([id, list]) => {
+        const last = list[list.length - 1];
+        return {
+            id,
+            version: list.find((e) => e.version !== undefined)?.version ?? '',
+            status: interrupted(id, last) ? 'interrupted' : STATUS_OF[last.event],
+            wasHealthy: list.some((e) => e.event === 'deployed' || e.event === 'restored'),
+            events: list,
+        };
+    })
         .sort((a, b) => compareIds(a.id, b.id));
 }
 /** Release ids are whole numbers, one more than the highest the host has seen. */
@@ -57589,16 +57619,37 @@ function readHostKeyPolicy(input) {
     }
     return { knownHosts, fingerprints, insecureIgnore };
 }
-/** Parses the SSH inputs. `host` may be given here already parsed (one host of a list). */
-function readSshSettings(input, mask, host = parseHost('host', required('host', input('host')))) {
+/**
+ * `host` as a list: entries separated by commas or newlines, each `host`, `host:port`,
+ * `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). Duplicates are refused.
+ */
+function parseHostList(raw) {
+    const entries = parseList(required('host', raw)).map((entry) => {
+        const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
+        const named = /^([^:]+):(\d+)$/.exec(entry);
+        const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : named ? [named[1], named[2]] : [entry, undefined];
+        return { host: parseHost('host', address), port: port === undefined ? undefined : parseInteger('host', port, { min: 1, max: 65535 }) };
+    });
+    const seen = new Set();
+    for (const entry of entries) {
+        const key = `${entry.host}:${entry.port ?? ''}`;
+        if (seen.has(key))
+            throw invalid('host', 'must name each host once', entry.host);
+        seen.add(key);
+    }
+    return entries;
+}
+/** Parses the SSH inputs for one host: the `host` input's, or `entry` (one host of a list). */
+function readSshSettings(input, mask, entry) {
     const privateKey = required('private-key', input('private-key'));
     const passphrase = input('passphrase');
     mask(privateKey);
     if (passphrase !== '')
         mask(passphrase);
     checkPrivateKey(privateKey, passphrase);
+    const host = entry?.host ?? parseHost('host', required('host', input('host')));
     const username = parseUsername('username', required('username', input('username')));
-    const port = parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
+    const port = entry?.port ?? parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
     const jump = input('proxy-jump');
     return {
         host,
@@ -57610,6 +57661,16 @@ function readSshSettings(input, mask, host = parseHost('host', required('host', 
         proxyJump: jump === '' ? undefined : parseJumpHost(jump, { host, port, username }),
         connectTimeoutMs: parseDuration('connect-timeout', input('connect-timeout'), '30s'),
     };
+}
+/** The SSH settings of every host in `host` (one or several), checked before connecting. */
+function readSshHosts(input, mask) {
+    const masked = new Set();
+    const maskOnce = (secret) => {
+        if (!masked.has(secret))
+            mask(secret);
+        masked.add(secret);
+    };
+    return parseHostList(input('host')).map((entry) => readSshSettings(input, maskOnce, entry));
 }
 const describeTarget = (t) => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;
 
@@ -57676,24 +57737,32 @@ const RETRY_MS = 2_000;
 class LockHeldError extends OperationError {
 }
 /**
- * Holds an app's deploy lock on a host while `work` runs: waits up to `timeoutMs` for a
- * holder to finish, breaks a stale lock only when asked, keeps the heartbeat fresh, and
- * always releases what it took.
+ * Takes an app's deploy lock on a host: waits up to `timeoutMs` for a holder to finish,
+ * breaks a stale lock only when asked, and keeps the heartbeat fresh until released.
  */
-async function withLock(host, lockDir, holder, options, reporter, work) {
+async function holdLock(host, lockDir, holder, options, reporter) {
     const owner = { ...holder, token: (0,external_node_crypto_.randomUUID)() };
     await acquire(host, lockDir, owner, options, reporter);
     const heartbeat = setInterval(() => {
         host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
     }, HEARTBEAT_MS);
+    return {
+        async release() {
+            clearInterval(heartbeat);
+            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
+                reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
+            });
+        },
+    };
+}
+/** Holds the deploy lock on a host while `work` runs, and always releases what it took. */
+async function lock_session_withLock(host, lockDir, holder, options, reporter, work) {
+    const lock = await holdLock(host, lockDir, holder, options, reporter);
     try {
         return await work();
     }
     finally {
-        clearInterval(heartbeat);
-        await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
-            reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
-        });
+        await lock.release();
     }
 }
 async function acquire(host, lockDir, owner, options, reporter) {
@@ -58638,11 +58707,29 @@ class RemoteHost {
     jump;
     observe;
     sftpSession;
+    /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
+    lost;
+    isLost = false;
     constructor(target, ssh, jump, observe) {
         this.target = target;
         this.ssh = ssh;
         this.jump = jump;
         this.observe = observe;
+        this.lost = new Promise((_resolve, reject) => {
+            const gone = () => {
+                this.isLost = true;
+                reject(new OperationError(`Lost the SSH connection to ${describeTarget(target)}`));
+            };
+            if (ssh.connection)
+                ssh.connection.once('close', gone);
+            else
+                gone();
+        });
+        this.lost.catch(() => undefined);
+    }
+    /** `work`, or the lost connection's error if the connection goes first. */
+    untilLost(work) {
+        return Promise.race([work, this.lost]);
     }
     static async connect(settings, observe) {
         let jump;
@@ -58701,18 +58788,16 @@ class RemoteHost {
     }
     /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
     async writeFile(path, content, mode) {
-        const sftp = await this.sftp();
+        const sftp = await this.untilLost(this.sftp());
         const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
         try {
-            await new Promise((resolve, reject) => {
-                sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()));
-            });
-            await new Promise((resolve, reject) => {
-                sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()));
-            });
+            await this.untilLost(new Promise((resolve, reject) => sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()))));
+            await this.untilLost(new Promise((resolve, reject) => sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()))));
         }
         catch (error) {
-            await new Promise((resolve) => sftp.unlink(temp, () => resolve()));
+            if (this.isLost)
+                throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while writing ${path}`);
+            await this.untilLost(new Promise((resolve) => sftp.unlink(temp, () => resolve()))).catch(() => undefined);
             throw new OperationError(`${describeTarget(this.target)}: cannot write ${path}: ${errorMessage(error)}`);
         }
     }
@@ -58910,7 +58995,7 @@ function requireCompose(session, purpose) {
     throw new OperationError(`${session.host.target.host} has neither 'docker compose' (v2) nor 'docker-compose' (v1) for user ${session.host.target.username}, which ${purpose} needs. Install Docker Compose on the host.`);
 }
 /** Connects to a host that deploy-kit deploys to: Compose required. */
-async function openAppSession(ssh, app, deployPath, reporter, observe) {
+async function session_openAppSession(ssh, app, deployPath, reporter, observe) {
     const session = await openHostSession(ssh, app, deployPath, reporter, observe);
     try {
         return requireCompose(session, 'a deploy');
@@ -58970,6 +59055,77 @@ function writeActiveColor(root, color) {
     return constant(`printf '%s\\n' ${quote(color)} > ${quote(`${file}.next`)} && mv -f ${quote(`${file}.next`)} ${quote(file)}`);
 }
 
+;// CONCATENATED MODULE: ./src/strategy/nginx.ts
+
+
+
+const DEFAULT_NGINX_RELOAD = 'nginx -s reload';
+/** How long the built-in switch waits for nginx to start new workers after the reload. */
+const NGINX_RELOAD_TIMEOUT_MS = 10_000;
+/** How long it waits, at most, for the old workers to finish their requests and exit. */
+const NGINX_DRAIN_TIMEOUT_MS = 60_000;
+const upstreamFile = (root, app) => `${root}/nginx/${app}.upstream.conf`;
+/** The upstream file's text: one `server` line per address. */
+function upstreamServers(addresses) {
+    return addresses.map((a) => `server ${a.address};\n`).join('');
+}
+/** Writes the upstream file (a temp file renamed over the old one, so nginx never reads half of it). */
+function writeUpstream(file, text) {
+    const dir = file.slice(0, file.lastIndexOf('/'));
+    return allOf(['mkdir', '-p', dir], constant(`printf '%s' ${quote(text)} > ${quote(`${file}.next`)}`), ['mv', '-f', `${file}.next`, file]);
+}
+/** Every process's pid, parent pid and command line. */
+const listProcesses = ['ps', '-eo', 'pid=,ppid=,args='];
+/** The nginx workers in `ps -eo pid=,ppid=,args=` output, with the master each belongs to. */
+function parseWorkers(stdout) {
+    const workers = [];
+    for (const line of stdout.split('\n')) {
+        const match = /^\s*(\d+)\s+(\d+)\s+nginx: worker process( is shutting down)?\s*$/.exec(line);
+        if (match)
+            workers.push({ pid: Number(match[1]), master: Number(match[2]), shuttingDown: match[3] !== undefined });
+    }
+    return workers;
+}
+/**
+ * Where a reload stands, from the workers before it and now: `reloading` until some master
+ * has a worker it did not have before (nginx starts the new workers first, then tells the old
+ * ones to finish), `draining` while an old worker of such a master is alive, then `drained`.
+ * Other nginx instances on the host (no new worker) are left out.
+ */
+function drainState(before, now) {
+    const known = new Set(before.map((w) => w.pid));
+    const reloaded = new Set(now.filter((w) => !known.has(w.pid)).map((w) => w.master));
+    if (reloaded.size === 0)
+        return { state: 'reloading', old: [] };
+    const alive = new Set(now.map((w) => w.pid));
+    const old = before.filter((w) => reloaded.has(w.master) && alive.has(w.pid)).map((w) => w.pid);
+    return { state: old.length > 0 ? 'draining' : 'drained', old };
+}
+/** Writes the upstream file, reloads nginx and waits for the old workers to exit (bounded). */
+async function switchNginx(host, nginx, addresses, directory, reporter) {
+    const before = parseWorkers((await host.run(listProcesses)).stdout);
+    await host.run(writeUpstream(nginx.file, upstreamServers(addresses)));
+    await host.run(allOf(['cd', directory], userScript(nginx.reload)));
+    const started = performance.now();
+    let last = { state: 'reloading', old: [] };
+    const outcome = await poll(async () => {
+        last = drainState(before, parseWorkers((await host.run(listProcesses)).stdout));
+        if (last.state === 'drained')
+            return { done: true, value: last };
+        const waited = performance.now() - started;
+        if (last.state === 'reloading' && waited > NGINX_RELOAD_TIMEOUT_MS)
+            return { done: true, value: last };
+        return { done: false, reason: last.state === 'reloading' ? 'nginx has not started new workers yet' : `old nginx workers ${last.old.join(', ')} still finishing requests` };
+    }, { timeoutMs: NGINX_DRAIN_TIMEOUT_MS, intervalMs: 100 });
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (last.state === 'reloading') {
+        throw new OperationError(`nginx did not start new workers within ${NGINX_RELOAD_TIMEOUT_MS / 1000}s of '${nginx.reload}' (is nginx running, does its configuration test pass with 'nginx -t', and does it include ${nginx.file}?); traffic may still go to the old addresses`);
+    }
+    reporter.info(outcome.done
+        ? `nginx reloaded; its old workers finished their requests and exited after ${seconds}s`
+        : `nginx reloaded; old workers ${last.old.join(', ')} still run after ${seconds}s (long requests?); going on`);
+}
+
 ;// CONCATENATED MODULE: ./src/strategy/stop.ts
 
 /**
@@ -58991,10 +59147,19 @@ function stopProject(project, keep) {
 
 ;// CONCATENATED MODULE: ./src/strategy/types.ts
 const STRATEGIES = (/* unused pure expression or super */ null && (['recreate', 'rolling', 'blue-green']));
-/** How long the proxy gets, after the switch, to finish requests it sent to the old colour. */
+/**
+ * How long the proxy gets, after a custom switch-command, to finish requests it sent to the
+ * old colour (the built-in nginx switch waits for nginx's old workers instead).
+ */
 const DRAIN_SECONDS = 3;
+/**
+ * rolling: how long the proxy gets to discover the new containers (its next DNS lookup or
+ * Docker event) once they are healthy and gated, before the old ones stop.
+ */
+const DISCOVERY_SECONDS = 2;
 
 ;// CONCATENATED MODULE: ./src/strategy/blue-green.ts
+
 
 
 
@@ -59011,8 +59176,10 @@ function planBlueGreen(settings, strategy, t) {
     const idleName = colorProjectName(settings.app, idle);
     const idleProject = { ...t.pinned, name: idleName };
     const live = liveProjectName(settings.app, t.activeColor);
+    const builtin = strategy.switchCommand === '';
+    const nginx = builtin ? { nginx: { file: upstreamFile(t.layout.root, settings.app), reload: strategy.nginxReloadCommand ?? DEFAULT_NGINX_RELOAD } } : {};
     const switchTo = (project, color) => ({
-        kind: 'switch-traffic', project, color, directory: t.pinned.directory, command: strategy.switchCommand, services: strategy.services,
+        kind: 'switch-traffic', project, color, directory: t.pinned.directory, command: strategy.switchCommand, services: strategy.services, ...nginx,
     });
     const moveBack = t.previousId !== undefined && t.activeColor !== undefined
         ? [switchTo(live, t.activeColor), { kind: 'run', command: writeActiveColor(t.layout.root, t.activeColor) }]
@@ -59037,7 +59204,8 @@ function planBlueGreen(settings, strategy, t) {
             name: `Drain and ${strategy.keepPreviousRunning ? 'stop' : 'remove'} ${t.activeColor ?? settings.app}`,
             changesContainers: true,
             steps: [
-                { kind: 'run', command: ['sleep', String(DRAIN_SECONDS)] },
+                // The built-in nginx switch returned once nginx's old workers were gone: drained already.
+                ...(builtin ? [] : [{ kind: 'run', command: ['sleep', String(DRAIN_SECONDS)] }]),
                 { kind: 'run', command: stopProject(live, strategy.keepPreviousRunning) },
                 { kind: 'overlap', edge: 'end' },
             ],
@@ -59112,6 +59280,7 @@ function switchTraffic(directory, script, env) {
 
 
 
+
 /** Where a proxy on the host reaches a project's traffic services; an error when nowhere. */
 async function publishedAddresses(host, project, services) {
     const addresses = parsePublished((await host.run(listPublished(project))).stdout, services);
@@ -59121,14 +59290,292 @@ async function publishedAddresses(host, project, services) {
     }
     return addresses;
 }
-/** Runs switch-command with `project`'s addresses: traffic moves to `color`. */
+/**
+ * Runs switch-command with `project`'s addresses: traffic moves to `color`. Without a command,
+ * the built-in nginx switch writes the first traffic service's addresses (every container, its
+ * first published port) to the upstream file, reloads nginx and waits for its old workers.
+ */
 async function moveTraffic(host, move, reporter) {
     const addresses = await publishedAddresses(host, move.project, move.services);
     reporter.info(`moving traffic to ${move.color} (${move.project}: ${addresses.map((a) => `${a.service} ${a.address}`).join(', ')})`);
+    if (move.command === '' && move.nginx) {
+        const first = addresses[0];
+        const upstream = addresses.filter((a) => a.service === first.service && a.containerPort === first.containerPort);
+        reporter.info(`built-in nginx switch: ${move.nginx.file} gets ${upstream.map((a) => `server ${a.address};`).join(' ')}`);
+        return switchNginx(host, move.nginx, upstream, move.directory, reporter);
+    }
     await host.run(switchTraffic(move.directory, move.command, switchEnvironment(move.color, move.project, addresses)));
 }
 
+;// CONCATENATED MODULE: ./src/strategy/rolling.ts
+
+
+
+
+
+/**
+ * rolling: for proxies that find containers by themselves (Traefik, Caddy with dynamic
+ * upstreams, HAProxy with DNS). Each traffic service in turn is scaled to its running count
+ * plus N new containers of the new release (`up --no-recreate --scale`), the new ones are
+ * waited on (HEALTHCHECK) and gated directly, and only then the old ones are stopped with
+ * their own stop timeout (`stop_grace_period`) and removed. The other services are then
+ * recreated as usual by one `up`.
+ */
+const label = (name, value) => `label=com.docker.compose.${name}=${value}`;
+/**
+ * Traffic services of a rolling deploy: `services` when given, else every service that has
+ * `ports` or `expose` in any of the compose files (in order of first appearance).
+ */
+function rollingServices(files, services) {
+    if (services.length > 0)
+        return [...services];
+    const found = [];
+    for (const file of files) {
+        let doc;
+        try {
+            doc = (0,dist/* parse */.qg)(file.content);
+        }
+        catch {
+            continue; // Compose reports a broken file itself, with its own words.
+        }
+        const entries = doc?.services ?? {};
+        for (const [name, service] of Object.entries(entries)) {
+            const s = service;
+            if (s && (s.ports !== undefined || s.expose !== undefined) && !found.includes(name))
+                found.push(name);
+        }
+    }
+    if (found.length === 0) {
+        throw new ConfigurationError("'strategy: rolling' found no service that carries traffic: none has 'ports' or 'expose'. Name them in input 'services', or give the service your proxy reaches 'expose: [\"8080\"]'.");
+    }
+    return found;
+}
+/**
+ * How many containers the compose files ask of a service (`deploy.replicas` or `scale`, the
+ * last file that says wins); undefined when they do not say, or say it with a variable.
+ */
+function declaredReplicas(files, service) {
+    let replicas;
+    for (const file of files) {
+        let doc;
+        try {
+            doc = (0,dist/* parse */.qg)(file.content);
+        }
+        catch {
+            continue;
+        }
+        const s = doc?.services?.[service];
+        for (const value of [s?.scale, s?.deploy?.replicas]) {
+            if (typeof value === 'number' && Number.isInteger(value) && value >= 1)
+                replicas = value;
+        }
+    }
+    return replicas;
+}
+/** `name state` of every container of one service of a project, running or not. */
+function listServiceContainers(project, service) {
+    return ['docker', 'ps', '--all', '--filter', label('project', project), '--filter', label('service', service), '--format', '{{.Names}} {{.State}}'];
+}
+/** Parses `listServiceContainers` output into running and other (stopped, created) container names. */
+function parseServiceContainers(stdout) {
+    const running = [];
+    const stopped = [];
+    for (const line of stdout.split('\n')) {
+        const [name, state] = line.trim().split(/\s+/);
+        if (!name)
+            continue;
+        (state === 'running' ? running : stopped).push(name);
+    }
+    return { running: running.sort(), stopped: stopped.sort() };
+}
+/** `up --detach --no-recreate --scale svc=TOTAL svc`: new containers beside the running ones, which are left alone. */
+const scaleUp = (project, service, total) => compose(project, 'up', '--detach', '--no-recreate', '--scale', `${service}=${total}`, service);
+/**
+ * Stops containers with their own stop timeout (Compose sets it from `stop_grace_period`,
+ * 10 s when unset): the proxy's in-flight requests finish. Then removes them.
+ */
+function retireContainers(names) {
+    const list = names.map(quote).join(' ');
+    return constant(`docker stop ${list} >/dev/null && docker rm ${list} >/dev/null`);
+}
+/** Removes containers at once (new containers that never got healthy, or stopped leftovers). */
+const removeContainers = (names) => ['docker', 'rm', '--force', ...names];
+/** The final `up`: the other services are recreated as usual, rolled services stay at their count. */
+const settleProject = (project, scales) => compose(project, 'up', '--detach', '--remove-orphans', ...Object.entries(scales).flatMap(([service, n]) => ['--scale', `${service}=${n}`]));
+/** The phases between "images pulled" and "current switched" for rolling. */
+function planRolling(settings, services, t) {
+    const roll = (action, service) => {
+        const replicas = action === 'start' ? declaredReplicas(settings.composeFiles, service) : undefined;
+        return { kind: 'roll', action, service, project: t.pinned, timeoutMs: settings.waitTimeoutMs, ...(replicas !== undefined ? { replicas } : {}) };
+    };
+    const phases = [];
+    services.forEach((service, i) => {
+        phases.push({
+            name: `Start new ${service} beside the old`,
+            steps: [...(i === 0 ? [{ kind: 'overlap', edge: 'start' }] : []), roll('start', service)],
+            undo: [roll('remove-new', service)],
+        }, { name: `Wait for new ${service}`, steps: [roll('wait', service)] });
+        if (i === 0 && settings.gate)
+            phases.push({ name: `Health gate on new ${service}, directly`, steps: [roll('gate', service)] });
+        phases.push({
+            name: `Retire old ${service}`,
+            changesContainers: true,
+            steps: [{ kind: 'run', command: ['sleep', String(DISCOVERY_SECONDS)] }, roll('retire', service), ...(i === services.length - 1 ? [{ kind: 'overlap', edge: 'end' }] : [])],
+        });
+    });
+    phases.push({ name: 'Start the other services', changesContainers: true, steps: [roll('settle', services[0])] });
+    return phases;
+}
+/** How a step reads in a dry run. */
+function describeRoll(action, service, project) {
+    switch (action) {
+        case 'start':
+            return `start new ${service} containers beside the running ones (as many as the compose files ask, else as run now, at least 1): $ docker compose ... up --detach --no-recreate --scale ${service}=<running+new> ${service}`;
+        case 'wait':
+            return `wait until the new ${service} containers are healthy, or running and stable`;
+        case 'gate':
+            return `health gate on a new ${service} container directly (its published port, or its address on the ${project.name} network)`;
+        case 'retire':
+            return `stop the old ${service} containers (each waits its stop_grace_period) and remove them`;
+        case 'remove-new':
+            return `remove the new ${service} containers; the old ones keep serving`;
+        case 'settle':
+            return `$ docker compose ... up --detach --remove-orphans --scale <service>=<count>   (the other services are recreated as usual)`;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/strategy/rolling-run.ts
+
+
+
+
+
+
+/** Where the health gate reaches one container: a published port, else its address on its network. */
+function containerAddress(inspectJson) {
+    const [entry] = JSON.parse(inspectJson);
+    for (const bindings of Object.values(entry?.NetworkSettings?.Ports ?? {})) {
+        const binding = bindings?.find((b) => /^\d{1,3}(\.\d{1,3}){3}$/.test(b.HostIp));
+        if (binding)
+            return `${binding.HostIp === '0.0.0.0' ? '127.0.0.1' : binding.HostIp}:${binding.HostPort}`;
+    }
+    const ip = Object.values(entry?.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+    const port = Object.keys(entry?.Config?.ExposedPorts ?? {}).find((p) => p.endsWith('/tcp'))?.split('/')[0];
+    return ip && port ? `${ip}:${port}` : undefined;
+}
+/**
+ * Runs the steps of a rolling deploy (or of a rolling rollback) on a host, remembering per
+ * service which containers were there before (`old`) and which it started (`fresh`).
+ */
+class RollingRun {
+    host;
+    reporter;
+    what;
+    checkHealth;
+    old = new Map();
+    fresh = new Map();
+    /** Service -> how many containers it runs once rolled. */
+    counts = {};
+    gate;
+    constructor(host, reporter, 
+    /** Names what is rolled out in errors: the version, or `release 6 (v1)`. */
+    what, checkHealth) {
+        this.host = host;
+        this.reporter = reporter;
+        this.what = what;
+        this.checkHealth = checkHealth;
+    }
+    async step(action, service, project, timeoutMs, replicas) {
+        switch (action) {
+            case 'start':
+                return this.start(project, service, replicas);
+            case 'wait':
+                return this.wait(project.name, service, timeoutMs);
+            case 'gate':
+                return this.runGate(service);
+            case 'retire':
+                return this.retire(service);
+            case 'remove-new':
+                return this.removeNew(service);
+            case 'settle':
+                await this.host.run(settleProject(project, this.counts));
+                return;
+        }
+    }
+    async containers(project, service) {
+        return parseServiceContainers((await this.host.run(listServiceContainers(project, service))).stdout);
+    }
+    async start(project, service, replicas) {
+        const before = await this.containers(project.name, service);
+        // Compose would start stopped containers again (with their old configuration) rather than create new ones.
+        if (before.stopped.length > 0)
+            await this.host.run(removeContainers(before.stopped));
+        const n = replicas ?? Math.max(1, before.running.length);
+        this.old.set(service, before.running);
+        this.counts[service] = n;
+        this.reporter.info(`${service}: ${before.running.length} running (${before.running.join(', ') || 'none'}); starting ${n} new beside them`);
+        try {
+            await this.host.run(scaleUp(project, service, before.running.length + n));
+        }
+        finally {
+            const after = await this.containers(project.name, service).catch(() => ({ running: [], stopped: [] }));
+            this.fresh.set(service, [...after.running, ...after.stopped].filter((name) => !before.running.includes(name)).sort());
+        }
+        this.reporter.info(`${service}: new ${this.fresh.get(service).join(', ')}`);
+    }
+    async wait(project, service, timeoutMs) {
+        const names = this.fresh.get(service) ?? [];
+        let lastReason = '';
+        const outcome = await poll(async () => {
+            const mine = parseContainers((await this.host.run(inspectContainers(project))).stdout).filter((c) => names.includes(c.name));
+            const verdict = judgeContainers(mine, STABLE_SECONDS);
+            if (verdict.kind !== 'waiting')
+                return { done: true, value: verdict };
+            if (verdict.reason !== lastReason)
+                this.reporter.info(`waiting: ${verdict.reason}`);
+            lastReason = verdict.reason;
+            return { done: false, reason: verdict.reason };
+        }, { timeoutMs, intervalMs: 250 });
+        if (outcome.done && outcome.value.kind === 'ready') {
+            this.reporter.info(`new ${service} up: ${outcome.value.containers.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
+            return;
+        }
+        const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
+        throw new OperationError(`${this.what}: the new ${service} containers did not come up: ${reason}`);
+    }
+    async runGate(service) {
+        if (!this.checkHealth)
+            return;
+        const name = this.fresh.get(service)?.[0];
+        const address = name ? containerAddress((await this.host.run(['docker', 'inspect', name])).stdout) : undefined;
+        if (!address)
+            throw new OperationError(`${service}: the new container ${name ?? ''} has no published port and no exposed port on a network, so the health gate cannot reach it. Add 'expose: ["PORT"]' to the service.`);
+        this.reporter.info(`checking the new ${service} container ${name} directly at ${address}`);
+        this.gate = await this.checkHealth(this.host, address);
+        if (!this.gate.healthy)
+            throw new OperationError(`${this.what} failed its health gate on the new ${service} container (${this.gate.successes} passing rounds in ${formatDuration(this.gate.elapsedMs)}, last: ${this.gate.reason})`);
+    }
+    async retire(service) {
+        const old = this.old.get(service) ?? [];
+        if (old.length === 0)
+            return;
+        this.reporter.info(`${service}: stopping the old ${old.join(', ')} (each waits its stop_grace_period), then removing them`);
+        await this.host.run(retireContainers(old));
+    }
+    /** Never throws: the failure that led here is what gets reported. */
+    async removeNew(service) {
+        const fresh = this.fresh.get(service) ?? [];
+        if (fresh.length === 0)
+            return;
+        await this.host.run(removeContainers(fresh)).then(() => this.reporter.info(`${service}: removed the new ${fresh.join(', ')}; the old ${(this.old.get(service) ?? []).join(', ') || 'containers'} never stopped serving`), (error) => this.reporter.info(`${service}: removing the new ${fresh.join(', ')} FAILED: ${error.message}`));
+        this.fresh.set(service, []);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/strategy/restore.ts
+
+
+
 
 
 
@@ -59157,14 +59604,347 @@ async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter
         await host.run(stopContainers(idleProject));
         return { ...containers, gate, healthy, ok: false };
     }
-    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command: record.switchCommand ?? '', services }, reporter);
+    const command = record.switchCommand ?? '';
+    const nginx = command === '' ? { file: upstreamFile(root, project.name), reload: record.nginxReloadCommand ?? DEFAULT_NGINX_RELOAD } : undefined;
+    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command, services, nginx }, reporter);
     await host.run(writeActiveColor(root, idle));
-    await host.run(['sleep', String(DRAIN_SECONDS)]);
+    if (!nginx)
+        await host.run(['sleep', String(DRAIN_SECONDS)]);
     await host.run(stopProject(liveProjectName(project.name, active), record.keepPreviousRunning ?? false));
     return { ...containers, gate, healthy };
 }
+/**
+ * A rolling release put back the way it was deployed, in reverse: for each service it rolled,
+ * its containers start beside the current ones, are waited on (and the first service's gated
+ * directly), then the current ones stop and are removed. When they do not come up, they are
+ * removed and the current ones never stopped serving.
+ */
+async function restoreRolling(host, record, project, timeoutMs, reporter, checkHealth) {
+    const run = new RollingRun(host, reporter, `release ${record.id} (${record.version})`, checkHealth);
+    const services = record.services ?? [];
+    reporter.info(`rolling release ${record.id} (${record.version}) back in, service by service: ${services.join(', ')}`);
+    for (const [i, service] of services.entries()) {
+        try {
+            await run.step('start', service, project, timeoutMs);
+            await run.step('wait', service, project, timeoutMs);
+            if (i === 0)
+                await run.step('gate', service, project, timeoutMs);
+        }
+        catch (error) {
+            await run.removeNew(service);
+            const reason = errorMessage(error);
+            return { ok: false, reason, containers: [], gate: run.gate, healthy: false };
+        }
+        await host.run(['sleep', String(DISCOVERY_SECONDS)]);
+        await run.step('retire', service, project, timeoutMs);
+    }
+    await run.step('settle', services[0] ?? '', project, timeoutMs);
+    return { ok: true, reason: '', containers: [], gate: run.gate, healthy: true };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/stack.ts
+
+
+
+
+/**
+ * What deploy-kit adds to a swarm release's folder, beside the user's compose files, and
+ * the pure decisions behind it:
+ *
+ *   deploy-kit.swarm.yml    update_config defaults per service (a second `-c` file)
+ *   deploy-kit.env.sh       0600: `export KEY='value'` lines that `docker stack deploy` is run
+ *                           under, because it reads no .env file (values never reach argv)
+ */
+const SWARM_FILE = 'deploy-kit.swarm.yml';
+const ENV_SCRIPT = 'deploy-kit.env.sh';
+/** File names a swarm release keeps for itself: a user's compose file cannot be called that. */
+const SWARM_RESERVED = [SWARM_FILE, ENV_SCRIPT];
+function servicesOf(content) {
+    const doc = (0,dist/* parse */.qg)(content);
+    const services = doc?.services;
+    return services && typeof services === 'object' && !Array.isArray(services) ? services : {};
+}
+const publishesInHostMode = (ports) => (ports ?? []).some((port) => typeof port === 'object' && port !== null && port.mode === 'host');
+/**
+ * The update_config keys deploy-kit sets per service, given the user's compose files in
+ * order. Only keys no file sets are filled in, so a user's own `update_config` wins:
+ *
+ * - `failure_action: rollback`: Swarm puts the previous spec back when new tasks fail;
+ * - `order: start-first`: new tasks start (and pass their HEALTHCHECK) before old ones stop.
+ *   A service that publishes a port in `mode: host` gets `stop-first` instead: on one node
+ *   the new task could never bind the port the old one holds, and the update would hang.
+ */
+function updateDefaults(files) {
+    const merged = new Map();
+    for (const file of files) {
+        for (const [name, service] of Object.entries(servicesOf(file.content))) {
+            const seen = merged.get(name) ?? { hostPorts: false };
+            const update = service?.deploy?.update_config;
+            merged.set(name, {
+                order: update?.order ?? seen.order,
+                failureAction: update?.failure_action ?? seen.failureAction,
+                hostPorts: seen.hostPorts || publishesInHostMode(service?.ports),
+            });
+        }
+    }
+    const defaults = {};
+    for (const [name, seen] of merged) {
+        defaults[name] = {
+            ...(seen.order === undefined ? { order: seen.hostPorts ? 'stop-first' : 'start-first' } : {}),
+            ...(seen.failureAction === undefined ? { failure_action: 'rollback' } : {}),
+        };
+    }
+    return defaults;
+}
+/** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
+function swarmOverride(defaults, composeVersion) {
+    const services = Object.fromEntries(Object.entries(defaults)
+        .filter(([, update]) => Object.keys(update).length > 0)
+        .map(([service, update]) => [service, { deploy: { update_config: update } }]));
+    const document = composeVersion ? { version: composeVersion, services } : { services };
+    return `# Written by deploy-kit: update_config defaults for docker stack deploy (your own keys win).\n${(0,dist/* stringify */.As)(document)}`;
+}
+/**
+ * The release's variables as a POSIX shell script of `export NAME='value'` lines, quoted by
+ * the one quoting function: sourcing it gives back every value exactly (spaces, quotes, `$`,
+ * `#`, backticks, newlines). The .env file cannot serve here: its double-quoted form (`\n`
+ * escapes) means something else to sh, and backticks in it would run.
+ */
+function formatEnvScript(values) {
+    const lines = Object.entries(values).map(([key, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            throw new ConfigurationError(`'${printable(key)}' is not a valid environment variable name.`);
+        return `export ${key}=${quote(value)}`;
+    });
+    return `# Written by deploy-kit: the release's variables for docker stack deploy (mode 0600).\n${lines.join('\n')}\n`;
+}
+/** A compose file named like one of the files deploy-kit writes into a swarm release would be overwritten: refused before connecting. */
+function checkSwarmFileNames(names) {
+    const clash = names.find((name) => SWARM_RESERVED.includes(name));
+    if (clash)
+        throw new ConfigurationError(`Input 'compose-file' names '${clash}', a file deploy-kit writes itself with 'target: swarm'; rename your file.`);
+}
+/** `shop_web` -> `web` for the stack `shop`. */
+function serviceKey(stack, fullName) {
+    return fullName.startsWith(`${stack}_`) ? fullName.slice(stack.length + 1) : fullName;
+}
+
+;// CONCATENATED MODULE: ./src/swarm/record.ts
+
+function isSwarmRecord(record) {
+    return record.target === 'swarm';
+}
+/**
+ * The files a swarm release is deployed with: the user's compose files, deploy-kit's
+ * update_config defaults, and (once its services converged) the images pinned by digest.
+ */
+function releaseStack(layout, stack, id, composeFiles, pinned) {
+    const release = layout.release(id);
+    return {
+        stack,
+        directory: release.dir,
+        files: [...composeFiles.map((name) => release.file(name)), release.file(SWARM_FILE), ...(pinned ? [release.imagesFile] : [])],
+        envScript: release.file(ENV_SCRIPT),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/commands.ts
+
+/**
+ * Builders for the commands a swarm release runs on the manager. They return commands;
+ * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
+ */
+/** `active true` on a swarm manager: its node state and whether it can take control-plane requests. */
+const swarmNodeState = ['docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'];
+/**
+ * `cd DIR && . ENV_SCRIPT && docker stack deploy --with-registry-auth --prune -c ... STACK`.
+ * The values live in the 0600 script; the command line only names it, so `ps` shows no secret.
+ * `--with-registry-auth` hands the login in `configDir` (when given) to the swarm's nodes.
+ */
+function stackDeploy(stack, configDir) {
+    const deploy = ['docker', 'stack', 'deploy', '--with-registry-auth', '--prune', ...stack.files.flatMap((file) => ['-c', file]), stack.stack];
+    const sourced = constant(`. ${quote(stack.envScript)}`);
+    return inDirectory(stack.directory, allOf(sourced, configDir ? withEnv({ DOCKER_CONFIG: configDir }, deploy) : shellLine(deploy)));
+}
+const commands_SECTION = '@@deploy-kit-swarm@@';
+const STACK_SECTION = commands_SECTION;
+/** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
+function inspectStack(stack) {
+    const label = quote(`label=com.docker.stack.namespace=${stack}`);
+    const json = quote('{{json .}}');
+    return constant(`echo ${commands_SECTION}services; ids=$(docker service ls --quiet --filter ${label}); ` +
+        `if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi; ` +
+        `echo ${commands_SECTION}replicas; docker service ls --filter ${label} --format ${json}; ` +
+        `echo ${commands_SECTION}tasks; docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null; true`);
+}
+/** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
+const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
+const removeStack = (stack) => ['docker', 'stack', 'rm', stack];
+/** A user's hook in the release folder, with the release and the stack in its environment. */
+function swarmHook(directory, script, release) {
+    const env = { RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: directory, DEPLOY_KIT_STACK: release.stack };
+    return inDirectory(directory, withEnv(env, userScript(script)));
+}
+const commands_readFile = (path) => ['cat', '--', path];
+
+;// CONCATENATED MODULE: ./src/swarm/converge.ts
+
+
+
+const FAILED_TASKS = 3;
+function sections(stdout) {
+    const found = new Map();
+    for (const chunk of stdout.split(STACK_SECTION).slice(1)) {
+        const newline = chunk.indexOf('\n');
+        found.set(newline === -1 ? chunk : chunk.slice(0, newline), newline === -1 ? '' : chunk.slice(newline + 1));
+    }
+    return found;
+}
+function jsonLines(text) {
+    return text
+        .split('\n')
+        .filter((line) => line.trim().startsWith('{'))
+        .map((line) => JSON.parse(line));
+}
+/** `shop_web.1` or `shop_web.<node id>` -> `shop_web`. */
+const taskService = (taskName) => taskName.replace(/\.[^.]+$/, '');
+function parseStack(stack, stdout) {
+    const parts = sections(stdout);
+    let inspected;
+    try {
+        inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]');
+    }
+    catch {
+        throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: ${(parts.get('services') ?? '').trim().slice(0, 200)}`);
+    }
+    const replicas = new Map(jsonLines(parts.get('replicas') ?? '').map((line) => [line.Name, line.Replicas]));
+    const tasks = jsonLines(parts.get('tasks') ?? '');
+    return inspected
+        .map((entry) => {
+        const name = entry.Spec.Name;
+        const image = entry.Spec.TaskTemplate?.ContainerSpec?.Image ?? '';
+        const mine = tasks.filter((task) => taskService(task.Name) === name && task.Image === image);
+        const desired = Number(/^\d+\/(\d+)/.exec(replicas.get(name) ?? '')?.[1] ?? 0);
+        const running = mine.filter((task) => task.DesiredState === 'Running' && task.CurrentState.startsWith('Running')).length;
+        const failed = mine.filter((task) => /^(Failed|Rejected)/.test(task.CurrentState)).length;
+        const pending = mine.find((task) => task.DesiredState === 'Running' && !task.CurrentState.startsWith('Running'));
+        const lastError = mine.find((task) => task.Error !== '');
+        const waitingFor = pending ? `${pending.CurrentState.replace(/ \d+ \w+ ago$| (about )?(an?|less than a) \w+ ago$/, '')}${pending.Error ? `: ${pending.Error}` : ''}` : lastError ? lastError.Error : '';
+        const status = entry.UpdateStatus?.State;
+        return {
+            name,
+            service: serviceKey(stack, name),
+            image,
+            update: status ? { state: status, message: entry.UpdateStatus?.Message ?? '' } : undefined,
+            desired,
+            running,
+            failed,
+            waitingFor: waitingFor.replace(/^"|"$/g, ''),
+        };
+    })
+        .sort((a, b) => a.name.localeCompare(b.name));
+}
+const FAILED_WORDS = {
+    rollback_completed: 'Swarm rolled the update back',
+    paused: 'Swarm paused the update',
+    rollback_paused: 'Swarm paused rolling the update back',
+};
+const FAILED_STATES = new Set(Object.keys(FAILED_WORDS));
+const COMPLETED = new Set(['completed']);
+const ROLLED_BACK = new Set(['completed', 'rollback_completed']);
+/**
+ * `goal: 'rollback'` judges the stack after `docker service rollback`, where Swarm finishing
+ * its rollback (`rollback_completed`) is the success, not the failure.
+ */
+function judgeStack(services, expected = [], goal = 'update') {
+    const done = goal === 'rollback' ? ROLLED_BACK : COMPLETED;
+    const missing = expected.filter((service) => !services.some((s) => s.service === service));
+    if (services.length === 0 || missing.length > 0)
+        return { kind: 'waiting', reason: `no service ${missing[0] ?? ''} yet`.replace('  ', ' '), services };
+    for (const s of services) {
+        if (s.update && FAILED_STATES.has(s.update.state) && !done.has(s.update.state)) {
+            return { kind: 'failed', reason: `service ${s.name}: ${FAILED_WORDS[s.update.state]}${s.update.message ? ` (${s.update.message})` : ''}`, services };
+        }
+        if (s.failed >= FAILED_TASKS && s.running < s.desired) {
+            return { kind: 'failed', reason: `service ${s.name}: ${s.failed} tasks of ${s.image} failed${s.waitingFor ? `, last: ${s.waitingFor}` : ''}`, services };
+        }
+    }
+    for (const s of services) {
+        if (s.update && !done.has(s.update.state))
+            return { kind: 'waiting', reason: `service ${s.name}: ${s.update.state.replace('_', ' ')}${s.update.message ? ` (${s.update.message})` : ''}`, services };
+        if (s.running < s.desired) {
+            return { kind: 'waiting', reason: `service ${s.name}: ${s.running}/${s.desired} tasks running${s.waitingFor ? `, ${s.waitingFor}` : ''}`, services };
+        }
+    }
+    return { kind: 'ready', services };
+}
+/** service -> the image Swarm resolved for it (`repo:tag@sha256:...`): what a rollback re-deploys. */
+function stackImages(services) {
+    return Object.fromEntries(services.map((s) => [s.service, s.image]));
+}
+
+;// CONCATENATED MODULE: ./src/swarm/wait.ts
+
+
+
+
+/**
+ * Swarm clears a service's update status when `docker stack deploy` updates it and sets
+ * `updating` once its orchestrator picks the update up, a moment later; the first look
+ * waits that moment out, so the old tasks are not mistaken for the new ones.
+ */
+const SETTLE_MS = 1500;
+/** Polls the stack until every service converged on its current spec, one failed, or `timeoutMs` passed. */
+async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = 'update') {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    let last = [];
+    let lastReason = '';
+    /** Why Swarm started rolling back, which its final status no longer says. */
+    let cause = '';
+    const outcome = await poll(async () => {
+        const verdict = judgeStack(parseStack(stack, (await host.run(inspectStack(stack))).stdout), expected, goal);
+        last = verdict.services;
+        if (goal === 'update')
+            cause = verdict.services.find((s) => s.update?.state === 'rollback_started')?.update?.message || cause;
+        if (verdict.kind !== 'waiting')
+            return { done: true, value: verdict };
+        if (verdict.reason !== lastReason)
+            reporter.info(`waiting: ${verdict.reason}`);
+        lastReason = verdict.reason;
+        return { done: false, reason: verdict.reason };
+    }, { timeoutMs, intervalMs: 1000 });
+    if (outcome.done && outcome.value.kind === 'ready') {
+        reporter.info(`services converged: ${last.map((s) => `${s.name} ${s.running}/${s.desired}${s.update ? ` (update ${s.update.state})` : ''}`).join(', ')}`);
+        return { ok: true, reason: '', services: last };
+    }
+    const failed = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : undefined;
+    const reason = failed
+        ? `${failed}${cause && !failed.includes(cause) ? `, after: ${cause}` : ''}`
+        : `services not converged after ${formatDuration(timeoutMs)}: ${lastReason}`;
+    return { ok: false, reason, services: last };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/restore.ts
+
+
+
+/**
+ * Puts a swarm release back exactly as it was deployed: its compose files, its update_config
+ * defaults and its images pinned by digest, deployed again as the same stack from its own
+ * folder with its own variables; then waits for every service to converge and gates it.
+ * Behind action-deploy's automatic rollback of a swarm release and action-rollback.
+ */
+async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, configDir) {
+    reporter.info(`deploying release ${record.id} (${record.version}) again as stack ${record.stack}, from its pinned images`);
+    await host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir));
+    const converged = await waitForStack(host, record.stack, Object.keys(record.images), timeoutMs, reporter);
+    const gate = converged.ok && checkHealth ? await checkHealth(host) : undefined;
+    return { ok: converged.ok, reason: converged.reason, containers: [], gate, healthy: converged.ok && (gate?.healthy ?? true) };
+}
 
 ;// CONCATENATED MODULE: ./src/release/restore.ts
+
+
 
 
 
@@ -59174,8 +59954,13 @@ async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter
  * The one restore path behind action-rollback and action-deploy's automatic rollback.
  */
 async function restoreRelease(session, record, timeoutMs, reporter, checkHealth) {
+    if (isSwarmRecord(record))
+        return restoreSwarm(session.host, session.layout, record, timeoutMs, reporter, checkHealth);
     if (record.strategy === 'blue-green') {
         return restoreBlueGreen(session.host, session.layout.root, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
+    }
+    if (record.strategy === 'rolling') {
+        return restoreRolling(session.host, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
     }
     reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
     const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter);
@@ -59256,8 +60041,13 @@ function formatEnvFile(values) {
 
 ;// CONCATENATED MODULE: ./src/strategy/record.ts
 
-/** What release.json records of a blue-green deploy; nothing for recreate (records stay as they were). */
-function strategyRecord(strategy, activeColor) {
+/**
+ * What release.json records of a blue-green or rolling deploy (for rolling, the services it
+ * rolled, resolved); nothing for recreate (records stay as they were).
+ */
+function strategyRecord(strategy, activeColor, rolled) {
+    if (strategy?.kind === 'rolling')
+        return { strategy: 'rolling', services: rolled ?? strategy.services };
     if (strategy?.kind !== 'blue-green')
         return {};
     return {
@@ -59266,10 +60056,13 @@ function strategyRecord(strategy, activeColor) {
         switchCommand: strategy.switchCommand,
         services: strategy.services,
         keepPreviousRunning: strategy.keepPreviousRunning,
+        ...(strategy.nginxReloadCommand !== undefined ? { nginxReloadCommand: strategy.nginxReloadCommand } : {}),
     };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/plan.ts
+
+
 
 
 
@@ -59304,24 +60097,30 @@ function initialRecord(settings, target) {
         run: settings.run.runUrl,
         createdAt: target.startedAt,
         status: 'deploying',
-        ...strategyRecord(settings.strategy, target.activeColor),
+        ...strategyRecord(settings.strategy, target.activeColor, settings.strategy?.kind === 'rolling' ? rollingServices(settings.composeFiles, settings.strategy.services) : undefined),
     };
 }
 function planDeploy(settings, target) {
     const { layout, releaseId: id } = target;
     const release = layout.release(id);
-    const pinned = { ...target.project, files: [...target.project.files, release.imagesFile] };
+    const pinned = target.project.files.includes(release.imagesFile) ? target.project : { ...target.project, files: [...target.project.files, release.imagesFile] };
     const hookRelease = { id, version: settings.version };
     const configDir = settings.registry ? dockerConfigDir(layout, id) : undefined;
     const phases = [
         {
             name: `Upload release ${id}`,
             steps: [
-                { kind: 'run', command: createReleaseDir(layout, id) },
+                // One round trip: the folder, and the ledger's word that this release started.
+                {
+                    kind: 'run',
+                    command: allOf(createReleaseDir(layout, id), appendLedger(layout, ledgerEvent(settings, id, 'started', { reason: target.previousId ? `replacing ${target.previousId}` : 'first release' }))),
+                },
                 ...settings.composeFiles.map((file) => ({ kind: 'write', path: release.file(file.name), content: file.content, mode: 0o644, secret: false })),
                 { kind: 'write', path: release.envFile, content: formatEnvFile({ VERSION: settings.version, ...settings.env }), mode: 0o600, secret: true },
+                ...(target.pinnedImages
+                    ? [{ kind: 'write', path: release.imagesFile, content: imagesOverride(target.pinnedImages, settings.composeVersion), mode: 0o644, secret: false }]
+                    : []),
                 { kind: 'write', path: release.recordFile, content: formatRecord(initialRecord(settings, target)), mode: 0o644, secret: false },
-                { kind: 'run', command: appendLedger(layout, ledgerEvent(settings, id, 'started', { reason: target.previousId ? `replacing ${target.previousId}` : 'first release' })) },
             ],
         },
         {
@@ -59333,9 +60132,8 @@ function planDeploy(settings, target) {
                         { kind: 'run', command: dockerLogin(configDir, settings.registry.server, settings.registry.username), stdin: settings.registry.password },
                     ]
                     : []),
-                { kind: 'run', command: pullImages(target.project, configDir) },
+                { kind: 'pin-images', command: pullWhileRendering(target.project, configDir) },
                 ...(configDir ? [{ kind: 'run', command: removeDockerConfig(configDir), always: true }] : []),
-                { kind: 'pin-images' },
             ],
         },
     ];
@@ -59344,7 +60142,15 @@ function planDeploy(settings, target) {
     }
     if (settings.strategy?.kind === 'blue-green') {
         const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
-        phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'run', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+        phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+        if (settings.postDeploy !== '')
+            phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+        phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+        return phases;
+    }
+    if (settings.strategy?.kind === 'rolling') {
+        phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
+        phases.push({ name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] });
         if (settings.postDeploy !== '')
             phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
         phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
@@ -59355,7 +60161,7 @@ function planDeploy(settings, target) {
         phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
     phases.push({
         name: `Switch current to release ${id}`,
-        steps: [{ kind: 'run', command: switchCurrent(layout, id) }],
+        steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }],
     });
     if (settings.postDeploy !== '') {
         phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
@@ -59380,7 +60186,9 @@ function describeStep(step, settings) {
         case 'write':
             return `write ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}, ${Buffer.byteLength(step.content)} bytes${step.secret ? ', contents hidden' : ''})`;
         case 'pin-images':
-            return `resolve each service's image to its digest and write ${IMAGES_FILE}`;
+            return `$ ${shellLine(step.command).text}   (then each service's image resolved to its digest, written to ${IMAGES_FILE})`;
+        case 'switch-current':
+            return `$ ${shellLine(step.command).text}   (then 'deployed' appended to the ledger)`;
         case 'wait-containers':
             return `wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
         case 'gate':
@@ -59388,9 +60196,13 @@ function describeStep(step, settings) {
         case 'prune':
             return `remove releases beyond the newest ${step.keep}, and images no kept release uses`;
         case 'switch-traffic':
+            if (step.nginx)
+                return `write the published addresses of ${step.project} to ${step.nginx.file} as 'server HOST:PORT;' lines, $ ${step.nginx.reload}, and wait until nginx's old workers have exited`;
             return `$ ${shellLine(['sh', '-c', step.command]).text}   (in ${step.directory}, with DEPLOY_KIT_COLOR=${step.color} and the published addresses of ${step.project})`;
         case 'overlap':
             return step.edge === 'start' ? 'old and new start running side by side' : 'only the new release runs';
+        case 'roll':
+            return describeRoll(step.action, step.service, step.project);
     }
 }
 
@@ -59408,37 +60220,56 @@ function describeStep(step, settings) {
 
 
 
+
+
 /** Deploys one release to one host: the whole story from connect to unlock. */
 async function deploy(settings, deps) {
     const started = performance.now();
     const { reporter } = deps;
-    const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
+    const session = await session_openAppSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
     try {
         if (settings.dryRun)
             return await dryRun(session, settings, reporter, started);
         const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
-        return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => deployLocked(session, settings, deps, started));
+        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => deployLocked(session, settings, deps, started));
     }
     finally {
         await session.host.close();
     }
 }
-async function target(session, settings) {
+/** The release id the next deploy on this host would take. */
+async function nextReleaseOn(session) {
     const state = await readState(session);
-    const releaseId = nextReleaseId(state.releases, state.releaseDirs);
-    const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, settings.composeFiles.map((f) => f.name), false);
-    const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
-    return { layout: session.layout, releaseId, previousId: state.current, project, startedAt: new Date().toISOString(), ...(activeColor ? { activeColor } : {}) };
+    return nextReleaseId(state.releases, state.releaseDirs);
 }
-async function dryRun(session, settings, reporter, started) {
-    const t = await target(session, settings);
+async function target(session, settings, shared) {
+    const state = await readState(session);
+    const releaseId = shared?.releaseId ?? nextReleaseId(state.releases, state.releaseDirs);
+    const files = settings.composeFiles.map((f) => f.name);
+    const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, files, shared?.images !== undefined);
+    const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
+    return {
+        layout: session.layout,
+        releaseId,
+        previousId: state.current,
+        releaseDirs: state.releaseDirs,
+        project,
+        startedAt: new Date().toISOString(),
+        ...(activeColor ? { activeColor } : {}),
+        ...(shared?.images ? { pinnedImages: shared.images } : {}),
+    };
+}
+/** Prints what a deploy would do on this host, and changes nothing. */
+async function dryRun(session, settings, reporter, started = performance.now(), shared) {
+    const t = await target(session, settings, shared);
     const plan = describePlan(planDeploy(settings, t), settings);
     await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
     return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
 }
-async function deployLocked(session, settings, deps, started) {
+/** Deploys to one connected host whose lock this run holds: upload to prune, recovering from a failure on the way. */
+async function deployLocked(session, settings, deps, started = performance.now(), shared) {
     const { reporter } = deps;
-    const t = await target(session, settings);
+    const t = await target(session, settings, shared);
     reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
     const run = new DeployRun(session, settings, deps, t);
     const phases = planDeploy(settings, t);
@@ -59458,7 +60289,7 @@ async function deployLocked(session, settings, deps, started) {
         if (undo.length > 0)
             await reporter.group('Undo', () => run.undo(undo));
         const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
-        return run.result(status.status, status.message, started);
+        return { ...run.result(status.status, status.message, started), untouched: !containersChanged };
     }
     return run.result('deployed', undefined, started);
 }
@@ -59505,7 +60336,10 @@ class DeployRun {
                 await this.host.writeFile(step.path, step.content, step.mode);
                 return;
             case 'pin-images':
-                return this.pinImages();
+                return this.pinImages(step.command);
+            case 'switch-current':
+                await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
+                return;
             case 'wait-containers': {
                 const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter);
                 if (!outcome.ok)
@@ -59524,6 +60358,8 @@ class DeployRun {
                 else if (this.overlapStarted !== undefined)
                     this.overlapMs = performance.now() - this.overlapStarted;
                 return;
+            case 'roll':
+                return this.roll(step);
         }
     }
     /** Runs undo steps, each whatever the others did; the failure that led here is what gets reported. */
@@ -59533,8 +60369,20 @@ class DeployRun {
             await this.step(step).catch((error) => this.deps.reporter.info(`undo step failed: ${errorMessage(error)}`));
         }
     }
-    async pinImages() {
-        const images = serviceImages((await this.host.run(renderConfig(this.target.project))).stdout);
+    rolling;
+    /** A rolling step; the runner keeps which containers are old and new between the phases. */
+    async roll(step) {
+        this.rolling ??= new RollingRun(this.host, this.deps.reporter, this.settings.version, this.deps.checkHealth);
+        try {
+            await this.rolling.step(step.action, step.service, step.project, step.timeoutMs, step.replicas);
+        }
+        finally {
+            this.gate = this.rolling.gate ?? this.gate;
+        }
+    }
+    async pinImages(pullThenConfig) {
+        const output = (await this.host.run(pullThenConfig)).stdout;
+        const images = serviceImages(output.slice(output.indexOf(`${CONFIG_MARKER}\n`) + CONFIG_MARKER.length + 1));
         const refs = Object.values(images);
         const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
         const services = Object.keys(images);
@@ -59544,6 +60392,7 @@ class DeployRun {
         await this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644);
         this.record = { ...this.record, images: byService, imageIds: ids };
         await this.saveRecord();
+        this.deps.onImagesPinned?.(byService);
         for (const [service, ref] of Object.entries(byService))
             this.deps.reporter.info(`${service}: ${ref}`);
     }
@@ -59559,12 +60408,19 @@ class DeployRun {
             throw new OperationError(`${this.settings.version} failed its health gate (${g.successes}/${this.settings.gate?.successes} passing rounds in ${formatDuration(g.elapsedMs)}, last: ${g.reason})`);
         }
     }
+    /** `current` and the ledger already say deployed (the switch-current step); release.json follows. */
     async markDeployed() {
         this.record = { ...this.record, status: 'deployed', finishedAt: new Date().toISOString() };
         await this.saveRecord();
-        await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed')));
     }
     async prune(keep) {
+        // Under the lock nothing else adds releases: when the folders found at the start plus this
+        // one are within `keep`, there is nothing to read again.
+        const known = new Set([...(this.target.releaseDirs ?? []), this.target.releaseId]);
+        if (this.target.releaseDirs && known.size <= keep) {
+            this.deps.reporter.info(`nothing to prune (${known.size} releases, keeping ${keep})`);
+            return;
+        }
         const state = await readState(this.session);
         const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current], state.releases);
         if (doomed.length === 0) {
@@ -59575,12 +60431,8 @@ class DeployRun {
         const records = await readRecords(this.session, state.releaseDirs);
         const keptImages = new Set(kept.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})));
         const unused = [...new Set(doomed.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})))].filter((image) => !keptImages.has(image));
-        await this.host.run(removeReleases(this.target.layout, doomed));
-        if (unused.length > 0)
-            await this.host.run(removeImages(unused));
-        for (const id of doomed) {
-            await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'pruned', { version: records.get(id)?.version ?? '' })));
-        }
+        // One round trip: the folders, the images no kept release uses, and a `pruned` event for each.
+        await this.host.run(allOf(removeReleases(this.target.layout, doomed), ...(unused.length > 0 ? [removeImages(unused)] : []), ...doomed.map((id) => appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'pruned', { version: records.get(id)?.version ?? '' })))));
         this.deps.reporter.info(`pruned releases ${doomed.join(', ')} and ${unused.length} image(s) no kept release uses; kept ${kept.sort(compareIds).join(', ')}`);
     }
     /** After a failure: restore the previous release where containers changed, and record the outcome. */
@@ -59590,6 +60442,11 @@ class DeployRun {
         reporter.info(`release ${id} failed: ${reason}`);
         let status = 'failed';
         let message = reason;
+        if (reason.startsWith('Lost the SSH connection')) {
+            // Nothing more can reach the host: say what to do instead of a chain of failed recovery steps.
+            message = `${reason}; release ${id} was interrupted ${containersChanged ? 'after its containers changed' : 'before any container changed'}, and the lock stays until it is stale: check the host before the next deploy (docs/troubleshooting.md#an-interrupted-deploy)`;
+            return { status, message };
+        }
         if (containersChanged && this.settings.rollbackOnFailure) {
             if (this.target.previousId === undefined) {
                 const name = this.record.color ? colorProjectName(this.settings.app, this.record.color) : this.settings.app;
@@ -59693,6 +60550,361 @@ function deploySummary(settings, result, phases) {
     if (result.plan.length > 0)
         lines.push('', '### Plan (dry run, nothing changed)', '', '```', ...result.plan, '```');
     return `${lines.join('\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/swarm/plan.ts
+
+
+
+
+
+
+
+/** A swarm deploy in words, as a dry run prints it: the exact commands, file writes without their contents. Pure. */
+function describeSwarmPlan(settings, layout, id, previousId) {
+    const release = layout.release(id);
+    const stack = settings.app;
+    const $ = (command, note = '') => `  $ ${shellLine(command).text}${note}`;
+    const write = (path, mode, secret = false) => `  write ${path} (mode ${mode}${secret ? ', contents hidden' : ''})`;
+    const configDir = settings.registry ? dockerConfigDir(layout, id) : undefined;
+    const hook = (script) => $(swarmHook(release.dir, script, { id, version: settings.version, stack }));
+    const lines = [
+        `Upload release ${id}:`,
+        $(createReleaseDir(layout, id)),
+        ...settings.composeFiles.map((file) => write(release.file(file.name), '0644')),
+        write(release.envFile, '0600', true),
+        write(release.file(ENV_SCRIPT), '0600', true),
+        write(release.file(SWARM_FILE), '0644'),
+        write(release.recordFile, '0644'),
+        $(appendLedger(layout, { release: id, event: 'started', at: '<now>', version: settings.version, reason: previousId ? `replacing ${previousId}` : 'first release' })),
+        ...(settings.preDeploy !== '' ? ['Pre-deploy:', hook(settings.preDeploy)] : []),
+        `Deploy stack ${stack}:`,
+        $(inspectStack(stack), '   (the services before, for docker service rollback)'),
+        ...(settings.registry && configDir
+            ? [$(prepareDockerConfig(configDir)), $(dockerLogin(configDir, settings.registry.server, settings.registry.username), '   (password on standard input)')]
+            : []),
+        $(stackDeploy(releaseStack(layout, stack, id, settings.composeFiles.map((f) => f.name), false), configDir)),
+        'Wait for services:',
+        `  poll docker service inspect until every service's update completed and its tasks run (up to ${formatDuration(settings.waitTimeoutMs)}); write ${IMAGES_FILE} with the digests Swarm resolved`,
+        ...(settings.gate
+            ? ['Health gate:', `  ${settings.gate.urls.join(', ')} (${settings.gate.successes} passing rounds within ${formatDuration(settings.gate.timeoutMs)})`]
+            : []),
+        `Switch current to release ${id}:`,
+        $(switchCurrent(layout, id)),
+        ...(settings.postDeploy !== '' ? ['Post-deploy:', hook(settings.postDeploy)] : []),
+        'Prune old releases:',
+        `  remove release folders beyond the newest ${settings.keepReleases}`,
+        ...(configDir ? [$(removeDockerConfig(configDir), '   (always)')] : []),
+        `On failure: deploy ${previousId ? `release ${previousId}` : 'nothing (first release: docker stack rm)'} again from its pinned images`,
+    ];
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/swarm/deploy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Deploys one release to a Docker Swarm manager as a stack (`target: swarm`), with the same
+ * release folders, ledger, `current` link and deploy lock as the compose target:
+ *
+ *   upload -> pre-deploy -> docker stack deploy -> wait for every service to converge
+ *   -> health gate -> pin images -> switch current -> post-deploy -> prune
+ *
+ * Swarm replaces tasks itself (update_config: start-first, failure_action: rollback unless
+ * the compose files say otherwise). When anything from the stack deploy on fails, the
+ * previous release is deployed again from its folder and pinned digests; without a record of
+ * it, each service that existed before gets `docker service rollback`.
+ */
+async function deploySwarm(settings, deps) {
+    const started = performance.now();
+    if (settings.strategy) {
+        throw new ConfigurationError(`Input 'strategy' (${settings.strategy.kind}) is for 'target: compose'; with 'target: swarm', Swarm's update_config does the zero-downtime part.`);
+    }
+    checkSwarmFileNames(settings.composeFiles.map((f) => f.name));
+    const { reporter } = deps;
+    const session = await openHostSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
+    try {
+        await requireManager(session.host);
+        if (settings.dryRun)
+            return await deploy_dryRun(session, settings, reporter, started);
+        const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
+        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => new SwarmRun(session, settings, deps).run(started));
+    }
+    finally {
+        await session.host.close();
+    }
+}
+async function requireManager(host) {
+    const state = (await host.run(swarmNodeState, { allowFailure: true })).stdout.trim();
+    if (state !== 'active true') {
+        throw new OperationError(`${host.target.host} is not a Docker Swarm manager (docker info says '${state || 'no swarm'}'), which 'target: swarm' needs. ` +
+            `Run 'docker swarm init' there, or point 'host' at a manager node.`);
+    }
+}
+async function deploy_readState(host, layout) {
+    return parseAppState((await host.run(readAppState(layout))).stdout);
+}
+async function deploy_dryRun(session, settings, reporter, started) {
+    const state = await deploy_readState(session.host, session.layout);
+    const id = nextReleaseId(state.releases, state.releaseDirs);
+    const plan = describeSwarmPlan(settings, session.layout, id, state.current);
+    await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
+    return { releaseId: id, previousReleaseId: state.current, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan, strategy: 'swarm' };
+}
+/** One swarm deploy while it runs, under the lock. */
+class SwarmRun {
+    session;
+    settings;
+    deps;
+    layout;
+    stack;
+    id = '';
+    previousId;
+    record;
+    gate;
+    configDir;
+    /** Services of the stack before this deploy touched it, for `docker service rollback`. */
+    before = [];
+    /** From the stack deploy on, what runs may differ from the previous release. */
+    servicesChanged = false;
+    constructor(session, settings, deps) {
+        this.session = session;
+        this.settings = settings;
+        this.deps = deps;
+        this.layout = session.layout;
+        this.stack = settings.app;
+    }
+    get host() {
+        return this.session.host;
+    }
+    async run(started) {
+        const { reporter } = this.deps;
+        const { settings } = this;
+        const state = await deploy_readState(this.host, this.layout);
+        this.id = nextReleaseId(state.releases, state.releaseDirs);
+        this.previousId = state.current;
+        this.record = this.initialRecord();
+        reporter.info(`release ${this.id} of ${settings.app} (version ${settings.version}) as swarm stack ${this.stack}; ${this.previousId ? `replacing release ${this.previousId}` : 'first release'}`);
+        try {
+            await reporter.group(`Upload release ${this.id}`, () => this.upload());
+            if (settings.preDeploy !== '')
+                await reporter.group('Pre-deploy', () => this.hook(settings.preDeploy));
+            await reporter.group(`Deploy stack ${this.stack}`, () => this.deployStack());
+            await reporter.group('Wait for services', () => this.converge());
+            if (settings.gate)
+                await reporter.group('Health gate', () => this.runGate());
+            await reporter.group(`Switch current to release ${this.id}`, () => this.switchCurrent());
+            if (settings.postDeploy !== '')
+                await reporter.group('Post-deploy', () => this.hook(settings.postDeploy));
+            await reporter.group('Prune old releases', () => this.prune());
+        }
+        catch (error) {
+            const outcome = await reporter.group('Recover', () => this.recover(errorMessage(error)));
+            return this.result(outcome.status, outcome.message, started);
+        }
+        finally {
+            if (this.configDir)
+                await this.host.run(removeDockerConfig(this.configDir)).catch(() => undefined);
+        }
+        return this.result('deployed', undefined, started);
+    }
+    initialRecord() {
+        const { settings } = this;
+        return {
+            id: this.id,
+            app: settings.app,
+            version: settings.version,
+            commit: settings.run.commit,
+            composeFiles: settings.composeFiles.map((f) => f.name),
+            images: {},
+            imageIds: {},
+            previous: this.previousId,
+            actor: settings.run.actor,
+            run: settings.run.runUrl,
+            createdAt: new Date().toISOString(),
+            status: 'deploying',
+            target: 'swarm',
+            stack: this.stack,
+        };
+    }
+    async upload() {
+        const { settings } = this;
+        const release = this.layout.release(this.id);
+        const values = { VERSION: settings.version, ...settings.env };
+        await this.host.run(createReleaseDir(this.layout, this.id));
+        for (const file of settings.composeFiles)
+            await this.host.writeFile(release.file(file.name), file.content, 0o644);
+        // .env as the compose target writes it (for hooks and people); the script is what stack deploy is run under.
+        await this.host.writeFile(release.envFile, formatEnvFile(values), 0o600);
+        await this.host.writeFile(release.file(ENV_SCRIPT), formatEnvScript(values), 0o600);
+        const defaults = updateDefaults(settings.composeFiles);
+        await this.host.writeFile(release.file(SWARM_FILE), swarmOverride(defaults, settings.composeVersion), 0o644);
+        for (const [service, update] of Object.entries(defaults)) {
+            if (Object.keys(update).length > 0)
+                this.deps.reporter.info(`${service}: update_config ${Object.entries(update).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+        }
+        await this.saveRecord();
+        const reason = this.previousId ? `replacing ${this.previousId}` : 'first release';
+        await this.host.run(appendLedger(this.layout, ledgerEvent(settings, this.id, 'started', { reason })));
+    }
+    async hook(script) {
+        await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }));
+    }
+    async deployStack() {
+        const { registry } = this.settings;
+        this.before = parseStack(this.stack, (await this.host.run(inspectStack(this.stack))).stdout).map((s) => s.name);
+        if (registry) {
+            const dir = dockerConfigDir(this.layout, this.id);
+            await this.host.run(prepareDockerConfig(dir));
+            this.configDir = dir;
+            await this.host.run(dockerLogin(dir, registry.server, registry.username), { stdin: registry.password });
+        }
+        this.servicesChanged = true;
+        await this.host.run(stackDeploy(releaseStack(this.layout, this.stack, this.id, this.record.composeFiles, false), this.configDir));
+    }
+    async converge() {
+        const expected = Object.keys(updateDefaults(this.settings.composeFiles));
+        const outcome = await waitForStack(this.host, this.stack, expected, this.settings.waitTimeoutMs, this.deps.reporter);
+        if (!outcome.ok)
+            throw new OperationError(`release ${this.id} (${this.settings.version}) did not converge: ${outcome.reason}`);
+        // Pinned as soon as they run, so a rollback to this release later deploys exactly these digests.
+        const images = stackImages(outcome.services);
+        const unpinned = Object.entries(images).filter(([, ref]) => !ref.includes('@sha256:'));
+        for (const [service, ref] of unpinned)
+            this.deps.reporter.warning(`${service}: Swarm did not resolve ${ref} to a digest (registry unreachable?); a rollback to this release uses the tag.`);
+        await this.host.writeFile(this.layout.release(this.id).imagesFile, imagesOverride(images, this.settings.composeVersion), 0o644);
+        this.record = { ...this.record, images };
+        await this.saveRecord();
+        for (const [service, ref] of Object.entries(images))
+            this.deps.reporter.info(`${service}: ${ref}`);
+    }
+    async runGate() {
+        if (!this.deps.checkHealth)
+            return;
+        this.gate = await this.deps.checkHealth(this.host);
+        if (!this.gate.healthy) {
+            const g = this.gate;
+            throw new OperationError(`${this.settings.version} failed its health gate (${g.successes}/${this.settings.gate?.successes} passing rounds in ${formatDuration(g.elapsedMs)}, last: ${g.reason})`);
+        }
+    }
+    async switchCurrent() {
+        await this.host.run(switchCurrent(this.layout, this.id));
+        this.record = { ...this.record, status: 'deployed', finishedAt: new Date().toISOString() };
+        await this.saveRecord();
+        await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, this.id, 'deployed')));
+    }
+    async prune() {
+        const state = await deploy_readState(this.host, this.layout);
+        const keep = this.settings.keepReleases;
+        const doomed = releasesToPrune(state.releaseDirs, keep, [this.id, state.current], state.releases);
+        if (doomed.length === 0) {
+            this.deps.reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
+            return;
+        }
+        const versions = new Map(state.releases.map((r) => [r.id, r.version]));
+        await this.host.run(removeReleases(this.layout, doomed));
+        for (const id of doomed)
+            await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, id, 'pruned', { version: versions.get(id) ?? '' })));
+        const kept = state.releaseDirs.filter((id) => !doomed.includes(id)).sort(compareIds);
+        // Images stay: Swarm's nodes hold them, and its task history uses them.
+        this.deps.reporter.info(`pruned releases ${doomed.join(', ')}; kept ${kept.join(', ')}`);
+    }
+    /** After a failure: put the previous release back where services changed, and record the outcome. Never throws. */
+    async recover(reason) {
+        this.deps.reporter.info(`release ${this.id} failed: ${reason}`);
+        let status = 'failed';
+        let message;
+        if (!this.servicesChanged) {
+            message = `${reason}; nothing running was changed`;
+        }
+        else if (!this.settings.rollbackOnFailure) {
+            message = `${reason}; 'rollback-on-failure' is false, so release ${this.id}'s services were left as they are for inspection`;
+        }
+        else {
+            const outcome = await this.restorePrevious();
+            if (outcome.restored)
+                status = 'rolled-back';
+            message = `${reason}; ${outcome.text}`;
+        }
+        this.record = { ...this.record, status: 'failed', reason: message, finishedAt: new Date().toISOString() };
+        await this.saveRecord().catch(() => undefined);
+        await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, this.id, 'failed', { reason: message }))).catch(() => undefined);
+        return { status, message };
+    }
+    async restorePrevious() {
+        const { reporter } = this.deps;
+        try {
+            const previous = this.previousId === undefined ? undefined : await this.readRecord(this.previousId);
+            if (previous && isSwarmRecord(previous)) {
+                const outcome = await restoreSwarm(this.host, this.layout, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth, this.configDir);
+                if (!outcome.ok)
+                    return { restored: false, text: `rolling back FAILED: release ${previous.id} (${previous.version}) did not converge: ${outcome.reason}` };
+                // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
+                await this.host.run(switchCurrent(this.layout, previous.id));
+                const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
+                return { restored: true, text: `rolled back to ${previous.version} (release ${previous.id}), ${health}` };
+            }
+            if (this.before.length > 0)
+                return await this.swarmRollback(previous);
+            const removed = await this.host.run(removeStack(this.stack)).then(() => 'its stack was removed', (error) => `removing its stack FAILED too: ${error.message}`);
+            const nothing = this.previousId === undefined
+                ? 'this was the first release'
+                : `release ${this.previousId} ${previous ? 'was not deployed to a swarm' : "has no release.json"} and no stack ran before`;
+            return { restored: false, text: `${nothing}, so there is nothing to roll back to: ${removed}` };
+        }
+        catch (error) {
+            return { restored: false, text: `rolling back FAILED: ${errorMessage(error)}` };
+        }
+    }
+    /** No swarm record of the previous release: each service that existed before goes back to its previous spec, Swarm's way. */
+    async swarmRollback(previous) {
+        const why = previous ? `release ${previous.id} was not deployed to a swarm` : 'there is no release record of what ran before';
+        this.deps.reporter.info(`${why}: rolling back ${this.before.join(', ')} with 'docker service rollback'`);
+        for (const service of this.before)
+            await this.host.run(serviceRollback(service));
+        const outcome = await waitForStack(this.host, this.stack, [], this.settings.waitTimeoutMs, this.deps.reporter, 'rollback');
+        if (!outcome.ok)
+            return { restored: false, text: `'docker service rollback' did not converge: ${outcome.reason}` };
+        const gate = this.deps.checkHealth ? await this.deps.checkHealth(this.host) : undefined;
+        const health = gate === undefined || gate.healthy ? 'which is healthy' : `which is NOT healthy either (${gate.reason})`;
+        return { restored: true, text: `rolled back with 'docker service rollback' (${why}), ${health}` };
+    }
+    async readRecord(id) {
+        const { stdout } = await this.host.run(commands_readFile(this.layout.release(id).recordFile), { allowFailure: true });
+        return parseRecord(stdout);
+    }
+    async saveRecord() {
+        await this.host.writeFile(this.layout.release(this.id).recordFile, formatRecord(this.record), 0o644);
+    }
+    result(status, error, started) {
+        return {
+            releaseId: this.id,
+            previousReleaseId: this.previousId,
+            status,
+            images: this.record.images,
+            durationMs: performance.now() - started,
+            error,
+            gate: this.gate,
+            plan: [],
+            strategy: 'swarm',
+        };
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/github/context.ts
@@ -60135,6 +61347,459 @@ class TimedReporter {
         }
     }
 }
+/**
+ * A reporter for one host among several working at once: every line starts with the host's
+ * label, and its groups become plain `label ▸ title` lines (log groups cannot interleave).
+ */
+function labelledReporter(inner, label) {
+    return {
+        info: (message) => inner.info(`[${label}] ${message}`),
+        warning: (message) => inner.warning(`[${label}] ${message}`),
+        debug: (message) => inner.debug(`[${label}] ${message}`),
+        group: async (title, fn) => {
+            inner.info(`[${label}] ▸ ${title}`);
+            return fn();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs/names.ts
+
+/** Rules for the names that become folder names, Compose project names and image tags on the host. */
+const APP = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const VERSION = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const RELEASE_ID = /^[1-9][0-9]{0,9}$/;
+function parseAppName(raw, fallback) {
+    const name = raw === '' ? fallback : raw;
+    if (name === '')
+        throw invalid('app', 'is required outside a GitHub repository (no GITHUB_REPOSITORY to default to)');
+    if (!APP.test(name))
+        throw invalid('app', 'must be lowercase letters, digits, - and _, starting with a letter or digit (at most 63)', name);
+    return name;
+}
+/** A version is written into `.env` and used as an image tag, so it follows Docker's tag rules. */
+function parseVersion(raw, name = 'version') {
+    const version = required(name, raw);
+    if (!VERSION.test(version))
+        throw invalid(name, 'must be an image tag: letters, digits, _ . -, not starting with . or - (at most 128)', version);
+    return version;
+}
+function isReleaseId(value) {
+    return RELEASE_ID.test(value);
+}
+/** Deploy paths: absolute or under `~/`, plain characters, no `..` and no option-like segments. */
+function parseDeployPath(raw) {
+    if (raw === '')
+        return '';
+    const ok = /^(~|~\/|\/)?[A-Za-z0-9._/-]*$/.test(raw) && !raw.split('/').some((seg) => seg === '..' || seg.startsWith('-'));
+    // `~user` would name another user's home (and is not expanded here): only `~` or `~/...`.
+    if (!ok || !/^(~$|~\/|\/)/.test(raw)) {
+        throw invalid('deploy-path', "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
+    }
+    return raw;
+}
+
+;// CONCATENATED MODULE: ./src/rollback/target.ts
+
+
+
+/**
+ * Which release `to` names: `previous` (the newest healthy release before the active one),
+ * a release id, or a version (its newest release still on the host). Pure; errors say what to do.
+ */
+function chooseRollbackTarget(state, to, app) {
+    const current = state.current;
+    if (current === undefined)
+        throw new OperationError(`${app} has no active release on this host, so there is nothing to roll back. Deploy it first.`);
+    const onHost = (r) => state.releaseDirs.includes(r.id);
+    const listing = state.releases.filter(onHost).map((r) => `${r.id} (${r.version}, ${r.status})`).join(', ');
+    let target;
+    const stranded = interruptedAfter(state, current);
+    if (stranded && (to === 'previous' || to === current)) {
+        // A deploy newer than `current` was interrupted (under this lock no deploy runs, so a newest
+        // release with no outcome is a dead run's): its containers may be running while `current`
+        // names this release. Putting `current` back is the rollback the user asks for.
+        const active = state.releases.find((r) => r.id === current);
+        if (active && onHost(active))
+            return active;
+    }
+    if (to === 'previous') {
+        target = previousGood(state.releases.filter(onHost), current);
+        if (!target)
+            throw new OperationError(`${app} has no earlier healthy release before release ${current} to roll back to. Releases on the host: ${listing || 'none'}.`);
+    }
+    else {
+        target = isReleaseId(to) ? state.releases.find((r) => r.id === to) : undefined;
+        target ??= [...state.releases].reverse().find((r) => r.version === to && onHost(r)) ?? [...state.releases].reverse().find((r) => r.version === to);
+        if (!target)
+            throw new OperationError(`${app} has no release or version '${to}'. Releases on the host: ${listing || 'none'}.`);
+        if (!onHost(target)) {
+            throw new OperationError(`Release ${target.id} (${target.version}) of ${app} was pruned ('keep-releases'), so its files and images are gone. Deploy ${target.version} again instead. Releases on the host: ${listing}.`);
+        }
+    }
+    if (target.id === current)
+        throw new OperationError(`Release ${current} (${target.version}) is already the active release of ${app}.`);
+    return target;
+}
+/** The newest release, when it is newer than `current` and its deploy ended without an outcome (the run died). */
+function interruptedAfter(state, current) {
+    const newest = state.releases.at(-1);
+    return newest && Number(newest.id) > Number(current) && (newest.status === 'deploying' || newest.status === 'interrupted') ? newest : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/rollback/rollback.ts
+
+
+
+
+
+
+/** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
+async function rollback(settings, reporter, checkHealth) {
+    const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
+    try {
+        const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `rollback to ${settings.to}` };
+        return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => rollbackLocked(session, settings, reporter, checkHealth));
+    }
+    finally {
+        await session.host.close();
+    }
+}
+/** Rolls back one connected host whose lock this run holds. */
+async function rollbackLocked(session, settings, reporter, checkHealth) {
+    const state = await readState(session);
+    const target = chooseRollbackTarget(state, settings.to, settings.app);
+    // Back from an interrupted deploy to `current` itself: the interrupted release is what is rolled back.
+    const from = target.id === state.current ? interruptedAfter(state, state.current).id : state.current;
+    const records = await readRecords(session, [target.id, from]);
+    const record = records.get(target.id);
+    if (!record)
+        throw new OperationError(`Release ${target.id}'s release.json is missing on the host; it cannot be restored exactly.`);
+    reporter.info(`rolling back ${settings.app} from release ${from} to release ${target.id} (${target.version})${settings.reason ? `: ${settings.reason}` : ''}`);
+    const restore = await reporter.group(`Restore release ${target.id}`, () => restoreRelease(session, record, settings.waitTimeoutMs, reporter, checkHealth));
+    const event = (release, name, extra) => ({
+        release, event: name, at: new Date().toISOString(), actor: settings.run.actor, run: settings.run.runUrl, ...extra,
+    });
+    if (!restore.ok) {
+        const former = records.get(from);
+        if (former)
+            await reporter.group(`Put release ${from} back`, () => restoreRelease(session, former, settings.waitTimeoutMs, reporter));
+        throw new OperationError(`Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`);
+    }
+    await reporter.group(`Switch current to release ${target.id}`, async () => {
+        await session.host.run(switchCurrent(session.layout, target.id));
+        const reason = settings.reason || `rolled back to release ${target.id}`;
+        await session.host.run(appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })));
+        await session.host.run(appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason })));
+    });
+    return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore };
+}
+
+;// CONCATENATED MODULE: ./src/fleet/batches.ts
+
+/**
+ * `parallel`: how many hosts change at once, as a number (`2`) or a share of the fleet
+ * (`50%`, rounded up, at least one host). Default 1: one host at a time.
+ */
+function parseParallel(raw, hostCount) {
+    const text = raw.trim();
+    if (text === '')
+        return 1;
+    const percent = /^(\d{1,3})%$/.exec(text);
+    if (percent) {
+        const share = Number(percent[1]);
+        if (share < 1 || share > 100)
+            throw invalid('parallel', "must be a number of hosts like '2' or a share like '50%' (1-100%)", raw);
+        return Math.max(1, Math.ceil((hostCount * share) / 100));
+    }
+    if (!/^\d{1,4}$/.test(text) || Number(text) < 1)
+        throw invalid('parallel', "must be a number of hosts like '2' or a share like '50%' (1-100%)", raw);
+    return Math.min(Number(text), Math.max(hostCount, 1));
+}
+/** Splits `items` into consecutive batches of `size` (the last may be smaller). */
+function batches(items, size) {
+    const result = [];
+    for (let start = 0; start < items.length; start += size)
+        result.push(items.slice(start, start + size));
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/fleet/hosts.ts
+
+
+
+
+/** How a host is named in logs and summaries: its name, and its port when that is not 22. */
+const hostLabel = (ssh) => (ssh.port === 22 ? ssh.host : `${ssh.host}:${ssh.port}`);
+/**
+ * Opens one SSH connection per host, all at once, so a dead host costs `connect-timeout` and
+ * stalls no other. If any host cannot be reached, the others are closed and nothing has changed.
+ */
+async function connectAll(hosts, app, reporter, observe) {
+    return reporter.group(`Connect to ${hosts.length} hosts`, async () => {
+        const attempts = await Promise.allSettled(hosts.map(async (ssh) => {
+            const label = hostLabel(ssh);
+            return { label, ssh, session: await session_openAppSession(ssh, app.app, app.deployPath, labelledReporter(reporter, label), observe) };
+        }));
+        const connected = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+        const failures = attempts.flatMap((a, i) => (a.status === 'rejected' ? [`${hostLabel(hosts[i])}: ${errorMessage(a.reason)}`] : []));
+        if (failures.length > 0) {
+            await Promise.all(connected.map((h) => h.session.host.close()));
+            throw new OperationError(`Could not reach ${failures.length} of ${hosts.length} hosts, so nothing was changed on any host. ${failures.join(' ')}`);
+        }
+        return connected;
+    });
+}
+/** Takes the deploy lock on every host before any host changes; if one is held, releases the rest and nothing starts. */
+async function lockAll(fleet, owner, options, reporter) {
+    return reporter.group(`Lock ${fleet.length} hosts`, async () => {
+        const attempts = await Promise.allSettled(fleet.map((h) => holdLock(h.session.host, h.session.layout.lock, owner, options, labelledReporter(reporter, h.label))));
+        const held = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+        const refused = attempts.flatMap((a) => (a.status === 'rejected' ? [errorMessage(a.reason)] : []));
+        if (refused.length > 0) {
+            await Promise.all(held.map((lock) => lock.release()));
+            throw new OperationError(`Nothing was started on any host: ${refused.join(' ')}`);
+        }
+        reporter.info(`locked ${fleet.map((h) => h.label).join(', ')}`);
+        return held;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/fleet/deploy.ts
+
+
+
+
+
+
+
+
+
+
+/** A promise settled from outside: how the first host hands its pinned images to the rest of its batch. */
+function deferred() {
+    let resolve;
+    let reject;
+    const promise = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+    });
+    promise.catch(() => undefined);
+    return { promise, resolve, reject };
+}
+/**
+ * Deploys one release to several hosts: all connected and locked before any changes, one
+ * release id and one set of image digests everywhere, `parallel` hosts at a time. When a
+ * host fails, no further batch starts and every host this deploy switched is rolled back,
+ * so the fleet ends on one version.
+ */
+async function deployFleet(settings, hosts, parallel, deps) {
+    const started = performance.now();
+    const { reporter } = deps;
+    const fleet = await connectAll(hosts, settings, reporter, deps.observe);
+    try {
+        if (settings.dryRun)
+            return await planFleet(fleet, settings, reporter, parallel, started);
+        const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
+        const locks = await lockAll(fleet, owner, settings.lock, reporter);
+        try {
+            return await new FleetRun(fleet, settings, deps, parallel).run(started);
+        }
+        finally {
+            await Promise.all(locks.map((lock) => lock.release()));
+        }
+    }
+    finally {
+        await Promise.all(fleet.map((h) => h.session.host.close()));
+    }
+}
+async function sharedReleaseId(fleet) {
+    const ids = await Promise.all(fleet.map((h) => nextReleaseOn(h.session)));
+    return ids.sort(compareIds)[ids.length - 1];
+}
+async function planFleet(fleet, settings, reporter, parallel, started) {
+    const releaseId = await sharedReleaseId(fleet);
+    const plan = [`release ${releaseId} on ${fleet.length} hosts, ${parallel} at a time: ${batches(fleet, parallel).map((b) => b.map((h) => h.label).join(', ')).join(' | ')}`];
+    const outcomes = [];
+    for (const host of fleet) {
+        const planned = await dryRun(host.session, settings, labelledReporter(reporter, host.label), performance.now(), { releaseId });
+        plan.push(`${host.label}:`, ...planned.plan.map((line) => `  ${line}`));
+        outcomes.push({ host: host.label, status: 'planned', durationMs: planned.durationMs, error: undefined, rollback: undefined, phases: [] });
+    }
+    return { releaseId, previousReleaseId: undefined, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, hosts: outcomes, plan, parallel };
+}
+class FleetRun {
+    fleet;
+    settings;
+    deps;
+    parallel;
+    runs;
+    images;
+    constructor(fleet, settings, deps, parallel) {
+        this.fleet = fleet;
+        this.settings = settings;
+        this.deps = deps;
+        this.parallel = parallel;
+        this.runs = fleet.map((host) => ({ host, reporter: new TimedReporter(labelledReporter(deps.reporter, host.label)), result: undefined, rollback: undefined, rolledBack: false }));
+    }
+    async run(started) {
+        const { reporter } = this.deps;
+        const releaseId = await sharedReleaseId(this.fleet);
+        const groups = batches(this.runs, this.parallel);
+        reporter.info(`release ${releaseId} of ${this.settings.app} (version ${this.settings.version}) on ${this.fleet.length} hosts, ${this.parallel} at a time, in ${groups.length} batch(es)`);
+        for (const [index, batch] of groups.entries()) {
+            await reporter.group(`Deploy release ${releaseId} to ${batch.map((r) => r.host.label).join(', ')} (batch ${index + 1} of ${groups.length})`, () => this.deployBatch(batch, releaseId));
+            if (batch.some((r) => r.result?.status !== 'deployed'))
+                break;
+        }
+        const failed = this.runs.filter((r) => r.result !== undefined && r.result.status !== 'deployed');
+        if (failed.length > 0)
+            await reporter.group(`Roll back the hosts this deploy switched (${failed.map((r) => r.host.label).join(', ')} failed)`, () => this.rollBackSwitched());
+        return this.result(releaseId, failed, started);
+    }
+    async deployBatch(batch, releaseId) {
+        if (this.images) {
+            await Promise.all(batch.map((run) => this.deployHost(run, releaseId, this.images)));
+            return;
+        }
+        // The first host resolves the images; the rest of its batch pull those exact digests.
+        const pinned = deferred();
+        const [first, ...rest] = batch;
+        await Promise.all([
+            this.deployHost(first, releaseId, undefined, (images) => pinned.resolve(images)).finally(() => pinned.reject(new Error('no images'))),
+            ...rest.map(async (run) => {
+                const images = await pinned.promise.catch(() => undefined);
+                if (images)
+                    await this.deployHost(run, releaseId, images);
+            }),
+        ]);
+    }
+    async deployHost(run, releaseId, images, onImagesPinned) {
+        const started = performance.now();
+        const checkHealth = this.deps.checkHealthWith?.(run.reporter);
+        try {
+            run.result = await deployLocked(run.host.session, this.settings, {
+                reporter: run.reporter,
+                ...(checkHealth ? { checkHealth } : {}),
+                ...(this.deps.observe ? { observe: this.deps.observe } : {}),
+                onImagesPinned: (pinned) => {
+                    this.images ??= pinned;
+                    onImagesPinned?.(pinned);
+                },
+            }, started, { releaseId, ...(images ? { images } : {}) });
+        }
+        catch (error) {
+            // The deploy itself never throws once it started; this is the host going away under it.
+            run.result = { releaseId, previousReleaseId: undefined, status: 'failed', images: {}, durationMs: performance.now() - started, error: errorMessage(error), gate: undefined, plan: [] };
+        }
+        run.reporter.info(run.result.status === 'deployed' ? `deployed release ${releaseId}` : `${run.result.status}: ${run.result.error}`);
+    }
+    /** Takes back every host that switched to the new release in this deploy. Never throws: each host's outcome is told. */
+    async rollBackSwitched() {
+        const switched = this.runs.filter((r) => r.result?.status === 'deployed');
+        if (switched.length === 0) {
+            this.deps.reporter.info('no host had switched to the new release');
+            return;
+        }
+        if (!this.settings.rollbackOnFailure) {
+            for (const run of switched)
+                run.rollback = "left on the new release ('rollback-on-failure' is false)";
+            return;
+        }
+        await Promise.all(switched.map((run) => this.rollBackHost(run)));
+    }
+    async rollBackHost(run) {
+        const result = run.result;
+        const { session } = run.host;
+        const reason = `release ${result.releaseId} failed on ${this.runs.filter((r) => r.result && r.result.status !== 'deployed').map((r) => r.host.label).join(', ')}`;
+        try {
+            if (result.previousReleaseId === undefined) {
+                const record = (await readRecords(session, [result.releaseId])).get(result.releaseId);
+                if (record)
+                    await session.host.run(stopContainers(recordedProject(session, record)));
+                await session.host.run(clearCurrent(session.layout));
+                await session.host.run(appendLedger(session.layout, ledgerEvent(this.settings, result.releaseId, 'rolled-back', { reason })));
+                run.rollback = 'first release here: its containers were stopped and it is no longer current';
+            }
+            else {
+                const checkHealth = this.deps.checkHealthWith?.(run.reporter);
+                const restored = await rollbackLocked(session, { ssh: run.host.ssh, app: this.settings.app, deployPath: this.settings.deployPath, to: result.previousReleaseId, reason, waitTimeoutMs: this.settings.waitTimeoutMs, lock: this.settings.lock, run: this.settings.run }, run.reporter, checkHealth);
+                run.rollback = `rolled back to release ${restored.releaseId} (${restored.version})${restored.healthy ? '' : ', which is NOT healthy'}`;
+            }
+            run.rolledBack = true;
+        }
+        catch (error) {
+            run.rollback = `rollback FAILED: ${errorMessage(error)}`;
+        }
+        run.reporter.info(run.rollback);
+    }
+    result(releaseId, failed, started) {
+        const leader = this.runs[0].result;
+        const hosts = this.runs.map((run) => ({
+            host: run.host.label,
+            status: run.result === undefined ? 'not started' : run.rolledBack ? 'rolled-back' : run.result.status,
+            durationMs: run.result?.durationMs ?? 0,
+            error: run.result?.error,
+            rollback: run.rollback,
+            phases: run.reporter.phases,
+        }));
+        const base = { releaseId, previousReleaseId: leader?.previousReleaseId, images: this.images ?? {}, durationMs: performance.now() - started, hosts, plan: [], parallel: this.parallel };
+        if (failed.length === 0)
+            return { ...base, status: 'deployed', error: undefined };
+        return { ...base, ...this.failure(releaseId, failed) };
+    }
+    /** The one error line of a failed fleet deploy: what failed where, and where every host ended up. */
+    failure(releaseId, failed) {
+        const causes = failed.map((r) => `${r.host.label}: ${r.result.error}`).join('; ');
+        const switched = this.runs.filter((r) => r.rollback !== undefined);
+        const stranded = switched.filter((r) => !r.rolledBack);
+        const untouched = this.runs.filter((r) => r.result === undefined).map((r) => r.host.label);
+        const parts = [`Release ${releaseId} (${this.settings.version}) failed on ${failed.length} of ${this.runs.length} hosts: ${causes}.`];
+        const back = switched.filter((r) => r.rolledBack).map((r) => r.host.label);
+        if (back.length > 0)
+            parts.push(`Rolled back ${back.join(', ')}.`);
+        if (stranded.length > 0)
+            parts.push(`NOT ROLLED BACK, still on release ${releaseId}: ${stranded.map((r) => `${r.host.label} (${r.rollback})`).join('; ')}.`);
+        if (untouched.length > 0)
+            parts.push(`Not started: ${untouched.join(', ')}.`);
+        const endedOnPrevious = stranded.length === 0 && failed.every((r) => r.result.status === 'rolled-back' || r.result.untouched === true);
+        const anyBack = back.length > 0 || failed.some((r) => r.result.status === 'rolled-back');
+        return { status: endedOnPrevious && anyBack ? 'rolled-back' : 'failed', error: parts.join(' ') };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/fleet/summary.ts
+
+const summary_ICON = { deployed: '✅', failed: '❌', 'rolled-back': '↩️', planned: '📝', 'not started': '⏸️' };
+const fleet_summary_escape = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/** The job summary of a deploy to several hosts: the release, then one row per host. Pure. */
+function fleetSummary(settings, result) {
+    const status = result.status === 'planned' ? 'planned' : result.status;
+    const lines = [
+        `## ${summary_ICON[result.status]} ${settings.app} ${settings.version}: ${status} on ${result.hosts.length} hosts`,
+        '',
+        '| | |',
+        '|---|---|',
+        `| Release | ${result.releaseId || '–'} |`,
+        `| Hosts at a time | ${result.parallel} |`,
+        `| Duration | ${formatDuration(result.durationMs)} |`,
+    ];
+    if (result.error)
+        lines.push('', `> ${fleet_summary_escape(result.error)}`);
+    lines.push('', '### Hosts', '', '| Host | Result | Time | Slowest phase | Rolled back |', '|---|---|---:|---|---|', ...result.hosts.map((h) => {
+        const slowest = [...h.phases].sort((a, b) => b.ms - a.ms)[0];
+        const phase = slowest ? `${fleet_summary_escape(slowest.name)} (${formatDuration(slowest.ms)})` : '–';
+        const outcome = h.error ? `${summary_ICON[h.status]} ${h.status}: ${fleet_summary_escape(h.error)}` : `${summary_ICON[h.status]} ${h.status}`;
+        return `| \`${h.host}\` | ${outcome} | ${h.status === 'not started' ? '–' : formatDuration(h.durationMs)} | ${phase} | ${h.rollback ? fleet_summary_escape(h.rollback) : '–'} |`;
+    }));
+    const images = Object.entries(result.images);
+    if (images.length > 0) {
+        lines.push('', '### Images (the same digests on every host)', '', '| Service | Image (pinned) |', '|---|---|', ...images.map(([s, ref]) => `| ${s} | \`${ref}\` |`));
+    }
+    if (result.plan.length > 0)
+        lines.push('', '### Plan (dry run, nothing changed)', '', '```', ...result.plan, '```');
+    return `${lines.join('\n')}\n`;
+}
 
 ;// CONCATENATED MODULE: ./src/strategy/gate-target.ts
 /**
@@ -60280,48 +61945,15 @@ function readGateSettings(input, mask, prefix) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/inputs/names.ts
-
-/** Rules for the names that become folder names, Compose project names and image tags on the host. */
-const APP = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-const VERSION = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const RELEASE_ID = /^[1-9][0-9]{0,9}$/;
-function parseAppName(raw, fallback) {
-    const name = raw === '' ? fallback : raw;
-    if (name === '')
-        throw invalid('app', 'is required outside a GitHub repository (no GITHUB_REPOSITORY to default to)');
-    if (!APP.test(name))
-        throw invalid('app', 'must be lowercase letters, digits, - and _, starting with a letter or digit (at most 63)', name);
-    return name;
-}
-/** A version is written into `.env` and used as an image tag, so it follows Docker's tag rules. */
-function parseVersion(raw, name = 'version') {
-    const version = required(name, raw);
-    if (!VERSION.test(version))
-        throw invalid(name, 'must be an image tag: letters, digits, _ . -, not starting with . or - (at most 128)', version);
-    return version;
-}
-function isReleaseId(value) {
-    return RELEASE_ID.test(value);
-}
-/** Deploy paths: absolute or under `~/`, plain characters, no `..` and no option-like segments. */
-function parseDeployPath(raw) {
-    if (raw === '')
-        return '';
-    const ok = /^(~|~\/|\/)?[A-Za-z0-9._/-]*$/.test(raw) && !raw.split('/').some((seg) => seg === '..' || seg.startsWith('-'));
-    // `~user` would name another user's home (and is not expanded here): only `~` or `~/...`.
-    if (!ok || !/^(~$|~\/|\/)/.test(raw)) {
-        throw invalid('deploy-path', "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
-    }
-    return raw;
-}
-
 ;// CONCATENATED MODULE: ./src/strategy/settings.ts
 
 
+
 /**
- * Reads `strategy`, `services`, `switch-command` and `keep-previous-running`. Undefined for
- * `recreate` (the default), so a deploy without these inputs is exactly what it always was.
+ * Reads `strategy`, `services`, `switch-command`, `keep-previous-running` and
+ * `nginx-reload-command`. Undefined for `recreate` (the default), so a deploy without these
+ * inputs is exactly what it always was. blue-green without a switch-command uses the built-in
+ * nginx switch.
  */
 function readStrategySettings(input) {
     const kind = oneOf('strategy', input('strategy'), ['recreate', 'rolling', 'blue-green'], 'recreate');
@@ -60332,17 +61964,27 @@ function readStrategySettings(input) {
     }
     const switchCommand = input('switch-command');
     const keepPreviousRunning = parseBoolean('keep-previous-running', input('keep-previous-running'));
+    const nginxReload = input('nginx-reload-command').trim();
+    if (kind !== 'blue-green' && nginxReload !== '')
+        throw new ConfigurationError("Input 'nginx-reload-command' is only used with 'strategy: blue-green'.");
     if (kind === 'recreate') {
         if (switchCommand !== '')
             throw new ConfigurationError("Input 'switch-command' is only used with 'strategy: blue-green'.");
         return undefined;
     }
     if (kind === 'rolling') {
-        throw new ConfigurationError("Input 'strategy': 'rolling' is not available yet in this version; use 'blue-green' (zero-downtime behind a proxy you switch) or 'recreate'.");
+        if (switchCommand !== '')
+            throw new ConfigurationError("Input 'switch-command' is not used with 'strategy: rolling': the proxy finds the new containers by itself (Docker DNS or labels). Remove it, or use 'strategy: blue-green'.");
+        if (keepPreviousRunning)
+            throw new ConfigurationError("Input 'keep-previous-running' is only used with 'strategy: blue-green'; a rolling deploy removes the old containers once the new ones serve.");
+        return { kind, services, switchCommand, keepPreviousRunning };
     }
     if (switchCommand.trim() === '') {
-        throw new ConfigurationError("Input 'switch-command' is required with 'strategy: blue-green': a command run on the host that points your proxy at $DEPLOY_KIT_ADDRESS, e.g. `printf 'server %s;\\n' \"$DEPLOY_KIT_ADDRESS\" > /etc/nginx/upstream.conf && nginx -s reload`.");
+        // The built-in switch: deploy-kit writes nginx's upstream file and reloads nginx.
+        return { kind, services, switchCommand: '', keepPreviousRunning, nginxReloadCommand: nginxReload || DEFAULT_NGINX_RELOAD };
     }
+    if (nginxReload !== '')
+        throw new ConfigurationError("Input 'nginx-reload-command' is only used by the built-in nginx switch, when 'switch-command' is empty; reload nginx in your switch-command instead.");
     return { kind, services, switchCommand, keepPreviousRunning };
 }
 
@@ -60355,9 +61997,12 @@ function readStrategySettings(input) {
 
 
 
+
 /** The only place action-deploy reads its inputs: all of them, checked, before any connection. */
 function readDeployInputs(input, mask, context) {
-    const ssh = readSshSettings(input, mask);
+    const hosts = readSshHosts(input, mask);
+    const ssh = hosts[0];
+    const parallel = parseParallel(input('parallel'), hosts.length);
     const env = parseEnvInput(input('env'));
     for (const value of Object.values(env))
         if (value.length >= 4)
@@ -60375,6 +62020,12 @@ function readDeployInputs(input, mask, context) {
         throw invalid('registry', "must be a registry host like 'ghcr.io' or 'registry.example.com:5000'", registryServer);
     }
     const compose = readComposeFiles(input('compose-file'), context.workspace);
+    const target = oneOf('target', input('target'), ['compose', 'swarm'], 'compose');
+    if (target === 'swarm')
+        refuseStrategyInputs(input);
+    if (target === 'swarm' && hosts.length > 1) {
+        throw new ConfigurationError(`Input 'host' lists ${hosts.length} hosts; with 'target: swarm' give the one manager node: Swarm places the tasks on its nodes itself.`);
+    }
     const strategy = readStrategySettings(input);
     return {
         ssh,
@@ -60398,11 +62049,30 @@ function readDeployInputs(input, mask, context) {
         rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
         dryRun: parseBoolean('dry-run', input('dry-run')),
         run: context.run,
+        ...(hosts.length > 1 ? { fleet: { hosts, parallel } } : {}),
         ...(strategy ? { strategy } : {}),
+        ...(target === 'swarm' ? { target } : {}),
     };
+}
+/** With `target: swarm`, Swarm's update_config replaces tasks; the compose target's strategy inputs would mean nothing. */
+function refuseStrategyInputs(input) {
+    const given = [
+        ['strategy', !['', 'recreate'].includes(input('strategy'))],
+        ['services', input('services') !== ''],
+        ['switch-command', input('switch-command') !== ''],
+        ['keep-previous-running', !/^(|false|no|off|0)$/i.test(input('keep-previous-running'))],
+    ];
+    const name = given.find(([, set]) => set)?.[0];
+    if (name) {
+        throw new ConfigurationError(`Input '${name}' is for 'target: compose'; with 'target: swarm', Swarm's update_config (order: start-first, failure_action: rollback) replaces services without downtime. Remove '${name}'.`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./action-deploy/src/main.ts
+
+
+
+
 
 
 
@@ -60421,16 +62091,34 @@ async function run() {
         });
         const reporter = new TimedReporter(coreReporter);
         const gate = settings.gate;
-        const result = await deploy(settings, {
-            reporter,
-            ...(gate ? { checkHealth: (host, address) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, reporter) } : {}),
-        });
+        const gateWith = (r) => (gate ? { checkHealth: (host, address) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, r) } : {});
+        if (settings.fleet) {
+            const result = await deployFleet(settings, settings.fleet.hosts, settings.fleet.parallel, {
+                reporter,
+                ...(gate ? { checkHealthWith: (r) => gateWith(r).checkHealth } : {}),
+            });
+            setOutputs({
+                'release-id': result.releaseId,
+                'previous-release-id': result.previousReleaseId,
+                status: result.status === 'planned' ? '' : result.status,
+                images: JSON.stringify(result.images),
+                'duration-seconds': (result.durationMs / 1000).toFixed(1),
+                hosts: JSON.stringify(result.hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number((h.durationMs / 1000).toFixed(1)), rollback: h.rollback ?? '' }))),
+            });
+            await writeSummary(fleetSummary(settings, result));
+            if (result.error)
+                throw new OperationError(result.error);
+            return;
+        }
+        const deps = { reporter, ...gateWith(reporter) };
+        const result = settings.target === 'swarm' ? await deploySwarm(settings, deps) : await deploy(settings, deps);
         setOutputs({
             'release-id': result.releaseId,
             'previous-release-id': result.previousReleaseId,
             status: result.status === 'planned' ? '' : result.status,
             images: JSON.stringify(result.images),
             'duration-seconds': (result.durationMs / 1000).toFixed(1),
+            hosts: JSON.stringify([{ host: hostLabel(settings.ssh), status: result.status, 'duration-seconds': Number((result.durationMs / 1000).toFixed(1)), rollback: '' }]),
         });
         await writeSummary(deploySummary(settings, result, reporter.phases));
         if (result.error)

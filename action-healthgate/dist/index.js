@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5550);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3425);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5550:
+/***/ 3425:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56949,10 +56949,10 @@ class ConfigurationError extends Error {
     name = 'ConfigurationError';
 }
 /** Something on the host or a service refused: the deploy stops, the message says why. */
-class OperationError extends Error {
+class errors_OperationError extends Error {
     name = 'OperationError';
 }
-function errorMessage(error) {
+function errors_errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
@@ -57002,7 +57002,7 @@ async function runAction(body) {
         await body();
     }
     catch (error) {
-        if (error instanceof ConfigurationError || error instanceof OperationError) {
+        if (error instanceof ConfigurationError || error instanceof errors_OperationError) {
             setFailed(error.message);
         }
         else {
@@ -57012,6 +57012,26 @@ async function runAction(body) {
 }
 
 
+;// CONCATENATED MODULE: ./src/fleet/gate.ts
+/**
+ * The verdict over several hosts: healthy only when every host is. The result stands for the
+ * first unhealthy host (its reason names it), or, when all pass, for the slowest one (the
+ * highest p95), so the outputs describe the worst host. Pure.
+ */
+function combineGates(gates) {
+    const unhealthy = gates.find((g) => !g.result.healthy);
+    const worst = unhealthy ?? [...gates].sort((a, b) => (b.result.p95Ms ?? 0) - (a.result.p95Ms ?? 0))[0];
+    const failing = gates.filter((g) => !g.result.healthy).map((g) => g.host);
+    return {
+        ...worst.result,
+        healthy: unhealthy === undefined,
+        reason: unhealthy ? `${failing.length} of ${gates.length} hosts unhealthy (${failing.join(', ')}); ${unhealthy.host}: ${unhealthy.result.reason}` : '',
+        elapsedMs: Math.max(...gates.map((g) => g.result.elapsedMs)),
+    };
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/inputs/parse.ts
 
 function invalid(name, expected, got) {
@@ -57073,7 +57093,7 @@ function oneOf(name, raw, allowed, fallback) {
     throw invalid(name, `must be one of ${allowed.join(', ')}`, raw);
 }
 /** Formats milliseconds for people: 1500 -> '1.5s', 120000 -> '2m'. */
-function formatDuration(ms) {
+function parse_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)}ms`;
     if (ms < 60_000 || ms % 60_000 !== 0)
@@ -57087,8 +57107,6 @@ var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
 var lib_default = /*#__PURE__*/__nccwpck_require__.n(lib);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/ssh/known-hosts.ts
 
 const KEY_TYPE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)$/;
@@ -57239,16 +57257,37 @@ function readHostKeyPolicy(input) {
     }
     return { knownHosts, fingerprints, insecureIgnore };
 }
-/** Parses the SSH inputs. `host` may be given here already parsed (one host of a list). */
-function readSshSettings(input, mask, host = parseHost('host', required('host', input('host')))) {
+/**
+ * `host` as a list: entries separated by commas or newlines, each `host`, `host:port`,
+ * `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). Duplicates are refused.
+ */
+function parseHostList(raw) {
+    const entries = parseList(required('host', raw)).map((entry) => {
+        const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
+        const named = /^([^:]+):(\d+)$/.exec(entry);
+        const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : named ? [named[1], named[2]] : [entry, undefined];
+        return { host: parseHost('host', address), port: port === undefined ? undefined : parseInteger('host', port, { min: 1, max: 65535 }) };
+    });
+    const seen = new Set();
+    for (const entry of entries) {
+        const key = `${entry.host}:${entry.port ?? ''}`;
+        if (seen.has(key))
+            throw invalid('host', 'must name each host once', entry.host);
+        seen.add(key);
+    }
+    return entries;
+}
+/** Parses the SSH inputs for one host: the `host` input's, or `entry` (one host of a list). */
+function readSshSettings(input, mask, entry) {
     const privateKey = required('private-key', input('private-key'));
     const passphrase = input('passphrase');
     mask(privateKey);
     if (passphrase !== '')
         mask(passphrase);
     checkPrivateKey(privateKey, passphrase);
+    const host = entry?.host ?? parseHost('host', required('host', input('host')));
     const username = parseUsername('username', required('username', input('username')));
-    const port = parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
+    const port = entry?.port ?? parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
     const jump = input('proxy-jump');
     return {
         host,
@@ -57261,306 +57300,17 @@ function readSshSettings(input, mask, host = parseHost('host', required('host', 
         connectTimeoutMs: parseDuration('connect-timeout', input('connect-timeout'), '30s'),
     };
 }
-const describeTarget = (t) => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;
-
-;// CONCATENATED MODULE: ./src/shell/quote.ts
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-/** Quotes one argument for a POSIX shell. The result is always one word. */
-function quote(arg) {
-    if (arg.includes('\0'))
-        throw new Error('A shell argument cannot contain a NUL byte');
-    if (arg !== '' && SAFE_WORD.test(arg))
-        return arg;
-    return `'${arg.replaceAll("'", `'\\''`)}'`;
+/** The SSH settings of every host in `host` (one or several), checked before connecting. */
+function readSshHosts(input, mask) {
+    const masked = new Set();
+    const maskOnce = (secret) => {
+        if (!masked.has(secret))
+            mask(secret);
+        masked.add(secret);
+    };
+    return parseHostList(input('host')).map((entry) => readSshSettings(input, maskOnce, entry));
 }
-function shellLine(command) {
-    if (isShellLine(command))
-        return command;
-    if (command.length === 0)
-        throw new Error('An empty command cannot be run');
-    return { text: command.map(quote).join(' ') };
-}
-function isShellLine(value) {
-    return !Array.isArray(value) && typeof value.text === 'string';
-}
-function join(parts, operator) {
-    return { text: parts.map((part) => shellLine(part).text).join(` ${operator} `) };
-}
-/** `a && b && c` */
-const allOf = (...parts) => join(parts, '&&');
-/** `a | b` */
-const pipe = (...parts) => join(parts, '|');
-/** `cd DIR && cmd` */
-const inDirectory = (dir, part) => allOf(['cd', dir], part);
-/** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
-function withEnv(env, part) {
-    const assignments = Object.entries(env).map(([name, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new Error(`Not an environment variable name: ${name}`);
-        return `${name}=${quote(value)}`;
-    });
-    return { text: [...assignments, shellLine(part).text].join(' ') };
-}
-/** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
-const userScript = (script) => ['sh', '-c', script];
-/**
- * Shell text written in deploy-kit's own source: operators, `$HOME`, `$(date +%s)`.
- * Never pass it a value that came from an input; quote those with `quote`.
- */
-const constant = (text) => ({ text });
-
-;// CONCATENATED MODULE: ./src/compose/containers.ts
-
-/** Prints the host's time, then `docker inspect` of the project's containers (not one-off runs). */
-function inspectContainers(project) {
-    return constant(`echo "now=$(date +%s)"; ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); ` +
-        `if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
-}
-function parseContainers(stdout) {
-    const newline = stdout.indexOf('\n');
-    const now = Number(/now=(\d+)/.exec(stdout.slice(0, newline))?.[1] ?? Date.now() / 1000);
-    const entries = JSON.parse(stdout.slice(newline + 1) || '[]');
-    return entries
-        .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
-        .map((e) => {
-        const started = Date.parse(e.State.StartedAt) / 1000;
-        const restarting = e.HostConfig?.RestartPolicy?.Name;
-        return {
-            name: e.Name.replace(/^\//, ''),
-            service: e.Config.Labels?.['com.docker.compose.service'] ?? '',
-            state: e.State.Status === 'exited' && restarting && restarting !== 'no' ? 'restarting' : e.State.Status,
-            health: e.State.Health?.Status,
-            exitCode: e.State.ExitCode,
-            restarts: e.RestartCount,
-            runningSeconds: Number.isFinite(started) && started > 0 ? Math.max(0, now - started) : 0,
-            image: e.Config.Image ?? '',
-        };
-    })
-        .sort((a, b) => a.name.localeCompare(b.name));
-}
-function judgeContainers(containers, stableSeconds) {
-    if (containers.length === 0)
-        return { kind: 'waiting', reason: 'no containers yet', containers };
-    for (const c of containers) {
-        if ((c.state === 'exited' || c.state === 'dead') && c.exitCode !== 0) {
-            return { kind: 'failed', reason: `container ${c.name} exited with code ${c.exitCode}`, containers };
-        }
-        if (c.health === 'unhealthy')
-            return { kind: 'failed', reason: `container ${c.name} unhealthy`, containers };
-    }
-    for (const c of containers) {
-        if (c.state === 'exited')
-            continue; // a one-shot job that finished with 0
-        if (c.state === 'restarting')
-            return { kind: 'waiting', reason: `container ${c.name} is restarting (${c.restarts} restarts)`, containers };
-        if (c.state !== 'running')
-            return { kind: 'waiting', reason: `container ${c.name} is ${c.state}`, containers };
-        if (c.health !== undefined && c.health !== 'healthy')
-            return { kind: 'waiting', reason: `container ${c.name} is ${c.health}`, containers };
-        if (c.health === undefined && c.runningSeconds < stableSeconds) {
-            return { kind: 'waiting', reason: `container ${c.name} running for ${Math.floor(c.runningSeconds)}s of ${stableSeconds}s`, containers };
-        }
-    }
-    return { kind: 'ready', containers };
-}
-
-;// CONCATENATED MODULE: ./src/health/containers-check.ts
-
-
-
-/**
- * The gate's `containers: <app>` check: every container of the compose project running
- * and, where it has a HEALTHCHECK, healthy. Judged by the same rules as a deploy's wait
- * (src/compose/containers.ts), except that the gate's passing rounds in a row stand in for
- * the "running without a restart for a few seconds" rule.
- */
-function judgeProjectContainers(project, containers) {
-    const name = `containers of ${project}`;
-    if (containers.length === 0)
-        return { name, ok: false, detail: `no containers of compose project ${project} on the host` };
-    const verdict = judgeContainers(containers, 0);
-    if (verdict.kind !== 'ready')
-        return { name, ok: false, detail: verdict.reason };
-    return { name, ok: true, detail: containers.map((c) => `${c.name} ${c.health ?? c.state}`).join(', ') };
-}
-/** Inspects the project's containers on the host, within `timeoutMs`. Never throws. */
-async function checkProjectContainers(host, project, timeoutMs) {
-    const name = `containers of ${project}`;
-    let timer;
-    const timeout = new Promise((resolve) => {
-        timer = setTimeout(() => resolve({ name, ok: false, detail: `docker inspect on the host gave no answer within ${formatDuration(timeoutMs)}` }), timeoutMs);
-    });
-    const inspect = host
-        .run(inspectContainers(project))
-        .then((result) => judgeProjectContainers(project, parseContainers(result.stdout)))
-        .catch((error) => ({ name, ok: false, detail: `cannot inspect the containers: ${errorMessage(error)}` }));
-    try {
-        return await Promise.race([inspect, timeout]);
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(1692);
-var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
-;// CONCATENATED MODULE: ./src/health/probe.ts
-
-
-
-
-/** At most this much of a body is read (and matched against `expect-body`). */
-const MAX_BODY_BYTES = 1024 * 1024;
-const USER_AGENT = 'deploy-kit-healthgate';
-/**
- * One GET of one URL on a fresh connection, within `timeoutMs` all told (connecting, the
- * tunnel's channel, TLS, headers and body). Never throws: every failure comes back in words.
- */
-async function probeUrl(url, options) {
-    const controller = new AbortController();
-    let timer;
-    const timeout = new Promise((resolve) => {
-        timer = setTimeout(() => {
-            controller.abort();
-            resolve({ ok: false, error: `timeout after ${formatDuration(options.timeoutMs)}` });
-        }, options.timeoutMs);
-    });
-    try {
-        return await Promise.race([exchange(new URL(url), options, controller.signal), timeout]);
-    }
-    finally {
-        clearTimeout(timer);
-    }
-}
-async function exchange(target, options, signal) {
-    const started = performance.now();
-    const secure = target.protocol === 'https:';
-    const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1');
-    const port = Number(target.port) || (secure ? 443 : 80);
-    let raw;
-    try {
-        raw = options.open ? await options.open(hostname, port) : external_node_net_default().connect({ host: hostname, port });
-    }
-    catch (error) {
-        return { ok: false, error: networkFailure(error, hostname) };
-    }
-    if (signal.aborted) {
-        raw.destroy();
-        return { ok: false, error: 'aborted' };
-    }
-    const socket = secure
-        ? external_node_tls_default().connect({
-            socket: raw,
-            host: hostname,
-            ...(external_node_net_default().isIP(hostname) === 0 ? { servername: hostname } : {}),
-            rejectUnauthorized: !options.insecureTls,
-            ALPNProtocols: ['http/1.1'],
-        })
-        : raw;
-    return new Promise((resolve) => {
-        let settled = false;
-        const finish = (outcome) => {
-            if (settled)
-                return;
-            settled = true;
-            signal.removeEventListener('abort', onAbort);
-            socket.destroy();
-            raw.destroy();
-            resolve(outcome);
-        };
-        const fail = (error) => finish({ ok: false, error: networkFailure(error, hostname) });
-        const onAbort = () => finish({ ok: false, error: 'aborted' });
-        signal.addEventListener('abort', onAbort);
-        raw.on('error', fail);
-        if (socket !== raw)
-            socket.on('error', fail);
-        const request = external_node_http_default().request({
-            host: hostname,
-            port,
-            method: 'GET',
-            path: `${target.pathname}${target.search}`,
-            headers: { Host: target.host, 'User-Agent': USER_AGENT, Accept: '*/*', ...options.headers },
-            ...(target.username === '' ? {} : { auth: `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}` }),
-            createConnection: () => socket,
-        });
-        request.on('error', fail);
-        request.on('response', (response) => {
-            const status = response.statusCode ?? 0;
-            const chunks = [];
-            let size = 0;
-            const judge = () => {
-                const ms = Math.round(performance.now() - started);
-                if (!options.passes(status))
-                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}` });
-                if (options.expectBody && !options.expectBody.test(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
-                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}` });
-                }
-                return finish({ ok: true, status, ms });
-            };
-            response.on('data', (chunk) => {
-                if (size < MAX_BODY_BYTES)
-                    chunks.push(chunk);
-                size += chunk.length;
-                if (size >= MAX_BODY_BYTES)
-                    judge();
-            });
-            response.on('end', judge);
-            response.on('error', fail);
-            response.on('close', () => {
-                if (!response.complete)
-                    finish({ ok: false, status, error: 'connection closed before the response ended' });
-            });
-        });
-        request.end();
-    });
-}
-const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
-/** A connection's failure in a few words: `connection refused`, `connection reset`... */
-function networkFailure(error, hostname) {
-    const err = (error ?? {});
-    const code = typeof err.code === 'string' ? err.code : '';
-    // Not `instanceof Error`: errors may come from another realm (a test runner's VM).
-    const message = typeof err.message === 'string' ? err.message : String(error);
-    // ssh2's failure to open a forwarded channel: reason 2 is CONNECT_FAILED, 1 ADMINISTRATIVELY_PROHIBITED.
-    if (/^\(SSH\) Channel open failure/.test(message)) {
-        if (err.reason === 2 && /refused/i.test(message))
-            return 'connection refused';
-        if (err.reason === 1)
-            return 'the SSH host does not allow port forwarding (AllowTcpForwarding in its sshd_config)';
-        return `the SSH host could not connect: ${message.replace(/^\(SSH\) Channel open failure: /, '')}`;
-    }
-    switch (code) {
-        case 'ECONNREFUSED':
-            return 'connection refused';
-        case 'ECONNRESET':
-            return message === 'socket hang up' ? 'connection closed without a response' : 'connection reset';
-        case 'ENOTFOUND':
-        case 'EAI_AGAIN':
-            return `cannot resolve ${hostname}`;
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-            return 'no route to host';
-        case 'ETIMEDOUT':
-            return 'connect timed out';
-        case 'EPROTO': {
-            // OpenSSL's `...:error:0A00010B:SSL routines:func:wrong version number:file:line:`: keep the reason.
-            const reason = /error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.trim();
-            return `TLS handshake failed: ${reason} (is the port serving HTTPS?)`;
-        }
-        default:
-    }
-    if (TLS_TRUST.test(code)) {
-        // Node 24 appends advice about its own flags ('; if the root CA is installed locally, ...'): keep the reason only.
-        return `TLS certificate not accepted: ${message.split(';')[0].trim()} (set 'insecure-tls: true' to accept it)`;
-    }
-    if (code.startsWith('HPE_'))
-        return `invalid HTTP response (${message})`;
-    return message;
-}
+const settings_describeTarget = (t) => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;
 
 ;// CONCATENATED MODULE: ./src/util/poll.ts
 const systemClock = {
@@ -57568,7 +57318,7 @@ const systemClock = {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
 /** Calls `attempt` every `intervalMs` until it is done or `timeoutMs` has passed (at least once). */
-async function poll(attempt, options) {
+async function poll_poll(attempt, options) {
     const clock = options.clock ?? systemClock;
     const deadline = clock.now() + options.timeoutMs;
     let attempts = 0;
@@ -57598,260 +57348,75 @@ async function retry(fn, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/health/latency.ts
-/**
- * Percentiles by the nearest-rank method: the smallest value with at least p% of the
- * values at or below it, so every percentile is a round trip that really happened.
- * undefined for no values.
- */
-function percentile(values, p) {
-    if (values.length === 0)
-        return undefined;
-    const sorted = [...values].sort((a, b) => a - b);
-    const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-    return sorted[Math.min(rank, sorted.length) - 1];
-}
-/** The latency verdict: '' when within `maxMs` (or no maximum), else the failure in words. */
-function latencyFailure(p95Ms, maxMs) {
-    if (maxMs === undefined || p95Ms === undefined || p95Ms <= maxMs)
-        return '';
-    return `p95 latency ${p95Ms}ms above max-latency ${maxMs}ms`;
-}
+;// CONCATENATED MODULE: ./src/release/lock-session.ts
 
-;// CONCATENATED MODULE: ./src/health/words.ts
-/** A URL as shown to people: a password in it (already masked in logs) replaced by `***`. */
-function displayUrl(url) {
-    let parsed;
+
+
+
+
+
+const HEARTBEAT_MS = 15_000;
+const RETRY_MS = 2_000;
+class LockHeldError extends (/* unused pure expression or super */ null && (OperationError)) {
+}
+/**
+ * Takes an app's deploy lock on a host: waits up to `timeoutMs` for a holder to finish,
+ * breaks a stale lock only when asked, and keeps the heartbeat fresh until released.
+ */
+async function lock_session_holdLock(host, lockDir, holder, options, reporter) {
+    const owner = { ...holder, token: randomUUID() };
+    await acquire(host, lockDir, owner, options, reporter);
+    const heartbeat = setInterval(() => {
+        host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
+    }, HEARTBEAT_MS);
+    return {
+        async release() {
+            clearInterval(heartbeat);
+            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
+                reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
+            });
+        },
+    };
+}
+/** Holds the deploy lock on a host while `work` runs, and always releases what it took. */
+async function withLock(host, lockDir, holder, options, reporter, work) {
+    const lock = await lock_session_holdLock(host, lockDir, holder, options, reporter);
     try {
-        parsed = new URL(url);
+        return await work();
     }
-    catch {
-        return url;
+    finally {
+        await lock.release();
     }
-    if (parsed.password === '')
-        return url;
-    parsed.password = '***';
-    return parsed.toString();
 }
-/** `HTTP 404 from http://...` names its URL already; other failures do not. */
-function namesUrl(result) {
-    return result.status !== undefined && result.error === `HTTP ${result.status} from ${result.url}`;
-}
-/** A result in a cell of its URL's column: `200 in 12ms`, `HTTP 404 in 3ms`, `timeout after 5s`. */
-function describeResult(result) {
-    const took = result.ms === undefined ? '' : ` in ${result.ms}ms`;
-    if (result.ok)
-        return `${result.status}${took}`;
-    if (namesUrl(result))
-        return `HTTP ${result.status}${took}`;
-    return result.error ?? 'failed';
-}
-/** A result on a line of its own, naming its URL. */
-function describeResultWithUrl(result) {
-    if (result.ok)
-        return `${result.url} ${describeResult(result)}`;
-    if (namesUrl(result))
-        return `${result.error}${result.ms === undefined ? '' : ` in ${result.ms}ms`}`;
-    return `${result.url}: ${describeResult(result)}`;
-}
-/** The failure of a round in words: the first URL or check that failed. '' when it passed. */
-function roundFailure(round, manyUrls) {
-    const failed = round.results.find((r) => !r.ok);
-    if (failed)
-        return !manyUrls || namesUrl(failed) ? (failed.error ?? 'failed') : `${failed.error ?? 'failed'} (${failed.url})`;
-    const check = round.checks?.find((c) => !c.ok);
-    return check ? check.detail : '';
-}
-/** One log line per round: `round 2: FAIL (0/3 in a row): HTTP 404 from http://... in 3ms`. */
-function describeRound(round, streak, needed) {
-    const parts = [...round.results.map(describeResultWithUrl), ...(round.checks ?? []).map((c) => `${c.name}: ${c.detail}`)];
-    return `round ${round.n}: ${round.ok ? 'pass' : 'FAIL'} (${streak}/${needed} in a row): ${parts.join('; ')}`;
-}
-
-;// CONCATENATED MODULE: ./src/health/rounds.ts
-
-
-
-/**
- * The gate's loop: a round every `intervalMs` in which every URL is requested (in parallel)
- * and every check made; healthy after `successes` passing rounds in a row (a failing round
- * starts the count again), unhealthy when `timeoutMs` is spent. A round that starts before
- * the deadline runs to its end, so the gate never takes longer than the budget plus one
- * round. When `maxLatencyMs` is set, the p95 of the passing requests' round trips must be
- * within it.
- */
-async function runRounds(settings, deps) {
-    const clock = deps.clock ?? systemClock;
-    const started = clock.now();
-    const manyUrls = settings.urls.length > 1;
-    const rounds = [];
-    const passingMs = [];
-    let streak = 0;
-    let lastFailure = '';
-    const outcome = await poll(async (n) => {
-        const atMs = Math.round(clock.now() - started);
-        const [results, checks] = await Promise.all([
-            Promise.all(settings.urls.map(async (url) => ({ url: displayUrl(url), ...(await deps.probe(url)) }))),
-            Promise.all((deps.checks ?? []).map((check) => check())),
-        ]);
-        const ok = results.every((r) => r.ok) && checks.every((c) => c.ok);
-        const round = { n, ok, results, atMs, ...(checks.length > 0 ? { checks } : {}) };
-        rounds.push(round);
-        for (const r of results)
-            if (r.ok && r.ms !== undefined)
-                passingMs.push(r.ms);
-        streak = ok ? streak + 1 : 0;
-        if (!ok)
-            lastFailure = roundFailure(round, manyUrls);
-        deps.reporter.info(describeRound(round, streak, settings.successes));
-        return streak >= settings.successes ? { done: true, value: true } : { done: false, reason: lastFailure };
-    }, 
-    // An interval of 0 means back to back; poll reads 0 as "no time left".
-    { timeoutMs: settings.timeoutMs, intervalMs: Math.max(1, settings.intervalMs), clock });
-    const p50Ms = percentile(passingMs, 50);
-    const p95Ms = percentile(passingMs, 95);
-    const tooSlow = outcome.done ? latencyFailure(p95Ms, settings.maxLatencyMs) : '';
-    const healthy = outcome.done && tooSlow === '';
-    return {
-        healthy,
-        attempts: outcome.attempts,
-        successes: streak,
-        p50Ms,
-        p95Ms,
-        reason: healthy ? '' : tooSlow || lastFailure,
-        elapsedMs: Math.round(clock.now() - started),
-        rounds,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/health/status.ts
-
-/** `200-399`, `200`, `2xx`, or a comma-separated list of those, as a predicate on a status. */
-function parseStatusSpec(inputName, spec) {
-    const ranges = spec.split(',').map((part) => {
-        const p = part.trim();
-        let m;
-        if ((m = /^([1-5])xx$/i.exec(p)))
-            return [Number(m[1]) * 100, Number(m[1]) * 100 + 99];
-        if ((m = /^(\d{3})-(\d{3})$/.exec(p)) && Number(m[1]) <= Number(m[2]))
-            return [Number(m[1]), Number(m[2])];
-        if ((m = /^(\d{3})$/.exec(p)))
-            return [Number(m[1]), Number(m[1])];
-        throw invalid(inputName, "must be statuses like '200-399', '200', '2xx' or a comma-separated list of those", spec);
-    });
-    return (status) => ranges.some(([low, high]) => status >= low && status <= high);
-}
-
-;// CONCATENATED MODULE: ./src/health/gate.ts
-
-
-
-
-
-
-
-
-/**
- * The health gate shared by action-healthgate, action-deploy and action-rollback.
- * Requests go through an SSH tunnel to `host` (each one a fresh channel over the one SSH
- * connection, so `http://127.0.0.1:8080/` is the host's loopback) when `settings.viaHost`
- * is true and a host is given; otherwise directly from the runner. `settings.containers`
- * needs the host. Header values are sent, never logged.
- */
-async function runGate(settings, host, reporter, clock) {
-    if (settings.containers && !host) {
-        throw new ConfigurationError(`Checking the containers of '${settings.containers}' needs the SSH inputs ('host', 'username', 'private-key', 'known-hosts').`);
+async function acquire(host, lockDir, owner, options, reporter) {
+    const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
+    let reported = false;
+    const outcome = await poll(async () => {
+        let attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        if (!attempt.acquired && attempt.idleSeconds >= staleSeconds && options.breakStale) {
+            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
+            if (broke)
+                reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
+            attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+        }
+        if (attempt.acquired)
+            return { done: true, value: undefined };
+        const holder = describeOwner(attempt.owner);
+        if (attempt.idleSeconds >= staleSeconds && !options.breakStale) {
+            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+                `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
+        }
+        if (!reported) {
+            reporter.info(`The deploy lock is held by ${holder}; waiting up to ${formatDuration(options.timeoutMs)} ('lock-timeout').`);
+            reported = true;
+        }
+        return { done: false, reason: holder };
+    }, { timeoutMs: options.timeoutMs, intervalMs: RETRY_MS });
+    if (!outcome.done) {
+        throw new LockHeldError(`Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
+            (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
+            `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`);
     }
-    const tunnel = settings.viaHost && host !== undefined;
-    const open = tunnel ? (hostname, port) => host.forward(port, hostname) : undefined;
-    const passes = parseStatusSpec('expect-status', settings.expectStatus);
-    const project = settings.containers;
-    const checks = project && host ? [() => checkProjectContainers(host, project, settings.requestTimeoutMs)] : [];
-    const how = [
-        `${settings.successes} passing round${settings.successes === 1 ? '' : 's'} in a row`,
-        `every ${formatDuration(settings.intervalMs)}`,
-        `within ${formatDuration(settings.timeoutMs)}`,
-        `status ${settings.expectStatus}`,
-        ...(settings.expectBody ? [`body matching ${String(settings.expectBody)}`] : []),
-        ...(settings.maxLatencyMs === undefined ? [] : [`p95 at most ${settings.maxLatencyMs}ms`]),
-    ].join(', ');
-    const where = tunnel ? ` through an SSH tunnel to ${describeTarget(host.target)}` : '';
-    reporter.info(`checking ${settings.urls.map(displayUrl).join(', ')}${where}${settings.containers ? ` and the containers of ${settings.containers}` : ''}: ${how}`);
-    return runRounds(settings, {
-        probe: (url) => probeUrl(url, {
-            passes,
-            expectBody: settings.expectBody,
-            headers: settings.headers,
-            timeoutMs: settings.requestTimeoutMs,
-            insecureTls: settings.insecureTls,
-            shownUrl: displayUrl(url),
-            ...(open ? { open } : {}),
-        }),
-        checks,
-        reporter,
-        ...(clock ? { clock } : {}),
-    });
-}
-
-;// CONCATENATED MODULE: ./src/health/summary.ts
-
-
-/** Rounds shown in full in the summary; beyond this, the first and the last ones. */
-const MAX_ROWS = 40;
-const HEAD_ROWS = 10;
-/** The gate's result in one line, after "Health gate ": `passed: 3/3 rounds in a row, ...` or `failed: HTTP 404 from ...; 0/3 rounds in a row, ...`. */
-function describeVerdict(settings, result) {
-    const rounds = `${result.successes}/${settings.successes} passing rounds in a row, ${result.attempts} round${result.attempts === 1 ? '' : 's'} in ${formatDuration(result.elapsedMs)}`;
-    const latency = result.p95Ms === undefined ? '' : `, p50 ${result.p50Ms}ms, p95 ${result.p95Ms}ms`;
-    return result.healthy ? `passed: ${rounds}${latency}` : `failed: ${result.reason}; ${rounds}${latency}`;
-}
-/** The action outputs of a gate result (`p50-ms`/`p95-ms` empty when no request passed). */
-function gateOutputs(result) {
-    return {
-        healthy: String(result.healthy),
-        attempts: String(result.attempts),
-        successes: String(result.successes),
-        'p50-ms': result.p50Ms === undefined ? '' : String(result.p50Ms),
-        'p95-ms': result.p95Ms === undefined ? '' : String(result.p95Ms),
-        reason: result.reason,
-    };
-}
-/** Text safe inside a Markdown table cell. */
-function cell(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-/** The job summary: the verdict, then a table of rounds with a column per URL and per check. */
-function gateSummary(settings, result) {
-    const lines = [];
-    lines.push(`### Health gate: ${result.healthy ? '✅ healthy' : '❌ unhealthy'}`, '');
-    lines.push(cell(`Health gate ${describeVerdict(settings, result)}`), '');
-    if (settings.maxLatencyMs !== undefined)
-        lines.push(`Latency limit: p95 at most ${settings.maxLatencyMs}ms.`, '');
-    const checkNames = [...new Set(result.rounds.flatMap((r) => (r.checks ?? []).map((c) => c.name)))];
-    const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => cell(displayUrl(u))), ...checkNames.map(cell)];
-    lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
-    const rows = result.rounds.map((round) => {
-        const byUrl = new Map(round.results.map((r) => [r.url, r]));
-        const urlCells = settings.urls.map((u) => {
-            const r = byUrl.get(displayUrl(u));
-            return r ? `${r.ok ? '' : '❌ '}${cell(describeResult(r))}` : '';
-        });
-        const checkCells = checkNames.map((name) => {
-            const c = round.checks?.find((x) => x.name === name);
-            return c ? `${c.ok ? '' : '❌ '}${cell(c.detail)}` : '';
-        });
-        const started = round.atMs === undefined ? '' : formatDuration(round.atMs);
-        return `| ${[String(round.n), started, round.ok ? 'pass' : 'fail', ...urlCells, ...checkCells].join(' | ')} |`;
-    });
-    if (rows.length <= MAX_ROWS) {
-        lines.push(...rows);
-    }
-    else {
-        const tail = MAX_ROWS - HEAD_ROWS;
-        const skipped = rows.length - MAX_ROWS;
-        lines.push(...rows.slice(0, HEAD_ROWS), `| … | | ${skipped} more rounds | ${header.slice(3).map(() => '').join(' | ')} |`, ...rows.slice(-tail));
-    }
-    return `${lines.join('\n')}\n`;
 }
 
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -58734,6 +58299,52 @@ class NodeSSH {
     }
 }
 
+;// CONCATENATED MODULE: ./src/shell/quote.ts
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** Quotes one argument for a POSIX shell. The result is always one word. */
+function quote_quote(arg) {
+    if (arg.includes('\0'))
+        throw new Error('A shell argument cannot contain a NUL byte');
+    if (arg !== '' && SAFE_WORD.test(arg))
+        return arg;
+    return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+function shellLine(command) {
+    if (isShellLine(command))
+        return command;
+    if (command.length === 0)
+        throw new Error('An empty command cannot be run');
+    return { text: command.map(quote_quote).join(' ') };
+}
+function isShellLine(value) {
+    return !Array.isArray(value) && typeof value.text === 'string';
+}
+function join(parts, operator) {
+    return { text: parts.map((part) => shellLine(part).text).join(` ${operator} `) };
+}
+/** `a && b && c` */
+const allOf = (...parts) => join(parts, '&&');
+/** `a | b` */
+const pipe = (...parts) => join(parts, '|');
+/** `cd DIR && cmd` */
+const inDirectory = (dir, part) => allOf(['cd', dir], part);
+/** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
+function withEnv(env, part) {
+    const assignments = Object.entries(env).map(([name, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new Error(`Not an environment variable name: ${name}`);
+        return `${name}=${quote_quote(value)}`;
+    });
+    return { text: [...assignments, shellLine(part).text].join(' ') };
+}
+/** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
+const userScript = (script) => ['sh', '-c', script];
+/**
+ * Shell text written in deploy-kit's own source: operators, `$HOME`, `$(date +%s)`.
+ * Never pass it a value that came from an input; quote those with `quote`.
+ */
+const quote_constant = (text) => ({ text });
+
 ;// CONCATENATED MODULE: ./src/ssh/connection.ts
 
 
@@ -58745,17 +58356,35 @@ class NodeSSH {
  * One SSH connection to one host, used for the whole run: commands, SFTP writes, streams
  * and port forwards all go over it. Its host key is checked before authentication.
  */
-class RemoteHost {
+class connection_RemoteHost {
     target;
     ssh;
     jump;
     observe;
     sftpSession;
+    /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
+    lost;
+    isLost = false;
     constructor(target, ssh, jump, observe) {
         this.target = target;
         this.ssh = ssh;
         this.jump = jump;
         this.observe = observe;
+        this.lost = new Promise((_resolve, reject) => {
+            const gone = () => {
+                this.isLost = true;
+                reject(new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(target)}`));
+            };
+            if (ssh.connection)
+                ssh.connection.once('close', gone);
+            else
+                gone();
+        });
+        this.lost.catch(() => undefined);
+    }
+    /** `work`, or the lost connection's error if the connection goes first. */
+    untilLost(work) {
+        return Promise.race([work, this.lost]);
     }
     static async connect(settings, observe) {
         let jump;
@@ -58767,11 +58396,11 @@ class RemoteHost {
             }
             catch (error) {
                 jump.dispose();
-                throw new OperationError(`Cannot reach ${describeTarget(settings)} through the jump host ${describeTarget(settings.proxyJump)}: ${errorMessage(error)}`);
+                throw new errors_OperationError(`Cannot reach ${settings_describeTarget(settings)} through the jump host ${settings_describeTarget(settings.proxyJump)}: ${errors_errorMessage(error)}`);
             }
         }
         try {
-            return new RemoteHost(settings, await connection_open(settings, settings, sock), jump, observe);
+            return new connection_RemoteHost(settings, await connection_open(settings, settings, sock), jump, observe);
         }
         catch (error) {
             jump?.dispose();
@@ -58787,16 +58416,16 @@ class RemoteHost {
             result = await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin });
         }
         catch (error) {
-            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
+            throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)}: ${errors_errorMessage(error)}`);
         }
         if (result.code === null && !result.signal) {
             // The channel closed without an exit status: the connection dropped mid-command.
-            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${abbreviate(line)}'`);
+            throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while running '${abbreviate(line)}'`);
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-            throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+            throw new errors_OperationError(`${settings_describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -58814,19 +58443,17 @@ class RemoteHost {
     }
     /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
     async writeFile(path, content, mode) {
-        const sftp = await this.sftp();
+        const sftp = await this.untilLost(this.sftp());
         const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
         try {
-            await new Promise((resolve, reject) => {
-                sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()));
-            });
-            await new Promise((resolve, reject) => {
-                sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()));
-            });
+            await this.untilLost(new Promise((resolve, reject) => sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()))));
+            await this.untilLost(new Promise((resolve, reject) => sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()))));
         }
         catch (error) {
-            await new Promise((resolve) => sftp.unlink(temp, () => resolve()));
-            throw new OperationError(`${describeTarget(this.target)}: cannot write ${path}: ${errorMessage(error)}`);
+            if (this.isLost)
+                throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while writing ${path}`);
+            await this.untilLost(new Promise((resolve) => sftp.unlink(temp, () => resolve()))).catch(() => undefined);
+            throw new errors_OperationError(`${settings_describeTarget(this.target)}: cannot write ${path}: ${errors_errorMessage(error)}`);
         }
     }
     /** Opens a TCP connection from the host to host:port (the host's loopback by default). */
@@ -58840,7 +58467,7 @@ class RemoteHost {
     connection() {
         const connection = this.ssh.connection;
         if (!connection)
-            throw new OperationError(`The SSH connection to ${describeTarget(this.target)} is closed`);
+            throw new errors_OperationError(`The SSH connection to ${settings_describeTarget(this.target)} is closed`);
         return {
             execAsync: (line) => new Promise((resolve, reject) => connection.exec(line, (err, ch) => (err ? reject(err) : resolve(ch)))),
             forwardOutAsync: (host, port) => forwardOut(this.ssh, host, port),
@@ -58854,7 +58481,7 @@ class RemoteHost {
 function forwardOut(ssh, host, port) {
     const connection = ssh.connection;
     if (!connection)
-        return Promise.reject(new OperationError('The SSH connection is closed'));
+        return Promise.reject(new errors_OperationError('The SSH connection is closed'));
     return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
 function abbreviate(line) {
@@ -58896,31 +58523,813 @@ async function connection_open(settings, target, sock) {
     return ssh;
 }
 function connectError(settings, target, error, refusal) {
-    const where = describeTarget(target);
+    const where = settings_describeTarget(target);
     const hostPort = `${target.host}:${target.port}`;
     if (refusal) {
-        return new OperationError(`Host key verification failed for ${hostPort}: ${refusal}. Nothing was sent to the host. ` +
+        return new errors_OperationError(`Host key verification failed for ${hostPort}: ${refusal}. Nothing was sent to the host. ` +
             `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}).`);
     }
     const err = error;
     switch (err.code) {
         case 'ECONNREFUSED':
-            return new OperationError(`Cannot connect to ${hostPort}: connection refused. Check 'host' and 'port', and that sshd is running.`);
+            return new errors_OperationError(`Cannot connect to ${hostPort}: connection refused. Check 'host' and 'port', and that sshd is running.`);
         case 'ENOTFOUND':
         case 'EAI_AGAIN':
-            return new OperationError(`Cannot connect to ${hostPort}: the name ${target.host} does not resolve. Check 'host'.`);
+            return new errors_OperationError(`Cannot connect to ${hostPort}: the name ${target.host} does not resolve. Check 'host'.`);
         case 'EHOSTUNREACH':
         case 'ENETUNREACH':
-            return new OperationError(`Cannot connect to ${hostPort}: no route to the host. Check 'host' and the firewall.`);
+            return new errors_OperationError(`Cannot connect to ${hostPort}: no route to the host. Check 'host' and the firewall.`);
         default:
     }
     if (err.level === 'client-timeout' || /timed out/i.test(err.message ?? '')) {
-        return new OperationError(`Cannot connect to ${hostPort}: no SSH handshake within ${formatDuration(settings.connectTimeoutMs)} ('connect-timeout').`);
+        return new errors_OperationError(`Cannot connect to ${hostPort}: no SSH handshake within ${parse_formatDuration(settings.connectTimeoutMs)} ('connect-timeout').`);
     }
     if (err.level === 'client-authentication') {
-        return new OperationError(`Permission denied for ${where}: the host does not accept 'private-key'. Add its public key to ~${target.username}/.ssh/authorized_keys on the host.`);
+        return new errors_OperationError(`Permission denied for ${where}: the host does not accept 'private-key'. Add its public key to ~${target.username}/.ssh/authorized_keys on the host.`);
     }
-    return new OperationError(`Cannot connect to ${where}: ${errorMessage(error)}`);
+    return new errors_OperationError(`Cannot connect to ${where}: ${errors_errorMessage(error)}`);
+}
+
+;// CONCATENATED MODULE: ./src/release/ledger.ts
+const STATUS_OF = {
+    started: 'deploying',
+    deployed: 'deployed',
+    restored: 'deployed',
+    failed: 'failed',
+    'rolled-back': 'rolled-back',
+    pruned: 'pruned',
+};
+function ledger_parseLedger(text) {
+    const events = [];
+    for (const line of text.split('\n')) {
+        if (line.trim() === '')
+            continue;
+        try {
+            const event = JSON.parse(line);
+            if (typeof event.release === 'string' && event.event in STATUS_OF)
+                events.push(event);
+        }
+        catch {
+            // A torn last line (a host that lost power mid-append) is skipped, not fatal.
+        }
+    }
+    return events;
+}
+const ledger_compareIds = (a, b) => Number(a) - Number(b);
+function ledger_summarize(events) {
+    const byId = new Map();
+    const lastIndex = new Map();
+    events.forEach((event, index) => {
+        byId.set(event.release, [...(byId.get(event.release) ?? []), event]);
+        lastIndex.set(event.release, index);
+    });
+    const interrupted = (id, last) => last.event === 'started' && events.slice(lastIndex.get(id) + 1).some((e) => e.release !== id);
+    return [...byId.entries()]
+        .map(([id, list]) => {
+        const last = list[list.length - 1];
+        return {
+            id,
+            version: list.find((e) => e.version !== undefined)?.version ?? '',
+            status: interrupted(id, last) ? 'interrupted' : STATUS_OF[last.event],
+            wasHealthy: list.some((e) => e.event === 'deployed' || e.event === 'restored'),
+            events: list,
+        };
+    })
+        .sort((a, b) => ledger_compareIds(a.id, b.id));
+}
+/** Release ids are whole numbers, one more than the highest the host has seen. */
+function nextReleaseId(summaries, releaseDirs) {
+    const seen = [...summaries.map((s) => s.id), ...releaseDirs].map(Number).filter(Number.isSafeInteger);
+    return String(Math.max(0, ...seen) + 1);
+}
+/** The newest release before `current` that is in good standing, for `to: previous`. */
+function previousGood(summaries, current) {
+    return [...summaries]
+        .reverse()
+        .find((s) => (current === undefined || ledger_compareIds(s.id, current) < 0) && s.status === 'deployed' && s.wasHealthy);
+}
+/**
+ * Which releases to prune: keep the newest `keep` releases that ever passed their checks,
+ * the active one and the `protect` list (the release being deployed, the one rolled back
+ * to). Failed releases do not count towards `keep`, so a run of failed deploys cannot push
+ * out the good releases a rollback needs; a failed release stays for inspection until the
+ * next successful deploy prunes it.
+ */
+function releasesToPrune(existing, keep, protect, summaries = []) {
+    const healthy = new Set(summaries.filter((s) => s.wasHealthy).map((s) => s.id));
+    const known = new Set(summaries.map((s) => s.id));
+    const newestFirst = [...existing].sort(ledger_compareIds).reverse();
+    // Without a ledger entry a release counts as good: better kept than lost.
+    const kept = new Set(newestFirst.filter((id) => healthy.has(id) || !known.has(id)).slice(0, keep));
+    return newestFirst.filter((id) => !kept.has(id) && !protect.includes(id)).sort(ledger_compareIds);
+}
+
+;// CONCATENATED MODULE: ./src/release/state.ts
+
+
+const state_probeHost = quote_constant('printf "home=%s\\n" "$HOME"; ' +
+    'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
+    'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi');
+function state_parseHostFacts(stdout) {
+    const value = (key) => new RegExp(`^${key}=(.*)$`, 'm').exec(stdout)?.[1] ?? '';
+    const compose = value('compose');
+    return { home: value('home'), compose: compose === 'v1' || compose === 'v2' ? compose : undefined };
+}
+const SECTION = '@@deploy-kit@@';
+function state_readAppState(layout) {
+    return constant(`echo ${SECTION}current; readlink ${quote(layout.current)} 2>/dev/null; ` +
+        `echo ${SECTION}releases; ls -1 ${quote(layout.releases)} 2>/dev/null; ` +
+        `echo ${SECTION}ledger; cat ${quote(layout.ledger)} 2>/dev/null; true`);
+}
+function state_parseAppState(stdout) {
+    const sections = new Map();
+    for (const chunk of stdout.split(SECTION).slice(1)) {
+        const newline = chunk.indexOf('\n');
+        sections.set(chunk.slice(0, newline), chunk.slice(newline + 1));
+    }
+    const link = (sections.get('current') ?? '').trim();
+    const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
+    const releaseDirs = (sections.get('releases') ?? '')
+        .split('\n')
+        .filter((name) => /^\d+$/.test(name))
+        .sort(compareIds);
+    const events = parseLedger(sections.get('ledger') ?? '');
+    return { current, releaseDirs, events, releases: summarize(events) };
+}
+
+;// CONCATENATED MODULE: ./src/release/session.ts
+
+
+
+
+
+
+
+/** Connects (host key first), learns the host's home and Compose, and resolves the deploy path. */
+async function openHostSession(ssh, app, deployPath, reporter, observe) {
+    return reporter.group(`Connect to ${describeTarget(ssh)}`, async () => {
+        const host = await RemoteHost.connect(ssh, observe);
+        try {
+            const facts = parseHostFacts((await host.run(probeHost)).stdout);
+            const layout = appLayout(resolveDeployPath(deployPath || `~/deploy-kit/${app}`, facts.home));
+            reporter.info(`connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; ` +
+                `Compose ${facts.compose ?? 'not installed'}; deploy path ${layout.root}`);
+            return { host, layout, compose: facts.compose, app };
+        }
+        catch (error) {
+            await host.close();
+            throw error;
+        }
+    });
+}
+/** The session as one whose host has Compose, which `purpose` needs; throws when it has none. */
+function requireCompose(session, purpose) {
+    if (session.compose)
+        return { ...session, compose: session.compose };
+    throw new OperationError(`${session.host.target.host} has neither 'docker compose' (v2) nor 'docker-compose' (v1) for user ${session.host.target.username}, which ${purpose} needs. Install Docker Compose on the host.`);
+}
+/** Connects to a host that deploy-kit deploys to: Compose required. */
+async function session_openAppSession(ssh, app, deployPath, reporter, observe) {
+    const session = await openHostSession(ssh, app, deployPath, reporter, observe);
+    try {
+        return requireCompose(session, 'a deploy');
+    }
+    catch (error) {
+        await session.host.close();
+        throw error;
+    }
+}
+async function readState(session) {
+    return parseAppState((await session.host.run(readAppState(session.layout))).stdout);
+}
+/** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
+async function readRecords(session, ids) {
+    const records = new Map();
+    if (ids.length === 0)
+        return records;
+    const script = ids.map((id) => `echo @@release; cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`).join('; ');
+    const { stdout } = await session.host.run(constant(`${script}; true`));
+    for (const chunk of stdout.split('@@release\n').slice(1)) {
+        const record = parseRecord(chunk);
+        if (record)
+            records.set(record.id, record);
+    }
+    return records;
+}
+/** The compose project of a release as it was deployed: its files plus its pinned images. */
+function recordedProject(session, record) {
+    const release = session.layout.release(record.id);
+    return {
+        variant: session.compose,
+        name: session.app,
+        directory: release.dir,
+        envFile: release.envFile,
+        files: [...record.composeFiles.map((name) => release.file(name)), release.imagesFile],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/fleet/hosts.ts
+
+
+
+
+/** How a host is named in logs and summaries: its name, and its port when that is not 22. */
+const hostLabel = (ssh) => (ssh.port === 22 ? ssh.host : `${ssh.host}:${ssh.port}`);
+/**
+ * Opens one SSH connection per host, all at once, so a dead host costs `connect-timeout` and
+ * stalls no other. If any host cannot be reached, the others are closed and nothing has changed.
+ */
+async function connectAll(hosts, app, reporter, observe) {
+    return reporter.group(`Connect to ${hosts.length} hosts`, async () => {
+        const attempts = await Promise.allSettled(hosts.map(async (ssh) => {
+            const label = hostLabel(ssh);
+            return { label, ssh, session: await openAppSession(ssh, app.app, app.deployPath, labelledReporter(reporter, label), observe) };
+        }));
+        const connected = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+        const failures = attempts.flatMap((a, i) => (a.status === 'rejected' ? [`${hostLabel(hosts[i])}: ${errorMessage(a.reason)}`] : []));
+        if (failures.length > 0) {
+            await Promise.all(connected.map((h) => h.session.host.close()));
+            throw new OperationError(`Could not reach ${failures.length} of ${hosts.length} hosts, so nothing was changed on any host. ${failures.join(' ')}`);
+        }
+        return connected;
+    });
+}
+/** Takes the deploy lock on every host before any host changes; if one is held, releases the rest and nothing starts. */
+async function lockAll(fleet, owner, options, reporter) {
+    return reporter.group(`Lock ${fleet.length} hosts`, async () => {
+        const attempts = await Promise.allSettled(fleet.map((h) => holdLock(h.session.host, h.session.layout.lock, owner, options, labelledReporter(reporter, h.label))));
+        const held = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+        const refused = attempts.flatMap((a) => (a.status === 'rejected' ? [errorMessage(a.reason)] : []));
+        if (refused.length > 0) {
+            await Promise.all(held.map((lock) => lock.release()));
+            throw new OperationError(`Nothing was started on any host: ${refused.join(' ')}`);
+        }
+        reporter.info(`locked ${fleet.map((h) => h.label).join(', ')}`);
+        return held;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/report.ts
+/** Wraps a reporter so that every group is timed, for the job summary. */
+class TimedReporter {
+    inner;
+    phases = [];
+    constructor(inner) {
+        this.inner = inner;
+    }
+    info(message) {
+        this.inner.info(message);
+    }
+    warning(message) {
+        this.inner.warning(message);
+    }
+    debug(message) {
+        this.inner.debug(message);
+    }
+    async group(title, fn) {
+        const start = performance.now();
+        try {
+            const value = await this.inner.group(title, fn);
+            this.phases.push({ name: title, ms: performance.now() - start, ok: true });
+            return value;
+        }
+        catch (error) {
+            this.phases.push({ name: title, ms: performance.now() - start, ok: false });
+            throw error;
+        }
+    }
+}
+/**
+ * A reporter for one host among several working at once: every line starts with the host's
+ * label, and its groups become plain `label ▸ title` lines (log groups cannot interleave).
+ */
+function report_labelledReporter(inner, label) {
+    return {
+        info: (message) => inner.info(`[${label}] ${message}`),
+        warning: (message) => inner.warning(`[${label}] ${message}`),
+        debug: (message) => inner.debug(`[${label}] ${message}`),
+        group: async (title, fn) => {
+            inner.info(`[${label}] ▸ ${title}`);
+            return fn();
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/compose/containers.ts
+
+/**
+ * Prints the host's time, then `docker inspect` of the project's containers (not one-off
+ * runs). With `settleSeconds`, first waits on the host (checking every 0.1 s, up to that long)
+ * while a container's HEALTHCHECK is still `starting`: the answer comes as soon as Docker
+ * decides, without a round trip per check.
+ */
+function inspectContainers(project, settleSeconds = 0) {
+    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote_quote(`label=com.docker.compose.project=${project}`)}); `;
+    const settle = settleSeconds > 0
+        ? `i=0; while [ -n "$ids" ] && [ $i -lt ${Math.round(settleSeconds * 10)} ] && docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids 2>/dev/null | grep -qx starting; do sleep 0.1; i=$((i+1)); done; `
+        : '';
+    return quote_constant(`${ids}${settle}echo "now=$(date +%s)"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+}
+function parseContainers(stdout) {
+    const newline = stdout.indexOf('\n');
+    const now = Number(/now=(\d+)/.exec(stdout.slice(0, newline))?.[1] ?? Date.now() / 1000);
+    const entries = JSON.parse(stdout.slice(newline + 1) || '[]');
+    return entries
+        .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
+        .map((e) => {
+        const started = Date.parse(e.State.StartedAt) / 1000;
+        const restarting = e.HostConfig?.RestartPolicy?.Name;
+        return {
+            name: e.Name.replace(/^\//, ''),
+            service: e.Config.Labels?.['com.docker.compose.service'] ?? '',
+            state: e.State.Status === 'exited' && restarting && restarting !== 'no' ? 'restarting' : e.State.Status,
+            health: e.State.Health?.Status,
+            exitCode: e.State.ExitCode,
+            restarts: e.RestartCount,
+            runningSeconds: Number.isFinite(started) && started > 0 ? Math.max(0, now - started) : 0,
+            image: e.Config.Image ?? '',
+        };
+    })
+        .sort((a, b) => a.name.localeCompare(b.name));
+}
+function judgeContainers(containers, stableSeconds) {
+    if (containers.length === 0)
+        return { kind: 'waiting', reason: 'no containers yet', containers };
+    for (const c of containers) {
+        if ((c.state === 'exited' || c.state === 'dead') && c.exitCode !== 0) {
+            return { kind: 'failed', reason: `container ${c.name} exited with code ${c.exitCode}`, containers };
+        }
+        if (c.health === 'unhealthy')
+            return { kind: 'failed', reason: `container ${c.name} unhealthy`, containers };
+    }
+    for (const c of containers) {
+        if (c.state === 'exited')
+            continue; // a one-shot job that finished with 0
+        if (c.state === 'restarting')
+            return { kind: 'waiting', reason: `container ${c.name} is restarting (${c.restarts} restarts)`, containers };
+        if (c.state !== 'running')
+            return { kind: 'waiting', reason: `container ${c.name} is ${c.state}`, containers };
+        if (c.health !== undefined && c.health !== 'healthy')
+            return { kind: 'waiting', reason: `container ${c.name} is ${c.health}`, containers };
+        if (c.health === undefined && c.runningSeconds < stableSeconds) {
+            return { kind: 'waiting', reason: `container ${c.name} running for ${Math.floor(c.runningSeconds)}s of ${stableSeconds}s`, containers };
+        }
+    }
+    return { kind: 'ready', containers };
+}
+
+;// CONCATENATED MODULE: ./src/health/containers-check.ts
+
+
+
+/**
+ * The gate's `containers: <app>` check: every container of the compose project running
+ * and, where it has a HEALTHCHECK, healthy. Judged by the same rules as a deploy's wait
+ * (src/compose/containers.ts), except that the gate's passing rounds in a row stand in for
+ * the "running without a restart for a few seconds" rule.
+ */
+function judgeProjectContainers(project, containers) {
+    const name = `containers of ${project}`;
+    if (containers.length === 0)
+        return { name, ok: false, detail: `no containers of compose project ${project} on the host` };
+    const verdict = judgeContainers(containers, 0);
+    if (verdict.kind !== 'ready')
+        return { name, ok: false, detail: verdict.reason };
+    return { name, ok: true, detail: containers.map((c) => `${c.name} ${c.health ?? c.state}`).join(', ') };
+}
+/** Inspects the project's containers on the host, within `timeoutMs`. Never throws. */
+async function checkProjectContainers(host, project, timeoutMs) {
+    const name = `containers of ${project}`;
+    let timer;
+    const timeout = new Promise((resolve) => {
+        timer = setTimeout(() => resolve({ name, ok: false, detail: `docker inspect on the host gave no answer within ${parse_formatDuration(timeoutMs)}` }), timeoutMs);
+    });
+    const inspect = host
+        .run(inspectContainers(project))
+        .then((result) => judgeProjectContainers(project, parseContainers(result.stdout)))
+        .catch((error) => ({ name, ok: false, detail: `cannot inspect the containers: ${errors_errorMessage(error)}` }));
+    try {
+        return await Promise.race([inspect, timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
+;// CONCATENATED MODULE: ./src/health/probe.ts
+
+
+
+
+/** At most this much of a body is read (and matched against `expect-body`). */
+const MAX_BODY_BYTES = 1024 * 1024;
+const USER_AGENT = 'deploy-kit-healthgate';
+/**
+ * One GET of one URL on a fresh connection, within `timeoutMs` all told (connecting, the
+ * tunnel's channel, TLS, headers and body). Never throws: every failure comes back in words.
+ */
+async function probeUrl(url, options) {
+    const controller = new AbortController();
+    let timer;
+    const timeout = new Promise((resolve) => {
+        timer = setTimeout(() => {
+            controller.abort();
+            resolve({ ok: false, error: `timeout after ${parse_formatDuration(options.timeoutMs)}` });
+        }, options.timeoutMs);
+    });
+    try {
+        return await Promise.race([exchange(new URL(url), options, controller.signal), timeout]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+async function exchange(target, options, signal) {
+    const started = performance.now();
+    const secure = target.protocol === 'https:';
+    const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(target.port) || (secure ? 443 : 80);
+    let raw;
+    try {
+        raw = options.open ? await options.open(hostname, port) : external_node_net_default().connect({ host: hostname, port });
+    }
+    catch (error) {
+        return { ok: false, error: networkFailure(error, hostname) };
+    }
+    if (signal.aborted) {
+        raw.destroy();
+        return { ok: false, error: 'aborted' };
+    }
+    const socket = secure
+        ? external_node_tls_default().connect({
+            socket: raw,
+            host: hostname,
+            ...(external_node_net_default().isIP(hostname) === 0 ? { servername: hostname } : {}),
+            rejectUnauthorized: !options.insecureTls,
+            ALPNProtocols: ['http/1.1'],
+        })
+        : raw;
+    return new Promise((resolve) => {
+        let settled = false;
+        const finish = (outcome) => {
+            if (settled)
+                return;
+            settled = true;
+            signal.removeEventListener('abort', onAbort);
+            socket.destroy();
+            raw.destroy();
+            resolve(outcome);
+        };
+        const fail = (error) => finish({ ok: false, error: networkFailure(error, hostname) });
+        const onAbort = () => finish({ ok: false, error: 'aborted' });
+        signal.addEventListener('abort', onAbort);
+        raw.on('error', fail);
+        if (socket !== raw)
+            socket.on('error', fail);
+        const request = external_node_http_default().request({
+            host: hostname,
+            port,
+            method: 'GET',
+            path: `${target.pathname}${target.search}`,
+            headers: { Host: target.host, 'User-Agent': USER_AGENT, Accept: '*/*', ...options.headers },
+            ...(target.username === '' ? {} : { auth: `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}` }),
+            createConnection: () => socket,
+        });
+        request.on('error', fail);
+        request.on('response', (response) => {
+            const status = response.statusCode ?? 0;
+            const chunks = [];
+            let size = 0;
+            const judge = () => {
+                const ms = Math.round(performance.now() - started);
+                if (!options.passes(status))
+                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}` });
+                if (options.expectBody && !options.expectBody.test(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
+                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}` });
+                }
+                return finish({ ok: true, status, ms });
+            };
+            response.on('data', (chunk) => {
+                if (size < MAX_BODY_BYTES)
+                    chunks.push(chunk);
+                size += chunk.length;
+                if (size >= MAX_BODY_BYTES)
+                    judge();
+            });
+            response.on('end', judge);
+            response.on('error', fail);
+            response.on('close', () => {
+                if (!response.complete)
+                    finish({ ok: false, status, error: 'connection closed before the response ended' });
+            });
+        });
+        request.end();
+    });
+}
+const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
+/** A connection's failure in a few words: `connection refused`, `connection reset`... */
+function networkFailure(error, hostname) {
+    const err = (error ?? {});
+    const code = typeof err.code === 'string' ? err.code : '';
+    // Not `instanceof Error`: errors may come from another realm (a test runner's VM).
+    const message = typeof err.message === 'string' ? err.message : String(error);
+    // ssh2's failure to open a forwarded channel: reason 2 is CONNECT_FAILED, 1 ADMINISTRATIVELY_PROHIBITED.
+    if (/^\(SSH\) Channel open failure/.test(message)) {
+        if (err.reason === 2 && /refused/i.test(message))
+            return 'connection refused';
+        if (err.reason === 1)
+            return 'the SSH host does not allow port forwarding (AllowTcpForwarding in its sshd_config)';
+        return `the SSH host could not connect: ${message.replace(/^\(SSH\) Channel open failure: /, '')}`;
+    }
+    switch (code) {
+        case 'ECONNREFUSED':
+            return 'connection refused';
+        case 'ECONNRESET':
+            return message === 'socket hang up' ? 'connection closed without a response' : 'connection reset';
+        case 'ENOTFOUND':
+        case 'EAI_AGAIN':
+            return `cannot resolve ${hostname}`;
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+            return 'no route to host';
+        case 'ETIMEDOUT':
+            return 'connect timed out';
+        case 'EPROTO': {
+            // OpenSSL's `...:error:0A00010B:SSL routines:func:wrong version number:file:line:`: keep the reason.
+            const reason = /error:[0-9A-F]+:[^:]*:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.trim();
+            return `TLS handshake failed: ${reason} (is the port serving HTTPS?)`;
+        }
+        default:
+    }
+    if (TLS_TRUST.test(code)) {
+        // Node 24 appends advice about its own flags ('; if the root CA is installed locally, ...'): keep the reason only.
+        return `TLS certificate not accepted: ${message.split(';')[0].trim()} (set 'insecure-tls: true' to accept it)`;
+    }
+    if (code.startsWith('HPE_'))
+        return `invalid HTTP response (${message})`;
+    return message;
+}
+
+;// CONCATENATED MODULE: ./src/health/latency.ts
+/**
+ * Percentiles by the nearest-rank method: the smallest value with at least p% of the
+ * values at or below it, so every percentile is a round trip that really happened.
+ * undefined for no values.
+ */
+function percentile(values, p) {
+    if (values.length === 0)
+        return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
+    const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+    return sorted[Math.min(rank, sorted.length) - 1];
+}
+/** The latency verdict: '' when within `maxMs` (or no maximum), else the failure in words. */
+function latencyFailure(p95Ms, maxMs) {
+    if (maxMs === undefined || p95Ms === undefined || p95Ms <= maxMs)
+        return '';
+    return `p95 latency ${p95Ms}ms above max-latency ${maxMs}ms`;
+}
+
+;// CONCATENATED MODULE: ./src/health/words.ts
+/** A URL as shown to people: a password in it (already masked in logs) replaced by `***`. */
+function displayUrl(url) {
+    let parsed;
+    try {
+        parsed = new URL(url);
+    }
+    catch {
+        return url;
+    }
+    if (parsed.password === '')
+        return url;
+    parsed.password = '***';
+    return parsed.toString();
+}
+/** `HTTP 404 from http://...` names its URL already; other failures do not. */
+function namesUrl(result) {
+    return result.status !== undefined && result.error === `HTTP ${result.status} from ${result.url}`;
+}
+/** A result in a cell of its URL's column: `200 in 12ms`, `HTTP 404 in 3ms`, `timeout after 5s`. */
+function describeResult(result) {
+    const took = result.ms === undefined ? '' : ` in ${result.ms}ms`;
+    if (result.ok)
+        return `${result.status}${took}`;
+    if (namesUrl(result))
+        return `HTTP ${result.status}${took}`;
+    return result.error ?? 'failed';
+}
+/** A result on a line of its own, naming its URL. */
+function describeResultWithUrl(result) {
+    if (result.ok)
+        return `${result.url} ${describeResult(result)}`;
+    if (namesUrl(result))
+        return `${result.error}${result.ms === undefined ? '' : ` in ${result.ms}ms`}`;
+    return `${result.url}: ${describeResult(result)}`;
+}
+/** The failure of a round in words: the first URL or check that failed. '' when it passed. */
+function roundFailure(round, manyUrls) {
+    const failed = round.results.find((r) => !r.ok);
+    if (failed)
+        return !manyUrls || namesUrl(failed) ? (failed.error ?? 'failed') : `${failed.error ?? 'failed'} (${failed.url})`;
+    const check = round.checks?.find((c) => !c.ok);
+    return check ? check.detail : '';
+}
+/** One log line per round: `round 2: FAIL (0/3 in a row): HTTP 404 from http://... in 3ms`. */
+function describeRound(round, streak, needed) {
+    const parts = [...round.results.map(describeResultWithUrl), ...(round.checks ?? []).map((c) => `${c.name}: ${c.detail}`)];
+    return `round ${round.n}: ${round.ok ? 'pass' : 'FAIL'} (${streak}/${needed} in a row): ${parts.join('; ')}`;
+}
+
+;// CONCATENATED MODULE: ./src/health/rounds.ts
+
+
+
+/**
+ * The gate's loop: a round every `intervalMs` in which every URL is requested (in parallel)
+ * and every check made; healthy after `successes` passing rounds in a row (a failing round
+ * starts the count again), unhealthy when `timeoutMs` is spent. A round that starts before
+ * the deadline runs to its end, so the gate never takes longer than the budget plus one
+ * round. When `maxLatencyMs` is set, the p95 of the passing requests' round trips must be
+ * within it.
+ */
+async function runRounds(settings, deps) {
+    const clock = deps.clock ?? systemClock;
+    const started = clock.now();
+    const manyUrls = settings.urls.length > 1;
+    const rounds = [];
+    const passingMs = [];
+    let streak = 0;
+    let lastFailure = '';
+    const outcome = await poll_poll(async (n) => {
+        const atMs = Math.round(clock.now() - started);
+        const [results, checks] = await Promise.all([
+            Promise.all(settings.urls.map(async (url) => ({ url: displayUrl(url), ...(await deps.probe(url)) }))),
+            Promise.all((deps.checks ?? []).map((check) => check())),
+        ]);
+        const ok = results.every((r) => r.ok) && checks.every((c) => c.ok);
+        const round = { n, ok, results, atMs, ...(checks.length > 0 ? { checks } : {}) };
+        rounds.push(round);
+        for (const r of results)
+            if (r.ok && r.ms !== undefined)
+                passingMs.push(r.ms);
+        streak = ok ? streak + 1 : 0;
+        if (!ok)
+            lastFailure = roundFailure(round, manyUrls);
+        deps.reporter.info(describeRound(round, streak, settings.successes));
+        return streak >= settings.successes ? { done: true, value: true } : { done: false, reason: lastFailure };
+    }, 
+    // An interval of 0 means back to back; poll reads 0 as "no time left".
+    { timeoutMs: settings.timeoutMs, intervalMs: Math.max(1, settings.intervalMs), clock });
+    const p50Ms = percentile(passingMs, 50);
+    const p95Ms = percentile(passingMs, 95);
+    const tooSlow = outcome.done ? latencyFailure(p95Ms, settings.maxLatencyMs) : '';
+    const healthy = outcome.done && tooSlow === '';
+    return {
+        healthy,
+        attempts: outcome.attempts,
+        successes: streak,
+        p50Ms,
+        p95Ms,
+        reason: healthy ? '' : tooSlow || lastFailure,
+        elapsedMs: Math.round(clock.now() - started),
+        rounds,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/health/status.ts
+
+/** `200-399`, `200`, `2xx`, or a comma-separated list of those, as a predicate on a status. */
+function parseStatusSpec(inputName, spec) {
+    const ranges = spec.split(',').map((part) => {
+        const p = part.trim();
+        let m;
+        if ((m = /^([1-5])xx$/i.exec(p)))
+            return [Number(m[1]) * 100, Number(m[1]) * 100 + 99];
+        if ((m = /^(\d{3})-(\d{3})$/.exec(p)) && Number(m[1]) <= Number(m[2]))
+            return [Number(m[1]), Number(m[2])];
+        if ((m = /^(\d{3})$/.exec(p)))
+            return [Number(m[1]), Number(m[1])];
+        throw invalid(inputName, "must be statuses like '200-399', '200', '2xx' or a comma-separated list of those", spec);
+    });
+    return (status) => ranges.some(([low, high]) => status >= low && status <= high);
+}
+
+;// CONCATENATED MODULE: ./src/health/gate.ts
+
+
+
+
+
+
+
+
+/**
+ * The health gate shared by action-healthgate, action-deploy and action-rollback.
+ * Requests go through an SSH tunnel to `host` (each one a fresh channel over the one SSH
+ * connection, so `http://127.0.0.1:8080/` is the host's loopback) when `settings.viaHost`
+ * is true and a host is given; otherwise directly from the runner. `settings.containers`
+ * needs the host. Header values are sent, never logged.
+ */
+async function runGate(settings, host, reporter, clock) {
+    if (settings.containers && !host) {
+        throw new ConfigurationError(`Checking the containers of '${settings.containers}' needs the SSH inputs ('host', 'username', 'private-key', 'known-hosts').`);
+    }
+    const tunnel = settings.viaHost && host !== undefined;
+    const open = tunnel ? (hostname, port) => host.forward(port, hostname) : undefined;
+    const passes = parseStatusSpec('expect-status', settings.expectStatus);
+    const project = settings.containers;
+    const checks = project && host ? [() => checkProjectContainers(host, project, settings.requestTimeoutMs)] : [];
+    const how = [
+        `${settings.successes} passing round${settings.successes === 1 ? '' : 's'} in a row`,
+        `every ${parse_formatDuration(settings.intervalMs)}`,
+        `within ${parse_formatDuration(settings.timeoutMs)}`,
+        `status ${settings.expectStatus}`,
+        ...(settings.expectBody ? [`body matching ${String(settings.expectBody)}`] : []),
+        ...(settings.maxLatencyMs === undefined ? [] : [`p95 at most ${settings.maxLatencyMs}ms`]),
+    ].join(', ');
+    const where = tunnel ? ` through an SSH tunnel to ${settings_describeTarget(host.target)}` : '';
+    reporter.info(`checking ${settings.urls.map(displayUrl).join(', ')}${where}${settings.containers ? ` and the containers of ${settings.containers}` : ''}: ${how}`);
+    return runRounds(settings, {
+        probe: (url) => probeUrl(url, {
+            passes,
+            expectBody: settings.expectBody,
+            headers: settings.headers,
+            timeoutMs: settings.requestTimeoutMs,
+            insecureTls: settings.insecureTls,
+            shownUrl: displayUrl(url),
+            ...(open ? { open } : {}),
+        }),
+        checks,
+        reporter,
+        ...(clock ? { clock } : {}),
+    });
+}
+
+;// CONCATENATED MODULE: ./src/health/summary.ts
+
+
+/** Rounds shown in full in the summary; beyond this, the first and the last ones. */
+const MAX_ROWS = 40;
+const HEAD_ROWS = 10;
+/** The gate's result in one line, after "Health gate ": `passed: 3/3 rounds in a row, ...` or `failed: HTTP 404 from ...; 0/3 rounds in a row, ...`. */
+function describeVerdict(settings, result) {
+    const rounds = `${result.successes}/${settings.successes} passing rounds in a row, ${result.attempts} round${result.attempts === 1 ? '' : 's'} in ${parse_formatDuration(result.elapsedMs)}`;
+    const latency = result.p95Ms === undefined ? '' : `, p50 ${result.p50Ms}ms, p95 ${result.p95Ms}ms`;
+    return result.healthy ? `passed: ${rounds}${latency}` : `failed: ${result.reason}; ${rounds}${latency}`;
+}
+/** The action outputs of a gate result (`p50-ms`/`p95-ms` empty when no request passed). */
+function gateOutputs(result) {
+    return {
+        healthy: String(result.healthy),
+        attempts: String(result.attempts),
+        successes: String(result.successes),
+        'p50-ms': result.p50Ms === undefined ? '' : String(result.p50Ms),
+        'p95-ms': result.p95Ms === undefined ? '' : String(result.p95Ms),
+        reason: result.reason,
+    };
+}
+/** Text safe inside a Markdown table cell. */
+function cell(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+/** The job summary: the verdict, then a table of rounds with a column per URL and per check. */
+function gateSummary(settings, result) {
+    const lines = [];
+    lines.push(`### Health gate: ${result.healthy ? '✅ healthy' : '❌ unhealthy'}`, '');
+    lines.push(cell(`Health gate ${describeVerdict(settings, result)}`), '');
+    if (settings.maxLatencyMs !== undefined)
+        lines.push(`Latency limit: p95 at most ${settings.maxLatencyMs}ms.`, '');
+    const checkNames = [...new Set(result.rounds.flatMap((r) => (r.checks ?? []).map((c) => c.name)))];
+    const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => cell(displayUrl(u))), ...checkNames.map(cell)];
+    lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
+    const rows = result.rounds.map((round) => {
+        const byUrl = new Map(round.results.map((r) => [r.url, r]));
+        const urlCells = settings.urls.map((u) => {
+            const r = byUrl.get(displayUrl(u));
+            return r ? `${r.ok ? '' : '❌ '}${cell(describeResult(r))}` : '';
+        });
+        const checkCells = checkNames.map((name) => {
+            const c = round.checks?.find((x) => x.name === name);
+            return c ? `${c.ok ? '' : '❌ '}${cell(c.detail)}` : '';
+        });
+        const started = round.atMs === undefined ? '' : parse_formatDuration(round.atMs);
+        return `| ${[String(round.n), started, round.ok ? 'pass' : 'fail', ...urlCells, ...checkCells].join(' | ')} |`;
+    });
+    if (rows.length <= MAX_ROWS) {
+        lines.push(...rows);
+    }
+    else {
+        const tail = MAX_ROWS - HEAD_ROWS;
+        const skipped = rows.length - MAX_ROWS;
+        lines.push(...rows.slice(0, HEAD_ROWS), `| … | | ${skipped} more rounds | ${header.slice(3).map(() => '').join(' | ')} |`, ...rows.slice(-tail));
+    }
+    return `${lines.join('\n')}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/health/settings.ts
@@ -59007,13 +59416,13 @@ function readHealthgateInputs(input, mask) {
     if (containers !== '' && !PROJECT.test(containers)) {
         throw invalid('containers', 'must be a compose project (app) name: lowercase letters, digits, - and _, starting with a letter or digit', containers);
     }
-    const ssh = input('host') === '' ? undefined : readSshSettings(input, mask);
-    if (containers !== '' && !ssh) {
+    const hosts = input('host') === '' ? [] : readSshHosts(input, mask);
+    if (containers !== '' && hosts.length === 0) {
         throw new ConfigurationError("Input 'containers' needs the SSH inputs ('host', 'username', 'private-key', 'known-hosts') so the containers can be inspected on the host.");
     }
     return {
-        gate: { ...gate, viaHost: ssh !== undefined, ...(containers === '' ? {} : { containers }) },
-        ssh,
+        gate: { ...gate, viaHost: hosts.length > 0, ...(containers === '' ? {} : { containers }) },
+        hosts,
         fail: parseBoolean('fail', input('fail'), true),
     };
 }
@@ -59026,26 +59435,53 @@ function readHealthgateInputs(input, mask) {
 
 
 
+
+
+
 /** action-healthgate: inputs -> (SSH connection) -> gate -> outputs, summary, verdict. */
+/** Runs the gate on every host at once, each through its own SSH connection (all opened first). */
+async function gateEachHost(gate, hosts, reporter) {
+    const attempts = await Promise.allSettled(hosts.map((ssh) => connection_RemoteHost.connect(ssh)));
+    const connected = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
+    try {
+        const unreachable = attempts.flatMap((a, i) => (a.status === 'rejected' ? [`${hostLabel(hosts[i])}: ${errors_errorMessage(a.reason)}`] : []));
+        if (unreachable.length > 0)
+            throw new errors_OperationError(`Could not reach ${unreachable.length} of ${hosts.length} hosts: ${unreachable.join(' ')}`);
+        return await Promise.all(connected.map(async (host, i) => ({ host: hostLabel(hosts[i]), result: await runGate(gate, host, report_labelledReporter(reporter, hostLabel(hosts[i]))) })));
+    }
+    finally {
+        await Promise.all(connected.map((host) => host.close()));
+    }
+}
 async function run() {
     await runAction(async () => {
-        const { gate, ssh, fail } = readHealthgateInputs(readInput, maskSecret);
-        const host = ssh ? await coreReporter.group(`Connect to ${describeTarget(ssh)}`, () => RemoteHost.connect(ssh)) : undefined;
+        const { gate, hosts, fail } = readHealthgateInputs(readInput, maskSecret);
         let result;
-        try {
-            result = await coreReporter.group('Health gate', () => runGate(gate, host, coreReporter));
+        let summary;
+        if (hosts.length > 1) {
+            const gates = await coreReporter.group(`Health gate on ${hosts.length} hosts`, () => gateEachHost(gate, hosts, coreReporter));
+            result = combineGates(gates);
+            summary = gates.map((g) => gateSummary(gate, g.result).replace(/^### Health gate:/, `### Health gate on \`${g.host}\`:`)).join('\n');
         }
-        finally {
-            await host?.close();
+        else {
+            const ssh = hosts[0];
+            const host = ssh ? await coreReporter.group(`Connect to ${settings_describeTarget(ssh)}`, () => connection_RemoteHost.connect(ssh)) : undefined;
+            try {
+                result = await coreReporter.group('Health gate', () => runGate(gate, host, coreReporter));
+            }
+            finally {
+                await host?.close();
+            }
+            summary = gateSummary(gate, result);
         }
         setOutputs(gateOutputs(result));
-        await writeSummary(gateSummary(gate, result));
+        await writeSummary(summary);
         const verdict = `Health gate ${describeVerdict(gate, result)}`;
         if (result.healthy) {
             coreReporter.info(verdict);
         }
         else if (fail) {
-            throw new OperationError(verdict);
+            throw new errors_OperationError(verdict);
         }
         else {
             coreReporter.info(`${verdict}; 'fail' is false, so the step passes`);

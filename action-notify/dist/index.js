@@ -47249,44 +47249,62 @@ function webhookUnreachable(host, detail) {
 
 /**
  * Retries of the official client: a network error or an HTTP 5xx is tried again after about
- * 1s, 2s, 4s (randomised, at most 3 retries within 2 minutes). An HTTP 429 waits its
- * Retry-After first (the client pauses its queue for it), and counts as one of the retries.
+ * 1s, 2s, 4s (randomised, at most 3 retries, none started after 30s). Each request may take
+ * 10s, so a Slack that is down or never answers costs a deploy job at most about 45s.
  */
-const SLACK_RETRY = { retries: 3, factor: 2, minTimeout: 1000, maxTimeout: 8000, randomize: true, maxRetryTime: 120_000 };
-const REQUEST_TIMEOUT_MS = 30_000;
+const SLACK_RETRY = { retries: 3, factor: 2, minTimeout: 1000, maxTimeout: 8000, randomize: true, maxRetryTime: 30_000 };
+const REQUEST_TIMEOUT_MS = 10_000;
+/**
+ * An HTTP 429 is waited out here, not by the client (which would sleep for any Retry-After,
+ * an hour included): up to 3 more tries, each waiting a Retry-After of at most 30s. A longer
+ * one is not waited for: a notification is not worth a stalled deploy.
+ */
+const RATE_LIMIT_TRIES = 4;
+const LONGEST_RETRY_AFTER_S = 30;
 /** chat.postMessage / chat.update through `WebClient`, for a bot token. */
 class SlackWebApi {
     apiUrl;
+    reporter;
     client;
     constructor(token, apiUrl, reporter, retryConfig = SLACK_RETRY) {
         this.apiUrl = apiUrl;
+        this.reporter = reporter;
         this.client = new dist.WebClient(token, {
             slackApiUrl: apiUrl,
             retryConfig,
             timeout: REQUEST_TIMEOUT_MS,
-            rejectRateLimitedCalls: false,
+            rejectRateLimitedCalls: true,
             logger: slackLogger(reporter),
         });
     }
     async send(post) {
+        for (let attempt = 1;; attempt += 1) {
+            try {
+                return await this.sendOnce(post);
+            }
+            catch (error) {
+                const retryAfter = rateLimitedFor(error);
+                if (retryAfter === undefined || retryAfter > LONGEST_RETRY_AFTER_S || attempt >= RATE_LIMIT_TRIES)
+                    throw new SlackDeliveryError(this.explain(error, post));
+                this.reporter.info(`Slack client: API Call failed due to rate limiting. Will retry in ${retryAfter} seconds.`);
+                await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+            }
+        }
+    }
+    async sendOnce(post) {
         const { text, blocks, attachments } = post.message;
         const content = { channel: post.channel, text, blocks: [...blocks], attachments: [...attachments] };
-        try {
-            if (post.ts !== '') {
-                const result = await this.client.chat.update({ ...content, ts: post.ts });
-                return { how: 'updated', ts: result.ts ?? post.ts, channel: result.channel ?? post.channel };
-            }
-            const result = await this.client.chat.postMessage({
-                ...content,
-                ...(post.threadTs === '' ? {} : { thread_ts: post.threadTs }),
-                unfurl_links: false,
-                unfurl_media: false,
-            });
-            return { how: post.threadTs === '' ? 'posted' : 'replied', ts: result.ts ?? '', channel: result.channel ?? post.channel };
+        if (post.ts !== '') {
+            const result = await this.client.chat.update({ ...content, ts: post.ts });
+            return { how: 'updated', ts: result.ts ?? post.ts, channel: result.channel ?? post.channel };
         }
-        catch (error) {
-            throw new SlackDeliveryError(this.explain(error, post));
-        }
+        const result = await this.client.chat.postMessage({
+            ...content,
+            ...(post.threadTs === '' ? {} : { thread_ts: post.threadTs }),
+            unfurl_links: false,
+            unfurl_media: false,
+        });
+        return { how: post.threadTs === '' ? 'posted' : 'replied', ts: result.ts ?? '', channel: result.channel ?? post.channel };
     }
     explain(error, post) {
         const coded = error;
@@ -47298,6 +47316,10 @@ class SlackWebApi {
                 ...(typeof coded.data.needed === 'string' ? { needed: coded.data.needed } : {}),
             });
         }
+        const retryAfter = rateLimitedFor(error);
+        if (retryAfter !== undefined) {
+            return apiUnreachable(this.apiUrl, retryAfter > LONGEST_RETRY_AFTER_S ? `rate limited (HTTP 429) for ${retryAfter}s, longer than deploy-kit waits` : 'still rate limited (HTTP 429)');
+        }
         if (coded.code === dist.ErrorCode.HTTPError)
             return apiUnreachable(this.apiUrl, `HTTP ${String(coded.statusCode)}`);
         if (coded.code === dist.ErrorCode.RequestError)
@@ -47307,6 +47329,11 @@ class SlackWebApi {
             return apiUnreachable(this.apiUrl, 'still rate limited (HTTP 429)');
         return apiUnreachable(this.apiUrl, message);
     }
+}
+/** The Retry-After (seconds) of a rate-limited call, or undefined for any other error. */
+function rateLimitedFor(error) {
+    const coded = error;
+    return coded?.code === dist.ErrorCode.RateLimitedError && typeof coded.retryAfter === 'number' ? coded.retryAfter : undefined;
 }
 /** The client's own log lines go to the step's log; its warnings are not the step's warnings. */
 function slackLogger(reporter) {
