@@ -272,27 +272,27 @@ async function fleetDeploy(s: SandboxInfo): Promise<Figure> {
     });
     const one: number[] = [];
     const all: number[] = [];
-    const cpuOne: number[] = [];
+    const cpuAll: number[] = [];
     for (let i = 0; i < RUNS + 1; i += 1) {
       const version = i % 2 === 0 ? 'v1' : 'v2';
-      const busy = busyCpuSeconds();
       const single = await timedRun('action-deploy', inputs(fleet.hosts.slice(0, 1), 'alone', version), workspace);
-      const singleCpu = busyCpuSeconds() - busy;
+      const busy = busyCpuSeconds();
       const many = await timedRun('action-deploy', inputs(fleet.hosts, 'fleet', version), workspace);
+      const manyCpu = busyCpuSeconds() - busy;
       // The first round pulls the images onto every host; it is not counted.
       if (i > 0) {
         one.push(single.ms / 1000);
         all.push(many.ms / 1000);
-        cpuOne.push(singleCpu);
+        cpuAll.push(manyCpu);
       }
     }
     // Every "host" here shares this machine's cores: the fleet cannot finish before the CPU
     // work of all its hosts is done, whatever the parallelism.
     const cores = cpus().length;
-    const floor = (median(cpuOne) * count) / cores;
+    const floor = median(cpuAll) / cores;
     return figure('fleet', 's', all, '<= 1.5x the single-host time', (_m, r) => r !== null && r <= 1.5, one,
       `action-deploy (recreate, no gate) to ${count} hosts with parallel ${count}, against the same deploy to one of them; each host is a network namespace with its own dockerd and sshd, all on this ${cores}-core machine. ` +
-        `One host's deploy keeps this machine's CPUs busy for ${median(cpuOne).toFixed(2)} CPU-s (runner, sshd, dockerd, Compose), so ${count} hosts need at least ${floor.toFixed(1)} s on ${cores} cores: a floor of ${(floor / median(one)).toFixed(2)}x the single-host time before any waiting`);
+        `The ${count}-host deploy keeps this machine's CPUs busy for ${median(cpuAll).toFixed(1)} CPU-s (runner, ${count} sshd, ${count} dockerd, ${count * 3} Compose start-ups), so it cannot take less than ${floor.toFixed(1)} s on ${cores} cores: ${(floor / median(one)).toFixed(2)}x the single-host time is the floor here, ${((floor / median(all)) * 100).toFixed(0)}% of the measured time`);
   } finally {
     await stopFleet(fleet);
   }
@@ -335,7 +335,9 @@ async function main(): Promise<void> {
     const merged = previous.figures.map((f) => fresh.get(f.name) ?? f);
     figures.splice(0, figures.length, ...merged, ...figures.filter((f) => !previous.figures.some((p) => p.name === f.name)));
   }
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.versions.node };
+  // The actions run on NODE (the runner's Node 24), whatever runs this script.
+  const node = execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim().replace(/^v/, '');
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), kernel: release(), node };
   writeFileSync(join(OUT, 'results.json'), `${JSON.stringify({ machine, mode: quick ? 'quick' : 'full', figures }, null, 2)}\n`);
   writeFileSync(join(OUT, 'RESULTS.md'), markdown(machine, figures, quick ? 'quick (one run each, small sizes)' : `full (${RUNS} runs per figure)`));
   console.log(markdown(machine, figures, quick ? 'quick' : 'full'));
