@@ -60083,6 +60083,7 @@ function releaseProject(base, layout, id, files, pinned) {
 function ledgerEvent(settings, release, event, extra = {}) {
     return { release, event, at: new Date().toISOString(), version: settings.version, actor: settings.run.actor, run: settings.run.runUrl, ...extra };
 }
+/** release.json as a deploy first writes it (the swarm target adds its own fields). */
 function initialRecord(settings, target) {
     return {
         id: target.releaseId,
@@ -60725,23 +60726,7 @@ class SwarmRun {
         return this.result('deployed', undefined, started);
     }
     initialRecord() {
-        const { settings } = this;
-        return {
-            id: this.id,
-            app: settings.app,
-            version: settings.version,
-            commit: settings.run.commit,
-            composeFiles: settings.composeFiles.map((f) => f.name),
-            images: {},
-            imageIds: {},
-            previous: this.previousId,
-            actor: settings.run.actor,
-            run: settings.run.runUrl,
-            createdAt: new Date().toISOString(),
-            status: 'deploying',
-            target: 'swarm',
-            stack: this.stack,
-        };
+        return { ...initialRecord(this.settings, { releaseId: this.id, previousId: this.previousId, startedAt: new Date().toISOString() }), target: 'swarm', stack: this.stack };
     }
     async upload() {
         const { settings } = this;
@@ -62082,6 +62067,18 @@ function refuseStrategyInputs(input) {
 
 
 
+const seconds = (ms) => (ms / 1000).toFixed(1);
+/** The action's outputs, for one host or several (`hosts` has a row per host either way). */
+function publish(result, hosts) {
+    setOutputs({
+        'release-id': result.releaseId,
+        'previous-release-id': result.previousReleaseId,
+        status: result.status === 'planned' ? '' : result.status,
+        images: JSON.stringify(result.images),
+        'duration-seconds': seconds(result.durationMs),
+        hosts: JSON.stringify(hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number(seconds(h.durationMs)), rollback: h.rollback ?? '' }))),
+    });
+}
 async function run() {
     await runAction(async () => {
         const settings = readDeployInputs(readInput, maskSecret, {
@@ -62097,14 +62094,7 @@ async function run() {
                 reporter,
                 ...(gate ? { checkHealthWith: (r) => gateWith(r).checkHealth } : {}),
             });
-            setOutputs({
-                'release-id': result.releaseId,
-                'previous-release-id': result.previousReleaseId,
-                status: result.status === 'planned' ? '' : result.status,
-                images: JSON.stringify(result.images),
-                'duration-seconds': (result.durationMs / 1000).toFixed(1),
-                hosts: JSON.stringify(result.hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number((h.durationMs / 1000).toFixed(1)), rollback: h.rollback ?? '' }))),
-            });
+            publish(result, result.hosts);
             await writeSummary(fleetSummary(settings, result));
             if (result.error)
                 throw new OperationError(result.error);
@@ -62112,14 +62102,7 @@ async function run() {
         }
         const deps = { reporter, ...gateWith(reporter) };
         const result = settings.target === 'swarm' ? await deploySwarm(settings, deps) : await deploy(settings, deps);
-        setOutputs({
-            'release-id': result.releaseId,
-            'previous-release-id': result.previousReleaseId,
-            status: result.status === 'planned' ? '' : result.status,
-            images: JSON.stringify(result.images),
-            'duration-seconds': (result.durationMs / 1000).toFixed(1),
-            hosts: JSON.stringify([{ host: hostLabel(settings.ssh), status: result.status, 'duration-seconds': Number((result.durationMs / 1000).toFixed(1)), rollback: '' }]),
-        });
+        publish(result, [{ host: hostLabel(settings.ssh), status: result.status, durationMs: result.durationMs, rollback: undefined }]);
         await writeSummary(deploySummary(settings, result, reporter.phases));
         if (result.error)
             throw new OperationError(result.error);

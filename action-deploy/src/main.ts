@@ -1,17 +1,34 @@
 import { coreReporter, maskSecret, readInput, runAction, setOutputs, writeSummary } from '../../src/actions/core-io.js';
-import { DeployDependencies, deploy } from '../../src/deploy/deploy.js';
+import { DeployDependencies, DeployResult, deploy } from '../../src/deploy/deploy.js';
 import { deploySummary } from '../../src/deploy/summary.js';
 import { OperationError } from '../../src/errors.js';
 import { deploySwarm } from '../../src/swarm/deploy.js';
 import { defaultAppName, runContext } from '../../src/github/context.js';
 import { runGate } from '../../src/health/gate.js';
 import { Reporter, TimedReporter } from '../../src/report.js';
-import { deployFleet } from '../../src/fleet/deploy.js';
+import { HostOutcome, deployFleet } from '../../src/fleet/deploy.js';
 import { hostLabel } from '../../src/fleet/hosts.js';
 import { fleetSummary } from '../../src/fleet/summary.js';
 import { RemoteHost } from '../../src/ssh/connection.js';
 import { gateAt } from '../../src/strategy/gate-target.js';
 import { readDeployInputs } from './inputs.js';
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+/** The action's outputs, for one host or several (`hosts` has a row per host either way). */
+function publish(
+  result: Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'status' | 'images' | 'durationMs'>,
+  hosts: readonly Pick<HostOutcome, 'host' | 'status' | 'durationMs' | 'rollback'>[],
+): void {
+  setOutputs({
+    'release-id': result.releaseId,
+    'previous-release-id': result.previousReleaseId,
+    status: result.status === 'planned' ? '' : result.status,
+    images: JSON.stringify(result.images),
+    'duration-seconds': seconds(result.durationMs),
+    hosts: JSON.stringify(hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number(seconds(h.durationMs)), rollback: h.rollback ?? '' }))),
+  });
+}
 
 export async function run(): Promise<void> {
   await runAction(async () => {
@@ -28,28 +45,14 @@ export async function run(): Promise<void> {
         reporter,
         ...(gate ? { checkHealthWith: (r: Reporter) => gateWith(r).checkHealth! } : {}),
       });
-      setOutputs({
-        'release-id': result.releaseId,
-        'previous-release-id': result.previousReleaseId,
-        status: result.status === 'planned' ? '' : result.status,
-        images: JSON.stringify(result.images),
-        'duration-seconds': (result.durationMs / 1000).toFixed(1),
-        hosts: JSON.stringify(result.hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number((h.durationMs / 1000).toFixed(1)), rollback: h.rollback ?? '' }))),
-      });
+      publish(result, result.hosts);
       await writeSummary(fleetSummary(settings, result));
       if (result.error) throw new OperationError(result.error);
       return;
     }
     const deps: DeployDependencies = { reporter, ...gateWith(reporter) };
     const result = settings.target === 'swarm' ? await deploySwarm(settings, deps) : await deploy(settings, deps);
-    setOutputs({
-      'release-id': result.releaseId,
-      'previous-release-id': result.previousReleaseId,
-      status: result.status === 'planned' ? '' : result.status,
-      images: JSON.stringify(result.images),
-      'duration-seconds': (result.durationMs / 1000).toFixed(1),
-      hosts: JSON.stringify([{ host: hostLabel(settings.ssh), status: result.status, 'duration-seconds': Number((result.durationMs / 1000).toFixed(1)), rollback: '' }]),
-    });
+    publish(result, [{ host: hostLabel(settings.ssh), status: result.status, durationMs: result.durationMs, rollback: undefined }]);
     await writeSummary(deploySummary(settings, result, reporter.phases));
     if (result.error) throw new OperationError(result.error);
   });

@@ -73,7 +73,8 @@ export function ledgerEvent(settings: DeploySettings, release: string, event: Le
   return { release, event, at: new Date().toISOString(), version: settings.version, actor: settings.run.actor, run: settings.run.runUrl, ...extra };
 }
 
-export function initialRecord(settings: DeploySettings, target: DeployTarget): ReleaseRecord {
+/** release.json as a deploy first writes it (the swarm target adds its own fields). */
+export function initialRecord(settings: DeploySettings, target: Pick<DeployTarget, 'releaseId' | 'previousId' | 'startedAt' | 'activeColor'>): ReleaseRecord {
   return {
     id: target.releaseId,
     app: settings.app,

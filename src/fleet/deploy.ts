@@ -24,15 +24,9 @@ export interface HostOutcome {
   readonly phases: readonly PhaseTiming[];
 }
 
-export interface FleetResult {
-  readonly releaseId: string;
-  readonly previousReleaseId: string | undefined;
-  readonly status: DeployStatus;
-  readonly images: Readonly<Record<string, string>>;
-  readonly durationMs: number;
-  readonly error: string | undefined;
+/** A deploy's result (release id, status, images, error, plan for a dry run), and each host's. */
+export interface FleetResult extends Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'status' | 'images' | 'durationMs' | 'error' | 'plan'> {
   readonly hosts: readonly HostOutcome[];
-  readonly plan: readonly string[];
   readonly parallel: number;
 }
 

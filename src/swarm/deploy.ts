@@ -1,5 +1,5 @@
 import type { DeployDependencies, DeployResult, DeployStatus } from '../deploy/deploy.js';
-import { ledgerEvent } from '../deploy/plan.js';
+import { initialRecord, ledgerEvent } from '../deploy/plan.js';
 import type { DeploySettings } from '../deploy/settings.js';
 import { ConfigurationError, OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
@@ -129,23 +129,7 @@ class SwarmRun {
   }
 
   private initialRecord(): SwarmRecord {
-    const { settings } = this;
-    return {
-      id: this.id,
-      app: settings.app,
-      version: settings.version,
-      commit: settings.run.commit,
-      composeFiles: settings.composeFiles.map((f) => f.name),
-      images: {},
-      imageIds: {},
-      previous: this.previousId,
-      actor: settings.run.actor,
-      run: settings.run.runUrl,
-      createdAt: new Date().toISOString(),
-      status: 'deploying',
-      target: 'swarm',
-      stack: this.stack,
-    };
+    return { ...initialRecord(this.settings, { releaseId: this.id, previousId: this.previousId, startedAt: new Date().toISOString() }), target: 'swarm', stack: this.stack };
   }
 
   private async upload(): Promise<void> {
