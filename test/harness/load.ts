@@ -6,6 +6,11 @@ export interface LoadReport {
   readonly ok: number;
   readonly non2xx: number;
   readonly connectionErrors: number;
+  /**
+   * Requests sent again because the server closed an idle keep-alive connection just as they
+   * went out on it (what browsers do for a GET, RFC 9112 section 9.3.1); counted, not hidden.
+   */
+  readonly retriedOnClosedKeepAlive: number;
   readonly maxLatencyMs: number;
   readonly seconds: number;
   /** Bodies of 2xx responses, in order of first appearance (which versions answered). */
@@ -33,14 +38,14 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
   let ok = 0;
   let non2xx = 0;
   let connectionErrors = 0;
+  let retriedOnClosedKeepAlive = 0;
   let maxLatencyMs = 0;
   const bodies: string[] = [];
   const counts: Record<string, number> = {};
   const samples: string[] = [];
 
-  const one = (): Promise<void> =>
+  const one = (t0 = performance.now(), retry = true): Promise<void> =>
     new Promise<void>((resolve) => {
-      const t0 = performance.now();
       const done = (outcome: { status?: number; body?: string; error?: string }) => {
         maxLatencyMs = Math.max(maxLatencyMs, performance.now() - t0);
         if (outcome.error !== undefined) connectionErrors += 1;
@@ -62,7 +67,16 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
         res.on('error', (e) => done({ error: e.message }));
       });
       req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (e) => done({ error: (e as NodeJS.ErrnoException).code ?? e.message }));
+      req.on('error', (e) => {
+        const code = (e as NodeJS.ErrnoException).code;
+        // A reused connection the server had just closed: nothing reached the app; send it again, once.
+        if (retry && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) {
+          retriedOnClosedKeepAlive += 1;
+          void one(t0, false).then(resolve);
+          return;
+        }
+        done({ error: code ?? e.message });
+      });
       req.end();
     });
 
@@ -85,7 +99,7 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
       clearInterval(timer);
       await Promise.all([...inFlight]);
       agent.destroy();
-      return { sent, ok, non2xx, connectionErrors, maxLatencyMs: Math.round(maxLatencyMs), seconds: Number(((performance.now() - started) / 1000).toFixed(1)), bodies, counts, samples };
+      return { sent, ok, non2xx, connectionErrors, retriedOnClosedKeepAlive, maxLatencyMs: Math.round(maxLatencyMs), seconds: Number(((performance.now() - started) / 1000).toFixed(1)), bodies, counts, samples };
     },
   };
 }

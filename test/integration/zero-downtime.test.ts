@@ -47,8 +47,8 @@ afterAll(() => {
   console.log(
     `Requests through the proxy (nginx; HAProxy for rolling) at ${RATE}/s during each change:\n` +
       [
-        ['strategy', 'change', 'outcome', 'sent', 'non-2xx', 'conn errors', 'max latency', 'seconds', 'served'].join(' | '),
-        ...rows.map((r) => [r.strategy, r.motion, r.outcome, r.sent, r.non2xx, r.connectionErrors, `${r.maxLatencyMs}ms`, r.seconds, r.bodies.map((b) => `${b}:${r.counts[b]}`).join(',')].join(' | ')),
+        ['strategy', 'change', 'outcome', 'sent', 'non-2xx', 'conn errors', 'resent (keep-alive closed)', 'max latency', 'seconds', 'served'].join(' | '),
+        ...rows.map((r) => [r.strategy, r.motion, r.outcome, r.sent, r.non2xx, r.connectionErrors, r.retriedOnClosedKeepAlive, `${r.maxLatencyMs}ms`, r.seconds, r.bodies.map((b) => `${b}:${r.counts[b]}`).join(',')].join(' | ')),
       ].join('\n') +
       rows.filter((r) => r.samples.length > 0).map((r) => `\nfailures of ${r.strategy}/${r.motion}, first ${r.samples.length}: ${r.samples.join(', ')}`).join(''),
   );
