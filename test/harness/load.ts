@@ -59,7 +59,8 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
         }
         resolve();
       };
-      const req = request(target, { agent, timeout: 10_000 }, (res) => {
+      // The resend goes out on a new connection: the idle ones may all be closing at once.
+      const req = request(target, { agent: retry ? agent : false, timeout: 10_000 }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (body += chunk));
