@@ -32,12 +32,9 @@ export interface S3Fixture {
   stop(): Promise<void>;
 }
 
-export async function startS3(): Promise<S3Fixture> {
-  const directory = mkdtempSync(join(tmpdir(), 'deploy-kit-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, configureBuckets: [{ name: 'backups' }] });
-  const address = await server.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
-  const client = new S3Client({
+/** The official S3 client as tests point it at an s3rver endpoint. */
+export function s3rverClient(endpoint: string): S3Client {
+  return new S3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
@@ -45,6 +42,14 @@ export async function startS3(): Promise<S3Fixture> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+}
+
+export async function startS3(): Promise<S3Fixture> {
+  const directory = mkdtempSync(join(tmpdir(), 'deploy-kit-s3-'));
+  const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, configureBuckets: [{ name: 'backups' }] });
+  const address = await server.run();
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const client = s3rverClient(endpoint);
   const bucket = 'backups' as const;
   const get = async (key: string): Promise<Buffer> => {
     const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

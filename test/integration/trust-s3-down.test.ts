@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { s3rverClient } from '../harness/s3.js';
 import { AppFixture } from '../harness/app-fixture.js';
 import { runAction } from '../harness/run-action.js';
 import { freePort } from '../harness/sandbox.js';
@@ -46,15 +47,7 @@ async function startServer(port: number): Promise<{ endpoint: string; client: S3
     server!.once('exit', (code) => reject(new Error(`s3rver exited with ${code}`)));
   });
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-  return { endpoint, client };
+  return { endpoint, client: s3rverClient(endpoint) };
 }
 
 async function keys(client: S3Client, prefix: string): Promise<string[]> {
