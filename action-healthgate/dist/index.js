@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3425);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2230);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3425:
+/***/ 2230:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58345,7 +58345,156 @@ const userScript = (script) => ['sh', '-c', script];
  */
 const quote_constant = (text) => ({ text });
 
+;// CONCATENATED MODULE: ./src/ssh/command-shell.ts
+
+
+const MARKER = '@@deploy-kit-done';
+const READY = '@@deploy-kit-shell';
+/** The text the shell is sent for one command (`line` is a command as an exec would get it). */
+function script(line, nonce) {
+    return `"\${SHELL:-/bin/sh}" -c ${quote_quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
+}
+/**
+ * Finds a command's end in what one stream (stdout, or stderr with `withStatus` false) has
+ * carried so far: the output before `\n<marker>-<nonce>`, and the exit status after it.
+ */
+function cutAtMarker(carried, nonce, withStatus) {
+    const at = carried.indexOf(`\n${MARKER}-${nonce}${withStatus ? ' ' : '\n'}`);
+    if (at === -1)
+        return undefined;
+    if (!withStatus)
+        return { output: carried.subarray(0, at) };
+    const statusStart = at + MARKER.length + nonce.length + 3;
+    const end = carried.indexOf('\n', statusStart);
+    if (end === -1)
+        return undefined;
+    const status = Number(carried.subarray(statusStart, end).toString('latin1'));
+    return { output: carried.subarray(0, at), status: Number.isInteger(status) ? status : 255 };
+}
+/** One stream's bytes of the running command, until its marker. */
+class Collector {
+    nonce;
+    withStatus;
+    chunks = [];
+    tail = Buffer.alloc(0);
+    seenMarker = false;
+    marked;
+    marker;
+    constructor(nonce, withStatus) {
+        this.nonce = nonce;
+        this.withStatus = withStatus;
+        this.marker = Buffer.from(`\n${MARKER}-${nonce}`);
+    }
+    add(chunk) {
+        if (this.marked)
+            return;
+        this.chunks.push(chunk);
+        // Only the end of what came before can hold the start of a marker split across chunks.
+        const recent = Buffer.concat([this.tail, chunk]);
+        this.tail = recent.subarray(Math.max(0, recent.length - this.marker.length - 16));
+        this.seenMarker ||= recent.includes(this.marker);
+        if (this.seenMarker)
+            this.marked = cutAtMarker(Buffer.concat(this.chunks), this.nonce, this.withStatus);
+    }
+    get done() {
+        return this.marked;
+    }
+    text() {
+        return (this.marked?.output ?? Buffer.concat(this.chunks)).toString('utf8');
+    }
+}
+class CommandShell {
+    channel;
+    running;
+    ended = false;
+    constructor(channel) {
+        this.channel = channel;
+        channel.on('data', (chunk) => this.receive(chunk, 'stdout'));
+        channel.stderr.on('data', (chunk) => this.receive(chunk, 'stderr'));
+        channel.on('close', () => this.end());
+        channel.on('error', () => this.end());
+    }
+    /**
+     * Starts the shell through `exec` (one exec channel, opened once) and checks that a shell
+     * answers: where the account runs something else (a forced `command=` in authorized_keys, a
+     * restricted shell), this rejects within `timeoutMs` and the caller keeps using exec.
+     */
+    static async open(exec, timeoutMs = 10_000) {
+        const channel = await exec('exec /bin/sh');
+        const nonce = (0,external_node_crypto_.randomUUID)();
+        // Printed as two words joined by printf, so an echo of the input is not taken for the answer.
+        const answer = `${READY}-${nonce}\n`;
+        try {
+            await new Promise((resolve, reject) => {
+                let seen = '';
+                const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
+                const onData = (chunk) => {
+                    seen += chunk.toString('latin1');
+                    if (!seen.includes(answer))
+                        return;
+                    cleanup();
+                    resolve();
+                };
+                const fail = (error) => {
+                    cleanup();
+                    reject(error);
+                };
+                const onClose = () => fail(new Error('the shell ended at once'));
+                const cleanup = () => {
+                    clearTimeout(timer);
+                    channel.off('data', onData);
+                    channel.off('close', onClose);
+                };
+                channel.on('data', onData);
+                channel.on('close', onClose);
+                channel.write(`[ "\${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; printf '%s-%s\\n' ${READY} ${nonce}\n`);
+            });
+        }
+        catch (error) {
+            channel.close();
+            throw error;
+        }
+        return new CommandShell(channel);
+    }
+    /** Whether a command can be given now (one at a time; a busy or ended shell is passed by). */
+    get available() {
+        return !this.running && !this.ended;
+    }
+    /** Runs `line`; call only when `available`. */
+    run(line) {
+        if (!this.available)
+            throw new Error('The command shell is busy or has ended');
+        const nonce = (0,external_node_crypto_.randomUUID)();
+        return new Promise((resolve) => {
+            this.running = { stdout: new Collector(nonce, true), stderr: new Collector(nonce, false), finish: resolve };
+            this.channel.write(script(line, nonce));
+        });
+    }
+    close() {
+        this.ended = true;
+        this.channel.end();
+    }
+    receive(chunk, stream) {
+        const running = this.running;
+        if (!running)
+            return; // output of nothing we run (a background job of an earlier command)
+        running[stream].add(chunk);
+        const out = running.stdout.done;
+        if (out && running.stderr.done) {
+            this.running = undefined;
+            running.finish({ code: out.status ?? 255, stdout: running.stdout.text(), stderr: running.stderr.text() });
+        }
+    }
+    end() {
+        this.ended = true;
+        const running = this.running;
+        this.running = undefined;
+        running?.finish({ code: null, stdout: running.stdout.text(), stderr: running.stderr.text() });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/ssh/connection.ts
+
 
 
 
@@ -58362,6 +58511,8 @@ class connection_RemoteHost {
     jump;
     observe;
     sftpSession;
+    /** Runs commands without a new session each (see command-shell.ts); undefined where it could not start. */
+    commandShell;
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
@@ -58413,7 +58564,7 @@ class connection_RemoteHost {
         this.observe?.(this.target, line);
         let result;
         try {
-            result = await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin });
+            result = (await this.inShell(line, options)) ?? (await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin }));
         }
         catch (error) {
             throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)}: ${errors_errorMessage(error)}`);
@@ -58428,6 +58579,21 @@ class connection_RemoteHost {
             throw new errors_OperationError(`${settings_describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
+    }
+    /**
+     * Runs `line` in the command shell when it is free (one command at a time; a command
+     * given while another runs, or one with input, gets its own exec channel). Output is
+     * trimmed, as for an exec.
+     */
+    async inShell(line, options) {
+        if (options.stdin !== undefined)
+            return undefined;
+        this.commandShell ??= CommandShell.open((command) => this.connection().execAsync(command)).catch(() => undefined);
+        const shell = await this.commandShell;
+        if (!shell?.available)
+            return undefined;
+        const result = await shell.run(line);
+        return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
     }
     /** Starts a command and hands back its output as streams, for data too large to buffer. */
     async stream(command) {
@@ -58818,21 +58984,46 @@ function report_labelledReporter(inner, label) {
 ;// CONCATENATED MODULE: ./src/compose/containers.ts
 
 /**
+ * The arguments of a container's HEALTHCHECK as Docker runs them, each ended by a NUL: the
+ * test's words for CMD, and the container's shell (or `/bin/sh -c`) before the text for
+ * CMD-SHELL. (`docker inspect` adds a newline after it, which `head -c -1` takes off.)
+ */
+const HEALTHCHECK_ARGV = '{{range $i, $word := .Config.Healthcheck.Test}}{{if eq $i 0}}{{if eq $word "CMD-SHELL"}}' +
+    '{{if $.Config.Shell}}{{range $.Config.Shell}}{{.}}{{"\\x00"}}{{end}}{{else}}/bin/sh{{"\\x00"}}-c{{"\\x00"}}{{end}}' +
+    '{{end}}{{else}}{{$word}}{{"\\x00"}}{{end}}{{end}}';
+/** How long deploy-kit gives a container's HEALTHCHECK command it runs itself. */
+const PROBE_TIMEOUT_SECONDS = 2;
+/**
  * Prints the host's time, then `docker inspect` of the project's containers (not one-off
  * runs). With `settleSeconds`, first waits on the host (checking every 0.1 s, up to that long)
  * while a container's HEALTHCHECK is still `starting`: the answer comes as soon as Docker
  * decides, without a round trip per check.
+ *
+ * With `probe`, it does not wait for Docker to decide: Docker runs a container's first check
+ * only one `interval` after it starts (30 s unless the image says otherwise), so while a
+ * container is `starting` the same command is run with `docker exec`, and the container
+ * counts as healthy once it passes, which is also the rule Docker turns `healthy` by. A probe
+ * that fails or times out decides nothing: Docker's own verdict is awaited then, and only
+ * Docker can call a container unhealthy.
  */
-function inspectContainers(project, settleSeconds = 0) {
-    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote_quote(`label=com.docker.compose.project=${project}`)}); `;
-    const settle = settleSeconds > 0
-        ? `i=0; while [ -n "$ids" ] && [ $i -lt ${Math.round(settleSeconds * 10)} ] && docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids 2>/dev/null | grep -qx starting; do sleep 0.1; i=$((i+1)); done; `
+function inspectContainers(project, settleSeconds = 0, probe = false) {
+    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote_quote(`label=com.docker.compose.project=${project}`)}); probed=' '; `;
+    const tryProbe = probe
+        ? `case "$probed" in *" $id "*) continue;; esac; ` +
+            `if docker inspect --format ${quote_quote(HEALTHCHECK_ARGV)} "$id" | head -c -1 | xargs -0 -r timeout ${PROBE_TIMEOUT_SECONDS} docker exec "$id" >/dev/null 2>&1; then probed="$probed$id "; continue; fi; `
         : '';
-    return quote_constant(`${ids}${settle}echo "now=$(date +%s)"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+    const settle = settleSeconds > 0
+        ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do ` +
+            `waiting=''; for id in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}{{end}}{{end}}' $ids 2>/dev/null); do ${tryProbe}waiting=1; done; ` +
+            `[ -n "$waiting" ] || break; sleep 0.1; done; `
+        : '';
+    return quote_constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
 }
 function parseContainers(stdout) {
     const newline = stdout.indexOf('\n');
-    const now = Number(/now=(\d+)/.exec(stdout.slice(0, newline))?.[1] ?? Date.now() / 1000);
+    const first = stdout.slice(0, newline);
+    const now = Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000);
+    const probed = new Set(/probed=(.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean));
     const entries = JSON.parse(stdout.slice(newline + 1) || '[]');
     return entries
         .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
@@ -58848,6 +59039,7 @@ function parseContainers(stdout) {
             restarts: e.RestartCount,
             runningSeconds: Number.isFinite(started) && started > 0 ? Math.max(0, now - started) : 0,
             image: e.Config.Image ?? '',
+            probed: e.State.Health?.Status === 'starting' && probed.has(e.Id),
         };
     })
         .sort((a, b) => a.name.localeCompare(b.name));
@@ -58869,7 +59061,7 @@ function judgeContainers(containers, stableSeconds) {
             return { kind: 'waiting', reason: `container ${c.name} is restarting (${c.restarts} restarts)`, containers };
         if (c.state !== 'running')
             return { kind: 'waiting', reason: `container ${c.name} is ${c.state}`, containers };
-        if (c.health !== undefined && c.health !== 'healthy')
+        if (c.health !== undefined && c.health !== 'healthy' && !c.probed)
             return { kind: 'waiting', reason: `container ${c.name} is ${c.health}`, containers };
         if (c.health === undefined && c.runningSeconds < stableSeconds) {
             return { kind: 'waiting', reason: `container ${c.name} running for ${Math.floor(c.runningSeconds)}s of ${stableSeconds}s`, containers };

@@ -14,6 +14,8 @@ export interface ContainerView {
   readonly restarts: number;
   readonly runningSeconds: number;
   readonly image: string;
+  /** Docker still says `starting`, but the container's own HEALTHCHECK command passed when deploy-kit ran it (see inspectContainers). */
+  readonly probed: boolean;
 }
 
 export type ContainersVerdict =
@@ -22,21 +24,48 @@ export type ContainersVerdict =
   | { readonly kind: 'failed'; readonly reason: string; readonly containers: readonly ContainerView[] };
 
 /**
+ * The arguments of a container's HEALTHCHECK as Docker runs them, each ended by a NUL: the
+ * test's words for CMD, and the container's shell (or `/bin/sh -c`) before the text for
+ * CMD-SHELL. (`docker inspect` adds a newline after it, which `head -c -1` takes off.)
+ */
+const HEALTHCHECK_ARGV =
+  '{{range $i, $word := .Config.Healthcheck.Test}}{{if eq $i 0}}{{if eq $word "CMD-SHELL"}}' +
+  '{{if $.Config.Shell}}{{range $.Config.Shell}}{{.}}{{"\\x00"}}{{end}}{{else}}/bin/sh{{"\\x00"}}-c{{"\\x00"}}{{end}}' +
+  '{{end}}{{else}}{{$word}}{{"\\x00"}}{{end}}{{end}}';
+
+/** How long deploy-kit gives a container's HEALTHCHECK command it runs itself. */
+const PROBE_TIMEOUT_SECONDS = 2;
+
+/**
  * Prints the host's time, then `docker inspect` of the project's containers (not one-off
  * runs). With `settleSeconds`, first waits on the host (checking every 0.1 s, up to that long)
  * while a container's HEALTHCHECK is still `starting`: the answer comes as soon as Docker
  * decides, without a round trip per check.
+ *
+ * With `probe`, it does not wait for Docker to decide: Docker runs a container's first check
+ * only one `interval` after it starts (30 s unless the image says otherwise), so while a
+ * container is `starting` the same command is run with `docker exec`, and the container
+ * counts as healthy once it passes, which is also the rule Docker turns `healthy` by. A probe
+ * that fails or times out decides nothing: Docker's own verdict is awaited then, and only
+ * Docker can call a container unhealthy.
  */
-export function inspectContainers(project: string, settleSeconds = 0): ShellLine {
-  const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); `;
+export function inspectContainers(project: string, settleSeconds = 0, probe = false): ShellLine {
+  const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); probed=' '; `;
+  const tryProbe = probe
+    ? `case "$probed" in *" $id "*) continue;; esac; ` +
+      `if docker inspect --format ${quote(HEALTHCHECK_ARGV)} "$id" | head -c -1 | xargs -0 -r timeout ${PROBE_TIMEOUT_SECONDS} docker exec "$id" >/dev/null 2>&1; then probed="$probed$id "; continue; fi; `
+    : '';
   const settle =
     settleSeconds > 0
-      ? `i=0; while [ -n "$ids" ] && [ $i -lt ${Math.round(settleSeconds * 10)} ] && docker inspect --format '{{if .State.Health}}{{.State.Health.Status}}{{end}}' $ids 2>/dev/null | grep -qx starting; do sleep 0.1; i=$((i+1)); done; `
+      ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do ` +
+        `waiting=''; for id in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}{{end}}{{end}}' $ids 2>/dev/null); do ${tryProbe}waiting=1; done; ` +
+        `[ -n "$waiting" ] || break; sleep 0.1; done; `
       : '';
-  return constant(`${ids}${settle}echo "now=$(date +%s)"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+  return constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
 }
 
 interface InspectEntry {
+  Id: string;
   Name: string;
   Config: { Labels?: Record<string, string>; Image?: string };
   State: { Status: string; ExitCode: number; StartedAt: string; Health?: { Status: string } };
@@ -46,7 +75,9 @@ interface InspectEntry {
 
 export function parseContainers(stdout: string): ContainerView[] {
   const newline = stdout.indexOf('\n');
-  const now = Number(/now=(\d+)/.exec(stdout.slice(0, newline))?.[1] ?? Date.now() / 1000);
+  const first = stdout.slice(0, newline);
+  const now = Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000);
+  const probed = new Set(/probed=(.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean));
   const entries = JSON.parse(stdout.slice(newline + 1) || '[]') as InspectEntry[];
   return entries
     .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
@@ -62,6 +93,7 @@ export function parseContainers(stdout: string): ContainerView[] {
         restarts: e.RestartCount,
         runningSeconds: Number.isFinite(started) && started > 0 ? Math.max(0, now - started) : 0,
         image: e.Config.Image ?? '',
+        probed: e.State.Health?.Status === 'starting' && probed.has(e.Id),
       };
     })
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -79,7 +111,7 @@ export function judgeContainers(containers: readonly ContainerView[], stableSeco
     if (c.state === 'exited') continue; // a one-shot job that finished with 0
     if (c.state === 'restarting') return { kind: 'waiting', reason: `container ${c.name} is restarting (${c.restarts} restarts)`, containers };
     if (c.state !== 'running') return { kind: 'waiting', reason: `container ${c.name} is ${c.state}`, containers };
-    if (c.health !== undefined && c.health !== 'healthy') return { kind: 'waiting', reason: `container ${c.name} is ${c.health}`, containers };
+    if (c.health !== undefined && c.health !== 'healthy' && !c.probed) return { kind: 'waiting', reason: `container ${c.name} is ${c.health}`, containers };
     if (c.health === undefined && c.runningSeconds < stableSeconds) {
       return { kind: 'waiting', reason: `container ${c.name} running for ${Math.floor(c.runningSeconds)}s of ${stableSeconds}s`, containers };
     }

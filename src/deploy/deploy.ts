@@ -171,7 +171,7 @@ class DeployRun {
         await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
         return;
       case 'wait-containers': {
-        const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter);
+        const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, { probe: step.probe === true });
         if (!outcome.ok) throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not come up: ${outcome.reason}`);
         return;
       }
@@ -212,7 +212,7 @@ class DeployRun {
 
   private async pinImages(pullThenConfig: ShellLine): Promise<void> {
     const output = (await this.host.run(pullThenConfig)).stdout;
-    const images = serviceImages(output.slice(output.indexOf(`${CONFIG_MARKER}\n`) + CONFIG_MARKER.length + 1));
+    const images = this.target.pinnedImages ?? serviceImages(output.slice(output.indexOf(`${CONFIG_MARKER}\n`) + CONFIG_MARKER.length + 1));
     const refs = Object.values(images);
     const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
     const services = Object.keys(images);

@@ -1,6 +1,6 @@
 import { ComposeProject } from '../compose/cli.js';
 import { formatDuration } from '../inputs/parse.js';
-import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, pullWhileRendering, removeDockerConfig, runHook, startContainers, switchCurrent } from '../release/commands.js';
+import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, pullImages, pullWhileRendering, removeDockerConfig, runHook, startContainers, switchCurrent } from '../release/commands.js';
 import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout, IMAGES_FILE } from '../release/layout.js';
@@ -21,11 +21,16 @@ import { DeploySettings } from './settings.js';
 export type Step =
   | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean }
   | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number; readonly secret: boolean }
-  /** Runs `command` (the pull, and `compose config` after a marker line: see pullWhileRendering) and pins each service's image to the digest pulled. */
+  /**
+   * Runs `command` (the pull, and `compose config` after a marker line: see pullWhileRendering;
+   * the pull alone when the target's images are pinned already) and pins each service's image
+   * to the digest pulled.
+   */
   | { readonly kind: 'pin-images'; readonly command: ShellLine }
   /** Runs `command` (points `current` at the new release) with the ledger's `deployed` event appended, timed when it runs, in one round trip. */
   | { readonly kind: 'switch-current'; readonly command: ShellLine }
-  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly project?: string }
+  /** With `probe`, a `starting` container's own HEALTHCHECK is run at once (see inspectContainers). */
+  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly project?: string; readonly probe?: boolean }
   | { readonly kind: 'gate'; readonly project?: string }
   | { readonly kind: 'prune'; readonly keep: number }
   /** Runs `command` (switch-command) with the published addresses of `project` in its environment; with `nginx`, the built-in nginx switch instead. */
@@ -125,7 +130,8 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
               { kind: 'run', command: dockerLogin(configDir, settings.registry.server, settings.registry.username), stdin: settings.registry.password } as const,
             ]
           : []),
-        { kind: 'pin-images', command: pullWhileRendering(target.project, configDir) },
+        // Digests pinned elsewhere (a fleet's first host) need no `compose config` to find the images: one Compose start-up less.
+        { kind: 'pin-images', command: target.pinnedImages ? pullImages(target.project, configDir) : pullWhileRendering(target.project, configDir) },
         ...(configDir ? [{ kind: 'run', command: removeDockerConfig(configDir), always: true } as const] : []),
       ],
     },
@@ -149,7 +155,7 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
   }
   phases.push(
     { name: 'Start containers', changesContainers: true, steps: [{ kind: 'run', command: startContainers(pinned) }] },
-    { name: 'Wait for containers', changesContainers: true, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs }] },
+    { name: 'Wait for containers', changesContainers: true, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs, probe: true }] },
   );
   if (settings.gate) phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
   phases.push({

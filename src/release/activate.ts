@@ -18,13 +18,22 @@ export const STABLE_SECONDS = 3;
 /** How long one poll may wait on the host for a HEALTHCHECK still `starting` to decide. */
 const SETTLE_SECONDS = 2;
 
+export interface WaitOptions {
+  /**
+   * Run a `starting` container's HEALTHCHECK command right away instead of waiting for Docker
+   * to (see inspectContainers). Not where a proxy routes by Docker's health status (rolling):
+   * it must see the new containers healthy before the old ones go.
+   */
+  readonly probe?: boolean;
+}
+
 /** Polls a project's containers until all are healthy (or running and stable), or `timeoutMs` passes. */
-export async function waitForContainers(host: RemoteHost, projectName: string, timeoutMs: number, reporter: Reporter): Promise<ContainersOutcome> {
+export async function waitForContainers(host: RemoteHost, projectName: string, timeoutMs: number, reporter: Reporter, options: WaitOptions = {}): Promise<ContainersOutcome> {
   let last: readonly ContainerView[] = [];
   let lastReason = '';
   const outcome = await poll<ContainersVerdict>(
     async () => {
-      const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName, SETTLE_SECONDS))).stdout), STABLE_SECONDS);
+      const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName, SETTLE_SECONDS, options.probe))).stdout), STABLE_SECONDS);
       last = verdict.containers;
       if (verdict.kind !== 'waiting') return { done: true, value: verdict };
       if (verdict.reason !== lastReason) reporter.info(`waiting: ${verdict.reason}`);
@@ -36,7 +45,7 @@ export async function waitForContainers(host: RemoteHost, projectName: string, t
     { timeoutMs, intervalMs: 250 },
   );
   if (outcome.done && outcome.value.kind === 'ready') {
-    reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
+    reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.probed ? 'healthy: its HEALTHCHECK passed when run at once' : (c.health ?? c.state)})`).join(', ')}`);
     return { ok: true, reason: '', containers: last };
   }
   const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
@@ -44,7 +53,7 @@ export async function waitForContainers(host: RemoteHost, projectName: string, t
 }
 
 /** `up -d --remove-orphans` for a release's project, then waits for its containers. */
-export async function startAndWait(host: RemoteHost, project: ComposeProject, timeoutMs: number, reporter: Reporter): Promise<ContainersOutcome> {
+export async function startAndWait(host: RemoteHost, project: ComposeProject, timeoutMs: number, reporter: Reporter, options: WaitOptions = {}): Promise<ContainersOutcome> {
   await host.run(startContainers(project));
-  return waitForContainers(host, project.name, timeoutMs, reporter);
+  return waitForContainers(host, project.name, timeoutMs, reporter, options);
 }

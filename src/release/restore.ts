@@ -34,7 +34,7 @@ export async function restoreRelease(
     return restoreRolling(session.host, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
   }
   reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
-  const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter);
+  const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter, { probe: true });
   const gate = containers.ok && checkHealth ? await checkHealth(session.host) : undefined;
   return { ...containers, gate, healthy: containers.ok && (gate?.healthy ?? true) };
 }

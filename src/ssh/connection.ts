@@ -4,6 +4,7 @@ import type { ClientChannel, SFTPWrapper } from 'ssh2';
 import { OperationError, errorMessage } from '../errors.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
+import { CommandShell, ShellResult } from './command-shell.js';
 import { pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
 import { SshSettings, SshTarget, describeTarget } from './settings.js';
 
@@ -36,6 +37,8 @@ export type CommandObserver = (target: SshTarget, line: string) => void;
  */
 export class RemoteHost {
   private sftpSession: Promise<SFTPWrapper> | undefined;
+  /** Runs commands without a new session each (see command-shell.ts); undefined where it could not start. */
+  private commandShell: Promise<CommandShell | undefined> | undefined;
   /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
   private readonly lost: Promise<never>;
   private isLost = false;
@@ -86,9 +89,9 @@ export class RemoteHost {
   async run(command: Command | ShellLine, options: RunOptions = {}): Promise<ExecResult> {
     const line = shellLine(command).text;
     this.observe?.(this.target, line);
-    let result;
+    let result: ShellResult & { signal?: string | null };
     try {
-      result = await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin });
+      result = (await this.inShell(line, options)) ?? (await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin }));
     } catch (error) {
       throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
     }
@@ -102,6 +105,20 @@ export class RemoteHost {
       throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
     }
     return { code, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * Runs `line` in the command shell when it is free (one command at a time; a command
+   * given while another runs, or one with input, gets its own exec channel). Output is
+   * trimmed, as for an exec.
+   */
+  private async inShell(line: string, options: RunOptions): Promise<ShellResult | undefined> {
+    if (options.stdin !== undefined) return undefined;
+    this.commandShell ??= CommandShell.open((command) => this.connection().execAsync(command)).catch(() => undefined);
+    const shell = await this.commandShell;
+    if (!shell?.available) return undefined;
+    const result = await shell.run(line);
+    return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
   }
 
   /** Starts a command and hands back its output as streams, for data too large to buffer. */

@@ -42,6 +42,8 @@ export const DRAIN_SECONDS = 3;
 
 /**
  * rolling: how long the proxy gets to discover the new containers (its next DNS lookup or
- * Docker event) once they are healthy and gated, before the old ones stop.
+ * Docker event) once they are healthy and gated, before the old ones stop. HAProxy looking
+ * the service name up every second and calling a server up after 2 checks 500 ms apart needs
+ * up to about 2.5 s; at 2 s a request was answered 503 when the commands around it got fast.
  */
-export const DISCOVERY_SECONDS = 2;
+export const DISCOVERY_SECONDS = 3;

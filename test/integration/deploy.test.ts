@@ -94,6 +94,36 @@ describe('action-deploy', () => {
   });
 });
 
+describe("action-deploy waits for the container's own HEALTHCHECK", () => {
+  // Docker runs a container's first check one `interval` after it starts; deploy-kit runs the
+  // same command at once (docker exec) and calls the container up when it passes.
+  const healthcheck = (test: string, interval: string) =>
+    ['    healthcheck:', `      test: ${test}`, `      interval: ${interval}`, '      timeout: 2s', '      retries: 2'].join('\n');
+
+  test('an interval longer than the wait timeout does not hold the deploy: the check is run at once', async () => {
+    const app = await AppFixture.create('probe-slow', { composeExtra: healthcheck('["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]', '5m') });
+    const run = await app.deploy('v1', { 'wait-timeout': '30s' });
+    expect(run.errors).toEqual([]);
+    expect(run.stdout).toMatch(/containers up: probe-slow[_-]web[_-]1 \(healthy: its HEALTHCHECK passed when run at once\)/);
+    expect(await app.get('/')).toBe('200 v1');
+    // Docker itself has not run a check yet: without the probe this deploy would have timed out.
+    const id = execFileSync('docker', ['ps', '-q', '--filter', 'label=com.docker.compose.project=probe-slow'], { env: { ...process.env, DOCKER_HOST: app.sandbox.dockerHost }, encoding: 'utf8' }).trim();
+    expect(execFileSync('docker', ['inspect', '--format', '{{.State.Health.Status}}', id], { env: { ...process.env, DOCKER_HOST: app.sandbox.dockerHost }, encoding: 'utf8' }).trim()).toBe('starting');
+  });
+
+  test('a check that fails is never taken as passed: Docker calls the container unhealthy and the release is rolled back', async () => {
+    const app = await AppFixture.create('probe-fails');
+    expect((await app.deploy('v1')).errors).toEqual([]);
+    app.writeCompose('docker-compose.yml', healthcheck('["CMD", "/bin/busybox", "false"]', '1s'));
+    const run = await app.deploy('v2');
+    expect(run.outputs.status).toBe('rolled-back');
+    expect(run.errors).toEqual([expect.stringMatching(/did not come up: container probe-fails[_-]web[_-]1 unhealthy; rolled back to v1/)]);
+    // (The rollback's v1 passes its probe; v2's wait never did.)
+    expect(run.stdout.slice(0, run.stdout.indexOf('::group::Recover'))).not.toContain('passed when run at once');
+    expect(await app.get('/')).toBe('200 v1');
+  });
+});
+
 describe('action-deploy refuses bad input before changing anything', () => {
   let app: AppFixture;
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppFixture } from '../harness/app-fixture.js';
 import { ActionRun, runAction } from '../harness/run-action.js';
@@ -19,7 +19,15 @@ let sshd: SshEndpoint;
 
 beforeAll(async () => {
   const sandbox = currentSandbox();
-  sshd = await startSshd(sandbox.dir, sandbox.publicKey, sandbox.dockerHost, 'sshkill');
+  // Uploading and switching take a few milliseconds: on this host, `mkdir` of kill-upload's
+  // release folder and `mv` of kill-switch-current's `current` first wait 2 s, so that the
+  // connection can be dropped while they run.
+  const slow = join(sandbox.dir, 'sshkill-bin');
+  mkdirSync(slow, { recursive: true });
+  const holdFor = (real: string, pattern: string) => `#!/bin/sh\ncase "$*" in ${pattern}) sleep 2;; esac\nexec ${real} "$@"\n`;
+  writeFileSync(join(slow, 'mkdir'), holdFor('/bin/mkdir', '*-m\\ 0750\\ */kill-upload/releases/*'), { mode: 0o755 });
+  writeFileSync(join(slow, 'mv'), holdFor('/bin/mv', '*/kill-switch-current/current.next*'), { mode: 0o755 });
+  sshd = await startSshd(sandbox.dir, sandbox.publicKey, sandbox.dockerHost, 'sshkill', { env: { PATH: `${slow}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` } });
 });
 
 afterAll(() => {
@@ -139,13 +147,13 @@ function ledgerProblems(lines: LedgerLine[]): string[] {
 }
 
 const PHASES: [string, Kill][] = [
-  ['upload', { phase: /::group::Upload release 2/ }],
+  ['upload', { phase: /::group::Upload release 2/, whileRunning: /^sleep 2$/ }],
   ['pull', { phase: /::group::Pull images/, whileRunning: /pull --quiet/ }],
   ['pre-deploy', { phase: /::group::Pre-deploy/, whileRunning: /sleep 30/, inputs: { 'pre-deploy': 'sleep 30' } }],
   ['start containers', { phase: /::group::Start containers/, whileRunning: /up --detach/ }],
   ['wait for containers', { phase: /::group::Wait for containers/ }],
   ['health gate', { phase: /::group::Health gate/, inputs: { 'health-successes': '3', 'health-interval': '1s' } }],
-  ['switch current', { phase: /::group::Switch current to release 2/ }],
+  ['switch current', { phase: /::group::Switch current to release 2/, whileRunning: /^sleep 2$/ }],
 ];
 
 describe.each(PHASES)('the SSH connection killed during %s', (name, kill) => {

@@ -1,6 +1,6 @@
-import { ContainerView, judgeContainers, parseContainers } from '../../src/compose/containers.js';
+import { ContainerView, inspectContainers, judgeContainers, parseContainers } from '../../src/compose/containers.js';
 
-const c = (over: Partial<ContainerView>): ContainerView => ({ name: 'shop-web-1', service: 'web', state: 'running', health: 'healthy', exitCode: 0, restarts: 0, runningSeconds: 10, image: 'x', ...over });
+const c = (over: Partial<ContainerView>): ContainerView => ({ name: 'shop-web-1', service: 'web', state: 'running', health: 'healthy', exitCode: 0, restarts: 0, runningSeconds: 10, image: 'x', probed: false, ...over });
 
 describe('judging containers', () => {
   test('ready when healthy, or running and stable without a HEALTHCHECK', () => {
@@ -26,5 +26,32 @@ describe('judging containers', () => {
     ];
     const now = Date.parse('2026-11-25T10:00:07Z') / 1000;
     expect(parseContainers(`now=${now}\n${JSON.stringify(inspect)}`)).toEqual([c({ runningSeconds: 7, image: 'img' })]);
+  });
+  test("a starting container whose own HEALTHCHECK passed when deploy-kit ran it counts as up; Docker's unhealthy still fails", () => {
+    expect(judgeContainers([c({ health: 'starting', probed: true })], 3).kind).toBe('ready');
+    expect(judgeContainers([c({ health: 'starting', probed: true }), c({ name: 'db', health: 'starting' })], 3)).toMatchObject({ kind: 'waiting', reason: 'container db is starting' });
+    expect(judgeContainers([c({ health: 'unhealthy', probed: true })], 3).kind).toBe('failed');
+  });
+  test('reads which containers passed the probe from the first line, only while Docker still says starting', () => {
+    const entry = (id: string, name: string, health: string) => ({
+      Id: id,
+      Name: `/${name}`,
+      Config: { Labels: { 'com.docker.compose.service': 'web' }, Image: 'img' },
+      State: { Status: 'running', ExitCode: 0, StartedAt: '2026-11-25T10:00:00Z', Health: { Status: health } },
+      RestartCount: 0,
+    });
+    const now = Date.parse('2026-11-25T10:00:01Z') / 1000;
+    const views = parseContainers(`now=${now} probed= aaa ccc \n${JSON.stringify([entry('aaa', 'a', 'starting'), entry('bbb', 'b', 'starting'), entry('ccc', 'c', 'healthy')])}`);
+    expect(views.map((v) => [v.name, v.probed])).toEqual([['a', true], ['b', false], ['c', false]]);
+    expect(parseContainers(`now=${now} probed= \n[]`)).toEqual([]);
+  });
+  test('the probe runs the HEALTHCHECK with docker exec only when asked, and waits on the host either way', () => {
+    const plain = inspectContainers('shop', 2).text;
+    const probing = inspectContainers('shop', 2, true).text;
+    expect(plain).toContain('sleep 0.1');
+    expect(plain).not.toContain('docker exec');
+    expect(probing).toContain('head -c -1 | xargs -0 -r timeout 2 docker exec "$id"');
+    expect(probing).toContain('.Config.Healthcheck.Test');
+    expect(inspectContainers('shop').text).not.toContain('while');
   });
 });

@@ -2,7 +2,7 @@ import type { ContainerView } from '../../src/compose/containers.js';
 import { checkProjectContainers, judgeProjectContainers } from '../../src/health/containers-check.js';
 import { Command, ShellLine, shellLine } from '../../src/shell/quote.js';
 
-const c = (over: Partial<ContainerView>): ContainerView => ({ name: 'web_1', service: 'web', state: 'running', health: 'healthy', exitCode: 0, restarts: 0, runningSeconds: 0, image: 'x', ...over });
+const c = (over: Partial<ContainerView>): ContainerView => ({ name: 'web_1', service: 'web', state: 'running', health: 'healthy', exitCode: 0, restarts: 0, runningSeconds: 0, image: 'x', probed: false, ...over });
 
 describe('the containers check of the gate', () => {
   test('passes when every container runs, healthy where it has a HEALTHCHECK (no settling time: the rounds in a row are that)', () => {

@@ -48,8 +48,8 @@ describe('rolling plan', () => {
     expect(byName('Start new web beside the old').undo).toEqual([roll('remove-new', 'web')]);
     expect(byName('Wait for new web').steps).toEqual([roll('wait', 'web')]);
     expect(byName('Health gate on new web, directly').steps).toEqual([roll('gate', 'web')]);
-    expect(byName('Retire old web').steps).toEqual([{ kind: 'run', command: ['sleep', '2'] }, roll('retire', 'web')]);
-    expect(byName('Retire old api').steps).toEqual([{ kind: 'run', command: ['sleep', '2'] }, roll('retire', 'api'), { kind: 'overlap', edge: 'end' }]);
+    expect(byName('Retire old web').steps).toEqual([{ kind: 'run', command: ['sleep', '3'] }, roll('retire', 'web')]);
+    expect(byName('Retire old api').steps).toEqual([{ kind: 'run', command: ['sleep', '3'] }, roll('retire', 'api'), { kind: 'overlap', edge: 'end' }]);
     expect(byName('Start the other services').steps).toEqual([roll('settle', 'web')]);
   });
 

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import type { ClientChannel } from 'ssh2';
+import { quote } from '../shell/quote.js';
+
+/**
+ * One long-lived shell on the host that runs a run's commands one after another.
+ *
+ * Every exec channel is a new session on the host: sshd forks, sets the session up (PAM and
+ * systemd-logind on most distributions) and starts the user's login shell, which for bash
+ * reads ~/.bashrc even for `bash -c`. On the test host that costs 85-200 ms before the command
+ * starts. A command written to a shell that is already there costs a fork and a shell.
+ *
+ * The shell is started once by the login shell (`exec /bin/sh`), so the environment its rc
+ * files export is there. Each command then runs as an exec would run it: in its own
+ * `$SHELL -c '...'`, with standard input from /dev/null (so it cannot read the commands that
+ * follow), in the home folder, and a syntax error ends only that command. (SHLVL is kept at
+ * 1 or more, so bash knows it is not the session's first shell and does not read ~/.bashrc
+ * again for each command.) After it, the shell prints a marker with a nonce of that command
+ * and its exit status, on stdout and on stderr, so each output is cut exactly where it ends.
+ */
+export interface ShellResult {
+  /** The exit status, or null when the shell went away before the command finished. */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** What a command run through `script` printed, cut at its marker; undefined until the marker line is complete. */
+export interface Marked {
+  readonly output: Buffer;
+  /** The exit status on the stdout marker line. */
+  readonly status?: number;
+}
+
+const MARKER = '@@deploy-kit-done';
+const READY = '@@deploy-kit-shell';
+
+/** The text the shell is sent for one command (`line` is a command as an exec would get it). */
+export function script(line: string, nonce: string): string {
+  return `"\${SHELL:-/bin/sh}" -c ${quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
+}
+
+/**
+ * Finds a command's end in what one stream (stdout, or stderr with `withStatus` false) has
+ * carried so far: the output before `\n<marker>-<nonce>`, and the exit status after it.
+ */
+export function cutAtMarker(carried: Buffer, nonce: string, withStatus: boolean): Marked | undefined {
+  const at = carried.indexOf(`\n${MARKER}-${nonce}${withStatus ? ' ' : '\n'}`);
+  if (at === -1) return undefined;
+  if (!withStatus) return { output: carried.subarray(0, at) };
+  const statusStart = at + MARKER.length + nonce.length + 3;
+  const end = carried.indexOf('\n', statusStart);
+  if (end === -1) return undefined;
+  const status = Number(carried.subarray(statusStart, end).toString('latin1'));
+  return { output: carried.subarray(0, at), status: Number.isInteger(status) ? status : 255 };
+}
+
+/** One stream's bytes of the running command, until its marker. */
+class Collector {
+  private chunks: Buffer[] = [];
+  private tail = Buffer.alloc(0);
+  private seenMarker = false;
+  private marked: Marked | undefined;
+  private readonly marker: Buffer;
+
+  constructor(
+    private readonly nonce: string,
+    private readonly withStatus: boolean,
+  ) {
+    this.marker = Buffer.from(`\n${MARKER}-${nonce}`);
+  }
+
+  add(chunk: Buffer): void {
+    if (this.marked) return;
+    this.chunks.push(chunk);
+    // Only the end of what came before can hold the start of a marker split across chunks.
+    const recent = Buffer.concat([this.tail, chunk]);
+    this.tail = recent.subarray(Math.max(0, recent.length - this.marker.length - 16));
+    this.seenMarker ||= recent.includes(this.marker);
+    if (this.seenMarker) this.marked = cutAtMarker(Buffer.concat(this.chunks), this.nonce, this.withStatus);
+  }
+
+  get done(): Marked | undefined {
+    return this.marked;
+  }
+
+  text(): string {
+    return (this.marked?.output ?? Buffer.concat(this.chunks)).toString('utf8');
+  }
+}
+
+interface Running {
+  readonly stdout: Collector;
+  readonly stderr: Collector;
+  readonly finish: (result: ShellResult) => void;
+}
+
+export class CommandShell {
+  private running: Running | undefined;
+  private ended = false;
+
+  private constructor(private readonly channel: ClientChannel) {
+    channel.on('data', (chunk: Buffer) => this.receive(chunk, 'stdout'));
+    channel.stderr.on('data', (chunk: Buffer) => this.receive(chunk, 'stderr'));
+    channel.on('close', () => this.end());
+    channel.on('error', () => this.end());
+  }
+
+  /**
+   * Starts the shell through `exec` (one exec channel, opened once) and checks that a shell
+   * answers: where the account runs something else (a forced `command=` in authorized_keys, a
+   * restricted shell), this rejects within `timeoutMs` and the caller keeps using exec.
+   */
+  static async open(exec: (line: string) => Promise<ClientChannel>, timeoutMs = 10_000): Promise<CommandShell> {
+    const channel = await exec('exec /bin/sh');
+    const nonce = randomUUID();
+    // Printed as two words joined by printf, so an echo of the input is not taken for the answer.
+    const answer = `${READY}-${nonce}\n`;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let seen = '';
+        const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
+        const onData = (chunk: Buffer) => {
+          seen += chunk.toString('latin1');
+          if (!seen.includes(answer)) return;
+          cleanup();
+          resolve();
+        };
+        const fail = (error: Error) => {
+          cleanup();
+          reject(error);
+        };
+        const onClose = () => fail(new Error('the shell ended at once'));
+        const cleanup = () => {
+          clearTimeout(timer);
+          channel.off('data', onData);
+          channel.off('close', onClose);
+        };
+        channel.on('data', onData);
+        channel.on('close', onClose);
+        channel.write(`[ "\${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; printf '%s-%s\\n' ${READY} ${nonce}\n`);
+      });
+    } catch (error) {
+      channel.close();
+      throw error;
+    }
+    return new CommandShell(channel);
+  }
+
+  /** Whether a command can be given now (one at a time; a busy or ended shell is passed by). */
+  get available(): boolean {
+    return !this.running && !this.ended;
+  }
+
+  /** Runs `line`; call only when `available`. */
+  run(line: string): Promise<ShellResult> {
+    if (!this.available) throw new Error('The command shell is busy or has ended');
+    const nonce = randomUUID();
+    return new Promise<ShellResult>((resolve) => {
+      this.running = { stdout: new Collector(nonce, true), stderr: new Collector(nonce, false), finish: resolve };
+      this.channel.write(script(line, nonce));
+    });
+  }
+
+  close(): void {
+    this.ended = true;
+    this.channel.end();
+  }
+
+  private receive(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
+    const running = this.running;
+    if (!running) return; // output of nothing we run (a background job of an earlier command)
+    running[stream].add(chunk);
+    const out = running.stdout.done;
+    if (out && running.stderr.done) {
+      this.running = undefined;
+      running.finish({ code: out.status ?? 255, stdout: running.stdout.text(), stderr: running.stderr.text() });
+    }
+  }
+
+  private end(): void {
+    this.ended = true;
+    const running = this.running;
+    this.running = undefined;
+    running?.finish({ code: null, stdout: running.stdout.text(), stderr: running.stderr.text() });
+  }
+}
