@@ -292,7 +292,7 @@ async function fleetDeploy(s: SandboxInfo): Promise<Figure> {
     const floor = median(cpuAll) / cores;
     return figure('fleet', 's', all, '<= 1.5x the single-host time', (_m, r) => r !== null && r <= 1.5, one,
       `action-deploy (recreate, no gate) to ${count} hosts with parallel ${count}, against the same deploy to one of them; each host is a network namespace with its own dockerd and sshd, all on this ${cores}-core machine. ` +
-        `The ${count}-host deploy keeps this machine's CPUs busy for ${median(cpuAll).toFixed(1)} CPU-s (runner, ${count} sshd, ${count} dockerd, ${count * 3} Compose start-ups), so it cannot take less than ${floor.toFixed(1)} s on ${cores} cores: ${(floor / median(one)).toFixed(2)}x the single-host time is the floor here, ${((floor / median(all)) * 100).toFixed(0)}% of the measured time`);
+        `The ${count}-host deploy keeps this machine's CPUs busy for ${median(cpuAll).toFixed(1)} CPU-s (runner, ${count} sshd, ${count} dockerd, ${count * 2 + 1} Compose start-ups: pull and up on each host, and config on the first), so it cannot take less than ${floor.toFixed(1)} s on ${cores} cores: ${(floor / median(one)).toFixed(2)}x the single-host time is the floor here, ${((floor / median(all)) * 100).toFixed(0)}% of the measured time`);
   } finally {
     await stopFleet(fleet);
   }

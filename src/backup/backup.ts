@@ -5,6 +5,7 @@ import type { Reporter } from '../report.js';
 import type { CommandObserver, RemoteStream } from '../ssh/connection.js';
 import { describeTarget } from '../ssh/settings.js';
 import { EndGate, Meter, chain, compressor, encryptStream, requireCodec } from './codec.js';
+import { Collector, fullCollector } from './collector.js';
 import {
   PgRunner,
   dumpCommand,
@@ -63,6 +64,8 @@ interface Uploaded {
 }
 
 const PROGRESS_EVERY_MS = 30_000;
+/** A full GC every MiB of dump keeps the peak RSS flat (collector.ts). */
+const COLLECT_EVERY_BYTES = 1024 * 1024;
 
 export async function runBackup(settings: BackupSettings, deps: BackupDependencies): Promise<BackupResult> {
   const started = performance.now();
@@ -203,9 +206,10 @@ interface StreamPlan {
 }
 
 /**
- * The dump streams: host stdout -> meter -> end gate (the dump's exit status) -> compression
- * -> encryption -> meter (sha256) -> multipart upload. The gate holds back the end of the
- * stream until the dump exited 0, so the upload of a failed dump is never completed.
+ * The dump streams: host stdout -> collector (a GC every MiB) -> meter -> end gate (the
+ * dump's exit status) -> compression -> encryption -> meter (sha256) -> multipart upload. The
+ * gate holds back the end of the stream until the dump exited 0, so the upload of a failed
+ * dump is never completed.
  */
 async function dumpAndUpload(session: BackupHost, settings: BackupSettings, plan: StreamPlan, reporter: Reporter): Promise<Uploaded> {
   const { host } = session;
@@ -238,7 +242,7 @@ async function dumpAndUpload(session: BackupHost, settings: BackupSettings, plan
     throw dumpFailure;
   });
   const compress = compressor(settings.compression);
-  let body: Readable = chain([remote.stdout, dumped, gate, ...(compress ? [compress] : [])], fail);
+  let body: Readable = chain([remote.stdout, new Collector(COLLECT_EVERY_BYTES, fullCollector()), dumped, gate, ...(compress ? [compress] : [])], fail);
   if (settings.recipients.length > 0) body = await encryptStream(body, settings.recipients);
   const stored = new Meter();
   body = chain([body, stored], fail);

@@ -11,8 +11,12 @@ import type { Destination, S3Settings } from './settings.js';
  * input to look at.
  */
 
-/** Parts of 16 MiB, two in flight: at most ~48 MiB buffered, objects up to ~156 GiB (10,000 parts). */
-const PART_SIZE = 8 * 1024 * 1024;
+/**
+ * Parts of 5 MiB (S3's minimum), two in flight: at most ~15 MiB buffered, objects up to
+ * ~48 GiB (10,000 parts). Smaller parts keep the peak RSS flat together with the collector
+ * (collector.ts); 8 MiB parts grew it with the size of the dump.
+ */
+const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 
 export class BackupStore {
