@@ -1,18 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { chunked, readAll } from '../harness/streams.js';
 import { generateIdentity, identityToRecipient } from 'age-encryption';
 import { ChecksumGuard, EndGate, Meter, chain, checkIdentity, checkRecipients, compressor, decompressor, decryptStream, encryptStream, zstdAvailable } from '../../src/backup/codec.js';
 
-function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
-
-const chunked = (data: Buffer, size = 10_000) => Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size)));
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 describe('stream stages', () => {
@@ -20,10 +10,10 @@ describe('stream stages', () => {
 
   test('gzip round-trip through compressor and decompressor; the meter counts and hashes what passes', async () => {
     const meter = new Meter();
-    const packed = await collect(chain([chunked(data), compressor('gzip')!, meter], (e) => { throw e; }));
+    const packed = await readAll(chain([chunked(data), compressor('gzip')!, meter], (e) => { throw e; }));
     expect(meter.bytes).toBe(packed.length);
     expect(meter.digest()).toBe(sha256(packed));
-    expect((await collect(chain([chunked(packed), decompressor('gzip')!], (e) => { throw e; }))).equals(data)).toBe(true);
+    expect((await readAll(chain([chunked(packed), decompressor('gzip')!], (e) => { throw e; }))).equals(data)).toBe(true);
     expect(compressor('none')).toBeUndefined();
   });
 
@@ -35,10 +25,10 @@ describe('stream stages', () => {
   test('age: what encryptStream writes only the identity reads; another identity is told so', async () => {
     const identity = await generateIdentity();
     const recipient = await identityToRecipient(identity);
-    const sealed = await collect(await encryptStream(chunked(data), [recipient]));
+    const sealed = await readAll(await encryptStream(chunked(data), [recipient]));
     expect(sealed.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
     expect(sealed.includes(data.subarray(0, 64))).toBe(false);
-    expect((await collect(await decryptStream(chunked(sealed), identity))).equals(data)).toBe(true);
+    expect((await readAll(await decryptStream(chunked(sealed), identity))).equals(data)).toBe(true);
     await expect(decryptStream(chunked(sealed), await generateIdentity())).rejects.toThrow(
       "The backup is encrypted for other keys: 'encryption-identity' matches none of its age recipients.",
     );
@@ -55,9 +45,9 @@ describe('stream stages', () => {
   });
 
   test('the end gate lets the data through but ends only when its check passes', async () => {
-    expect((await collect(chain([chunked(data), new EndGate(async () => undefined)], () => undefined))).equals(data)).toBe(true);
+    expect((await readAll(chain([chunked(data), new EndGate(async () => undefined)], () => undefined))).equals(data)).toBe(true);
     const failing = chain([chunked(data), new EndGate(async () => Promise.reject(new Error('pg_dump failed (exit 1)')))], () => undefined);
-    await expect(collect(failing)).rejects.toThrow('pg_dump failed (exit 1)');
+    await expect(readAll(failing)).rejects.toThrow('pg_dump failed (exit 1)');
   });
 });
 
@@ -66,7 +56,7 @@ describe('the checksum guard', () => {
   const expected = { sha256: sha256(data), bytes: data.length };
 
   test('passes a matching stream through whole', async () => {
-    expect((await collect(chain([chunked(data), new ChecksumGuard(expected, 'x')], () => undefined))).equals(data)).toBe(true);
+    expect((await readAll(chain([chunked(data), new ChecksumGuard(expected, 'x')], () => undefined))).equals(data)).toBe(true);
   });
 
   test('a mismatch fails the stream before its last bytes are let through', async () => {
@@ -84,6 +74,6 @@ describe('the checksum guard', () => {
   });
 
   test('a short stream is a mismatch too', async () => {
-    await expect(collect(chain([chunked(data.subarray(0, 1000)), new ChecksumGuard(expected, 'k')], () => undefined))).rejects.toThrow(/1000 bytes with sha256/);
+    await expect(readAll(chain([chunked(data.subarray(0, 1000)), new ChecksumGuard(expected, 'k')], () => undefined))).rejects.toThrow(/1000 bytes with sha256/);
   });
 });

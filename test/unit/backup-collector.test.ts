@@ -1,17 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { chunked, readAll } from '../harness/streams.js';
 import { Collector, fullCollector } from '../../src/backup/collector.js';
 
-function collect(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
-
-const chunked = (data: Buffer, size: number) => Readable.from(Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size)));
 const MiB = 1024 * 1024;
 
 describe('the collector: a GC every N MiB while the dump streams', () => {
@@ -19,7 +9,7 @@ describe('the collector: a GC every N MiB while the dump streams', () => {
     const data = randomBytes(10 * MiB + 12_345);
     let calls = 0;
     const collector = new Collector(MiB, () => (calls += 1));
-    const out = await collect(chunked(data, 64 * 1024).pipe(collector));
+    const out = await readAll(chunked(data, 64 * 1024).pipe(collector));
     expect(out.equals(data)).toBe(true);
     expect(calls).toBe(10);
     expect(collector.collections).toBe(10);
@@ -28,14 +18,14 @@ describe('the collector: a GC every N MiB while the dump streams', () => {
   test('chunks that do not divide N still collect once per N bytes', async () => {
     let calls = 0;
     const collector = new Collector(4 * MiB, () => (calls += 1));
-    await collect(chunked(randomBytes(17 * MiB), 100_000).pipe(collector));
+    await readAll(chunked(randomBytes(17 * MiB), 100_000).pipe(collector));
     expect(calls).toBe(4);
   });
 
   test('without a gc it is a plain pass-through', async () => {
     const data = randomBytes(3 * MiB);
     const collector = new Collector(MiB, undefined);
-    expect((await collect(chunked(data, 32 * 1024).pipe(collector))).equals(data)).toBe(true);
+    expect((await readAll(chunked(data, 32 * 1024).pipe(collector))).equals(data)).toBe(true);
     expect(collector.collections).toBe(0);
   });
 
