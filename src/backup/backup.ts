@@ -241,7 +241,8 @@ async function dumpAndUpload(session: BackupHost, settings: BackupSettings, plan
     );
     throw dumpFailure;
   });
-  const compress = compressor(settings.compression);
+  // pg_dump's custom format is compressed by pg_dump already (see compressor).
+  const compress = compressor(settings.compression, settings.source.kind === 'postgres');
   let body: Readable = chain([remote.stdout, new Collector(COLLECT_EVERY_BYTES, fullCollector()), dumped, gate, ...(compress ? [compress] : [])], fail);
   if (settings.recipients.length > 0) body = await encryptStream(body, settings.recipients);
   const stored = new Meter();
