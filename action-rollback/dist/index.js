@@ -57369,37 +57369,47 @@ const HEALTHCHECK_ARGV = '{{range $i, $word := .Config.Healthcheck.Test}}{{if eq
     '{{end}}{{else}}{{$word}}{{"\\x00"}}{{end}}{{end}}';
 /** How long deploy-kit gives a container's HEALTHCHECK command it runs itself. */
 const PROBE_TIMEOUT_SECONDS = 2;
+/** Runs container "$1"'s HEALTHCHECK command once with `docker exec`, bounded by `timeout` (exit 124 when it hit it). */
+const PROBE = `timeout ${PROBE_TIMEOUT_SECONDS} sh -c ${quote_quote(`docker inspect --format ${quote_quote(HEALTHCHECK_ARGV)} "$1" | head -c -1 | xargs -0 docker exec "$1"`)} sh "$id" >/dev/null 2>&1`;
 /**
- * Prints the host's time, then `docker inspect` of the project's containers (not one-off
- * runs). With `settleSeconds`, first waits on the host (checking every 0.1 s, up to that long)
- * while a container's HEALTHCHECK is still `starting`: the answer comes as soon as Docker
- * decides, without a round trip per check.
+ * Prints the host's time (and what the probe did), then `docker inspect` of the project's
+ * containers (not one-off runs). With `settleSeconds`, first waits on the host (checking every
+ * 0.1 s, up to that long) while a container's HEALTHCHECK is still `starting`: the answer
+ * comes as soon as Docker decides, without a round trip per check.
  *
  * With `probe`, it does not wait for Docker to decide: Docker runs a container's first check
- * only one `interval` after it starts (30 s unless the image says otherwise), so while a
- * container is `starting` the same command is run with `docker exec`, and the container
- * counts as healthy once it passes, which is also the rule Docker turns `healthy` by. A probe
- * that fails or times out decides nothing: Docker's own verdict is awaited then, and only
- * Docker can call a container unhealthy.
+ * only one `interval` after it starts (30 s unless the image says otherwise), so until Docker
+ * has run one, the same command is run with `docker exec`, and the container counts as healthy
+ * once it passes, which is also the rule Docker turns `healthy` by. A probe that fails decides
+ * nothing: Docker's own verdict is awaited then, and only Docker can call a container
+ * unhealthy. A probe that times out is not repeated for that container (`docker exec` cannot
+ * stop the command inside it), nor is one after Docker's first check.
  */
-function inspectContainers(project, settleSeconds = 0, probe = false) {
-    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote_quote(`label=com.docker.compose.project=${project}`)}); probed=' '; `;
+function inspectContainers(project, options = {}) {
+    const { settleSeconds = 0, probe = false, givenUp = [] } = options;
+    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote_quote(`label=com.docker.compose.project=${project}`)}); ` +
+        `probed=' '; gaveup=' ${givenUp.filter((id) => /^[0-9a-f]+$/.test(id)).join(' ')} '; `;
     const tryProbe = probe
         ? `case "$probed" in *" $id "*) continue;; esac; ` +
-            `if docker inspect --format ${quote_quote(HEALTHCHECK_ARGV)} "$id" | head -c -1 | xargs -0 -r timeout ${PROBE_TIMEOUT_SECONDS} docker exec "$id" >/dev/null 2>&1; then probed="$probed$id "; continue; fi; `
+            `case "$gaveup" in *" $id "*) ;; *) if [ "\${entry##*:}" = 0 ]; then ${PROBE}; rc=$?; ` +
+            `if [ $rc -eq 0 ]; then probed="$probed$id "; continue; elif [ $rc -eq 124 ]; then gaveup="$gaveup$id "; fi; fi;; esac; `
         : '';
     const settle = settleSeconds > 0
-        ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do ` +
-            `waiting=''; for id in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}{{end}}{{end}}' $ids 2>/dev/null); do ${tryProbe}waiting=1; done; ` +
-            `[ -n "$waiting" ] || break; sleep 0.1; done; `
+        ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do waiting=''; ` +
+            `for entry in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}:{{len .State.Health.Log}}{{end}}{{end}}' $ids 2>/dev/null); do ` +
+            `id=\${entry%%:*}; ${tryProbe}waiting=1; done; [ -n "$waiting" ] || break; sleep 0.1; done; `
         : '';
-    return quote_constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+    return quote_constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed gaveup=$gaveup"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+}
+/** The containers whose probe timed out, from inspectContainers' first line (to pass back as `givenUp`). */
+function probesGivenUp(stdout) {
+    return (/ gaveup=(.*)$/m.exec(stdout.slice(0, stdout.indexOf('\n')))?.[1] ?? '').split(' ').filter(Boolean);
 }
 function parseContainers(stdout) {
     const newline = stdout.indexOf('\n');
     const first = stdout.slice(0, newline);
     const now = Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000);
-    const probed = new Set(/probed=(.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean));
+    const probed = new Set(/probed=(.*?) gaveup=/.exec(first)?.[1]?.split(' ').filter(Boolean));
     const entries = JSON.parse(stdout.slice(newline + 1) || '[]');
     return entries
         .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
@@ -58134,8 +58144,12 @@ const SETTLE_SECONDS = 2;
 async function waitForContainers(host, projectName, timeoutMs, reporter, options = {}) {
     let last = [];
     let lastReason = '';
+    const givenUp = new Set();
     const outcome = await poll(async () => {
-        const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName, SETTLE_SECONDS, options.probe))).stdout), STABLE_SECONDS);
+        const { stdout } = await host.run(inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] }));
+        for (const id of probesGivenUp(stdout))
+            givenUp.add(id);
+        const verdict = judgeContainers(parseContainers(stdout), STABLE_SECONDS);
         last = verdict.containers;
         if (verdict.kind !== 'waiting')
             return { done: true, value: verdict };
@@ -59957,9 +59971,19 @@ class NodeSSH {
 
 const MARKER = '@@deploy-kit-done';
 const READY = '@@deploy-kit-shell';
+/**
+ * Sent once, before the first command: keeps SHLVL at 1 or more (bash then knows it is not the
+ * session's first shell and does not read ~/.bashrc for each command), and defines how a
+ * command runs: `$SHELL -c`, in a session of its own where `setsid -w` exists (util-linux),
+ * as an exec channel's command is, so a command that signals its process group (`kill 0`)
+ * reaches only itself and not the shell.
+ */
+const PRELUDE = '[ "${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; ' +
+    'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w "${SHELL:-/bin/sh}" -c "$1"; }; ' +
+    'else dk_run() { "${SHELL:-/bin/sh}" -c "$1"; }; fi;';
 /** The text the shell is sent for one command (`line` is a command as an exec would get it). */
 function script(line, nonce) {
-    return `"\${SHELL:-/bin/sh}" -c ${quote_quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
+    return `dk_run ${quote_quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
 }
 /**
  * Finds a command's end in what one stream (stdout, or stderr with `withStatus` false) has
@@ -60013,11 +60037,16 @@ class Collector {
 class CommandShell {
     channel;
     running;
+    /** No command may start: the shell exited, or its channel is closing or closed. */
     ended = false;
     constructor(channel) {
         this.channel = channel;
         channel.on('data', (chunk) => this.receive(chunk, 'stdout'));
         channel.stderr.on('data', (chunk) => this.receive(chunk, 'stderr'));
+        // The shell is gone as soon as it exits or its output ends; a running command is
+        // finished (without a status) only at `close`, once all its output is in.
+        channel.on('exit', () => (this.ended = true));
+        channel.on('end', () => (this.ended = true));
         channel.on('close', () => this.end());
         channel.on('error', () => this.end());
     }
@@ -60028,40 +60057,16 @@ class CommandShell {
      */
     static async open(exec, timeoutMs = 10_000) {
         const channel = await exec('exec /bin/sh');
-        const nonce = (0,external_node_crypto_.randomUUID)();
-        // Printed as two words joined by printf, so an echo of the input is not taken for the answer.
-        const answer = `${READY}-${nonce}\n`;
+        const shell = new CommandShell(channel);
         try {
-            await new Promise((resolve, reject) => {
-                let seen = '';
-                const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
-                const onData = (chunk) => {
-                    seen += chunk.toString('latin1');
-                    if (!seen.includes(answer))
-                        return;
-                    cleanup();
-                    resolve();
-                };
-                const fail = (error) => {
-                    cleanup();
-                    reject(error);
-                };
-                const onClose = () => fail(new Error('the shell ended at once'));
-                const cleanup = () => {
-                    clearTimeout(timer);
-                    channel.off('data', onData);
-                    channel.off('close', onClose);
-                };
-                channel.on('data', onData);
-                channel.on('close', onClose);
-                channel.write(`[ "\${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; printf '%s-%s\\n' ${READY} ${nonce}\n`);
-            });
+            await shell.handshake(timeoutMs);
         }
         catch (error) {
+            shell.ended = true;
             channel.close();
             throw error;
         }
-        return new CommandShell(channel);
+        return shell;
     }
     /** Whether a command can be given now (one at a time; a busy or ended shell is passed by). */
     get available() {
@@ -60072,19 +60077,55 @@ class CommandShell {
         if (!this.available)
             throw new Error('The command shell is busy or has ended');
         const nonce = (0,external_node_crypto_.randomUUID)();
+        const text = script(line, nonce);
         return new Promise((resolve) => {
             this.running = { stdout: new Collector(nonce, true), stderr: new Collector(nonce, false), finish: resolve };
-            this.channel.write(script(line, nonce));
+            this.channel.write(text);
         });
     }
     close() {
         this.ended = true;
         this.channel.end();
     }
+    /**
+     * Defines how each command runs (see `script`) and waits for the shell's answer. The answer
+     * is printed as two words joined by printf, so an echo of the input is not taken for it.
+     */
+    handshake(timeoutMs) {
+        const nonce = (0,external_node_crypto_.randomUUID)();
+        const answer = `${READY}-${nonce}\n`;
+        return new Promise((resolve, reject) => {
+            let seen = '';
+            const onData = (chunk) => {
+                seen = (seen + chunk.toString('latin1')).slice(-4096);
+                if (!seen.includes(answer))
+                    return;
+                cleanup();
+                resolve();
+            };
+            const fail = (error) => {
+                cleanup();
+                reject(error);
+            };
+            const onClose = () => fail(new Error('the shell ended at once'));
+            const onError = (error) => fail(error);
+            const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
+            const cleanup = () => {
+                clearTimeout(timer);
+                this.channel.off('data', onData);
+                this.channel.off('close', onClose);
+                this.channel.off('error', onError);
+            };
+            this.channel.on('data', onData);
+            this.channel.on('close', onClose);
+            this.channel.on('error', onError);
+            this.channel.write(`${PRELUDE} printf '%s-%s\\n' ${READY} ${nonce}\n`);
+        });
+    }
     receive(chunk, stream) {
         const running = this.running;
         if (!running)
-            return; // output of nothing we run (a background job of an earlier command)
+            return; // the handshake's answer, or output of a background job of an earlier command
         running[stream].add(chunk);
         const out = running.stdout.done;
         if (out && running.stderr.done) {

@@ -30,7 +30,7 @@ function requireZstd(): void {
  * The compression stage. With `alreadyCompressed` (pg_dump's custom format: pg_dump deflates the
  * table data itself), a second full pass would cost about a third of a core for the whole dump
  * and save nothing (the same size to 0.1%), so gzip only frames it (stored blocks, level 0) and
- * zstd uses its fastest level. The object is a gzip or zstd file either way.
+ * zstd uses level 1. The object is a gzip or zstd file either way.
  */
 export function compressor(compression: Compression, alreadyCompressed = false): Transform | undefined {
   switch (compression) {

@@ -11,7 +11,7 @@ import { runInNewContext } from 'node:vm';
  * collection finds it dead, and with a JavaScript heap of ~25 MB that happens late: dead
  * Buffers pile up, glibc's heap fragments around them, and the peak RSS grew with the size of
  * the dump (153 MB at 100 MB, 206 MB at 1 GB). A full collection every MiB that passes frees
- * them while they are few: with parts of 5 MiB (storage.ts), 126-136 MB at 100 MB, 400 MB
+ * them while they are few: with parts of 5 MiB (storage.ts), 122-136 MB at 100 MB, 400 MB
  * and 1 GB, for about 3-4% of the throughput (bench/NOTES.md, backup-rss). A young-generation
  * collection alone is not enough: the parts outlive it.
  *

@@ -36,32 +36,55 @@ const HEALTHCHECK_ARGV =
 /** How long deploy-kit gives a container's HEALTHCHECK command it runs itself. */
 const PROBE_TIMEOUT_SECONDS = 2;
 
+/** Runs container "$1"'s HEALTHCHECK command once with `docker exec`, bounded by `timeout` (exit 124 when it hit it). */
+const PROBE =
+  `timeout ${PROBE_TIMEOUT_SECONDS} sh -c ${quote(`docker inspect --format ${quote(HEALTHCHECK_ARGV)} "$1" | head -c -1 | xargs -0 docker exec "$1"`)} sh "$id" >/dev/null 2>&1`;
+
+export interface InspectOptions {
+  /** Wait on the host up to this long while a HEALTHCHECK is `starting` (0: answer at once). */
+  readonly settleSeconds?: number;
+  /** Run a `starting` container's HEALTHCHECK command itself (see inspectContainers). */
+  readonly probe?: boolean;
+  /** Containers whose probe timed out before: not probed again (their command may still run in them). */
+  readonly givenUp?: readonly string[];
+}
+
 /**
- * Prints the host's time, then `docker inspect` of the project's containers (not one-off
- * runs). With `settleSeconds`, first waits on the host (checking every 0.1 s, up to that long)
- * while a container's HEALTHCHECK is still `starting`: the answer comes as soon as Docker
- * decides, without a round trip per check.
+ * Prints the host's time (and what the probe did), then `docker inspect` of the project's
+ * containers (not one-off runs). With `settleSeconds`, first waits on the host (checking every
+ * 0.1 s, up to that long) while a container's HEALTHCHECK is still `starting`: the answer
+ * comes as soon as Docker decides, without a round trip per check.
  *
  * With `probe`, it does not wait for Docker to decide: Docker runs a container's first check
- * only one `interval` after it starts (30 s unless the image says otherwise), so while a
- * container is `starting` the same command is run with `docker exec`, and the container
- * counts as healthy once it passes, which is also the rule Docker turns `healthy` by. A probe
- * that fails or times out decides nothing: Docker's own verdict is awaited then, and only
- * Docker can call a container unhealthy.
+ * only one `interval` after it starts (30 s unless the image says otherwise), so until Docker
+ * has run one, the same command is run with `docker exec`, and the container counts as healthy
+ * once it passes, which is also the rule Docker turns `healthy` by. A probe that fails decides
+ * nothing: Docker's own verdict is awaited then, and only Docker can call a container
+ * unhealthy. A probe that times out is not repeated for that container (`docker exec` cannot
+ * stop the command inside it), nor is one after Docker's first check.
  */
-export function inspectContainers(project: string, settleSeconds = 0, probe = false): ShellLine {
-  const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); probed=' '; `;
+export function inspectContainers(project: string, options: InspectOptions = {}): ShellLine {
+  const { settleSeconds = 0, probe = false, givenUp = [] } = options;
+  const ids =
+    `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); ` +
+    `probed=' '; gaveup=' ${givenUp.filter((id) => /^[0-9a-f]+$/.test(id)).join(' ')} '; `;
   const tryProbe = probe
     ? `case "$probed" in *" $id "*) continue;; esac; ` +
-      `if docker inspect --format ${quote(HEALTHCHECK_ARGV)} "$id" | head -c -1 | xargs -0 -r timeout ${PROBE_TIMEOUT_SECONDS} docker exec "$id" >/dev/null 2>&1; then probed="$probed$id "; continue; fi; `
+      `case "$gaveup" in *" $id "*) ;; *) if [ "\${entry##*:}" = 0 ]; then ${PROBE}; rc=$?; ` +
+      `if [ $rc -eq 0 ]; then probed="$probed$id "; continue; elif [ $rc -eq 124 ]; then gaveup="$gaveup$id "; fi; fi;; esac; `
     : '';
   const settle =
     settleSeconds > 0
-      ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do ` +
-        `waiting=''; for id in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}{{end}}{{end}}' $ids 2>/dev/null); do ${tryProbe}waiting=1; done; ` +
-        `[ -n "$waiting" ] || break; sleep 0.1; done; `
+      ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do waiting=''; ` +
+        `for entry in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}:{{len .State.Health.Log}}{{end}}{{end}}' $ids 2>/dev/null); do ` +
+        `id=\${entry%%:*}; ${tryProbe}waiting=1; done; [ -n "$waiting" ] || break; sleep 0.1; done; `
       : '';
-  return constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+  return constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed gaveup=$gaveup"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
+}
+
+/** The containers whose probe timed out, from inspectContainers' first line (to pass back as `givenUp`). */
+export function probesGivenUp(stdout: string): string[] {
+  return (/ gaveup=(.*)$/m.exec(stdout.slice(0, stdout.indexOf('\n')))?.[1] ?? '').split(' ').filter(Boolean);
 }
 
 interface InspectEntry {
@@ -77,7 +100,7 @@ export function parseContainers(stdout: string): ContainerView[] {
   const newline = stdout.indexOf('\n');
   const first = stdout.slice(0, newline);
   const now = Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000);
-  const probed = new Set(/probed=(.*)$/.exec(first)?.[1]?.split(' ').filter(Boolean));
+  const probed = new Set(/probed=(.*?) gaveup=/.exec(first)?.[1]?.split(' ').filter(Boolean));
   const entries = JSON.parse(stdout.slice(newline + 1) || '[]') as InspectEntry[];
   return entries
     .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')

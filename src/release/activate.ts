@@ -1,5 +1,5 @@
 import { ComposeProject } from '../compose/cli.js';
-import { ContainerView, ContainersVerdict, inspectContainers, judgeContainers, parseContainers } from '../compose/containers.js';
+import { ContainerView, ContainersVerdict, inspectContainers, judgeContainers, parseContainers, probesGivenUp } from '../compose/containers.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
@@ -31,9 +31,12 @@ export interface WaitOptions {
 export async function waitForContainers(host: RemoteHost, projectName: string, timeoutMs: number, reporter: Reporter, options: WaitOptions = {}): Promise<ContainersOutcome> {
   let last: readonly ContainerView[] = [];
   let lastReason = '';
+  const givenUp = new Set<string>();
   const outcome = await poll<ContainersVerdict>(
     async () => {
-      const verdict = judgeContainers(parseContainers((await host.run(inspectContainers(projectName, SETTLE_SECONDS, options.probe))).stdout), STABLE_SECONDS);
+      const { stdout } = await host.run(inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] }));
+      for (const id of probesGivenUp(stdout)) givenUp.add(id);
+      const verdict = judgeContainers(parseContainers(stdout), STABLE_SECONDS);
       last = verdict.containers;
       if (verdict.kind !== 'waiting') return { done: true, value: verdict };
       if (verdict.reason !== lastReason) reporter.info(`waiting: ${verdict.reason}`);

@@ -12,11 +12,10 @@ import { quote } from '../shell/quote.js';
  *
  * The shell is started once by the login shell (`exec /bin/sh`), so the environment its rc
  * files export is there. Each command then runs as an exec would run it: in its own
- * `$SHELL -c '...'`, with standard input from /dev/null (so it cannot read the commands that
- * follow), in the home folder, and a syntax error ends only that command. (SHLVL is kept at
- * 1 or more, so bash knows it is not the session's first shell and does not read ~/.bashrc
- * again for each command.) After it, the shell prints a marker with a nonce of that command
- * and its exit status, on stdout and on stderr, so each output is cut exactly where it ends.
+ * `$SHELL -c '...'` and session (see PRELUDE), with standard input from /dev/null (so it
+ * cannot read the commands that follow), in the home folder, and a syntax error ends only
+ * that command. After it, the shell prints a marker with a nonce of that command and its exit
+ * status, on stdout and on stderr, so each output is cut exactly where it ends.
  */
 export interface ShellResult {
   /** The exit status, or null when the shell went away before the command finished. */
@@ -35,9 +34,21 @@ export interface Marked {
 const MARKER = '@@deploy-kit-done';
 const READY = '@@deploy-kit-shell';
 
+/**
+ * Sent once, before the first command: keeps SHLVL at 1 or more (bash then knows it is not the
+ * session's first shell and does not read ~/.bashrc for each command), and defines how a
+ * command runs: `$SHELL -c`, in a session of its own where `setsid -w` exists (util-linux),
+ * as an exec channel's command is, so a command that signals its process group (`kill 0`)
+ * reaches only itself and not the shell.
+ */
+const PRELUDE =
+  '[ "${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; ' +
+  'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w "${SHELL:-/bin/sh}" -c "$1"; }; ' +
+  'else dk_run() { "${SHELL:-/bin/sh}" -c "$1"; }; fi;';
+
 /** The text the shell is sent for one command (`line` is a command as an exec would get it). */
 export function script(line: string, nonce: string): string {
-  return `"\${SHELL:-/bin/sh}" -c ${quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
+  return `dk_run ${quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
 }
 
 /**
@@ -97,11 +108,16 @@ interface Running {
 
 export class CommandShell {
   private running: Running | undefined;
+  /** No command may start: the shell exited, or its channel is closing or closed. */
   private ended = false;
 
   private constructor(private readonly channel: ClientChannel) {
     channel.on('data', (chunk: Buffer) => this.receive(chunk, 'stdout'));
     channel.stderr.on('data', (chunk: Buffer) => this.receive(chunk, 'stderr'));
+    // The shell is gone as soon as it exits or its output ends; a running command is
+    // finished (without a status) only at `close`, once all its output is in.
+    channel.on('exit', () => (this.ended = true));
+    channel.on('end', () => (this.ended = true));
     channel.on('close', () => this.end());
     channel.on('error', () => this.end());
   }
@@ -113,38 +129,15 @@ export class CommandShell {
    */
   static async open(exec: (line: string) => Promise<ClientChannel>, timeoutMs = 10_000): Promise<CommandShell> {
     const channel = await exec('exec /bin/sh');
-    const nonce = randomUUID();
-    // Printed as two words joined by printf, so an echo of the input is not taken for the answer.
-    const answer = `${READY}-${nonce}\n`;
+    const shell = new CommandShell(channel);
     try {
-      await new Promise<void>((resolve, reject) => {
-        let seen = '';
-        const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
-        const onData = (chunk: Buffer) => {
-          seen += chunk.toString('latin1');
-          if (!seen.includes(answer)) return;
-          cleanup();
-          resolve();
-        };
-        const fail = (error: Error) => {
-          cleanup();
-          reject(error);
-        };
-        const onClose = () => fail(new Error('the shell ended at once'));
-        const cleanup = () => {
-          clearTimeout(timer);
-          channel.off('data', onData);
-          channel.off('close', onClose);
-        };
-        channel.on('data', onData);
-        channel.on('close', onClose);
-        channel.write(`[ "\${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; printf '%s-%s\\n' ${READY} ${nonce}\n`);
-      });
+      await shell.handshake(timeoutMs);
     } catch (error) {
+      shell.ended = true;
       channel.close();
       throw error;
     }
-    return new CommandShell(channel);
+    return shell;
   }
 
   /** Whether a command can be given now (one at a time; a busy or ended shell is passed by). */
@@ -156,9 +149,10 @@ export class CommandShell {
   run(line: string): Promise<ShellResult> {
     if (!this.available) throw new Error('The command shell is busy or has ended');
     const nonce = randomUUID();
+    const text = script(line, nonce);
     return new Promise<ShellResult>((resolve) => {
       this.running = { stdout: new Collector(nonce, true), stderr: new Collector(nonce, false), finish: resolve };
-      this.channel.write(script(line, nonce));
+      this.channel.write(text);
     });
   }
 
@@ -167,9 +161,44 @@ export class CommandShell {
     this.channel.end();
   }
 
+  /**
+   * Defines how each command runs (see `script`) and waits for the shell's answer. The answer
+   * is printed as two words joined by printf, so an echo of the input is not taken for it.
+   */
+  private handshake(timeoutMs: number): Promise<void> {
+    const nonce = randomUUID();
+    const answer = `${READY}-${nonce}\n`;
+    return new Promise<void>((resolve, reject) => {
+      let seen = '';
+      const onData = (chunk: Buffer) => {
+        seen = (seen + chunk.toString('latin1')).slice(-4096);
+        if (!seen.includes(answer)) return;
+        cleanup();
+        resolve();
+      };
+      const fail = (error: Error) => {
+        cleanup();
+        reject(error);
+      };
+      const onClose = () => fail(new Error('the shell ended at once'));
+      const onError = (error: Error) => fail(error);
+      const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.channel.off('data', onData);
+        this.channel.off('close', onClose);
+        this.channel.off('error', onError);
+      };
+      this.channel.on('data', onData);
+      this.channel.on('close', onClose);
+      this.channel.on('error', onError);
+      this.channel.write(`${PRELUDE} printf '%s-%s\\n' ${READY} ${nonce}\n`);
+    });
+  }
+
   private receive(chunk: Buffer, stream: 'stdout' | 'stderr'): void {
     const running = this.running;
-    if (!running) return; // output of nothing we run (a background job of an earlier command)
+    if (!running) return; // the handshake's answer, or output of a background job of an earlier command
     running[stream].add(chunk);
     const out = running.stdout.done;
     if (out && running.stderr.done) {

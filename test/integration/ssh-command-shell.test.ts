@@ -57,6 +57,14 @@ describe('commands through the command shell', () => {
     expect((await host.run(['echo', 'still here'])).stdout).toBe('still here');
   });
 
+  test('a command that signals its own process group ends itself, not the shell', async () => {
+    const before = sessions(sshd.logPath).length;
+    const killed = await host.run({ text: 'kill -TERM 0; sleep 5' }, { allowFailure: true });
+    expect(killed.code).toBe(128 + 15);
+    expect((await host.run(['echo', 'the shell is still there'])).stdout).toBe('the shell is still there');
+    expect(sessions(sshd.logPath).length).toBe(before);
+  });
+
   test('large output arrives whole, and output that looks like a marker does not cut it', async () => {
     const big = await host.run({ text: 'i=0; while [ $i -lt 20000 ]; do echo "line $i @@deploy-kit-done-x 0"; i=$((i+1)); done' });
     const lines = big.stdout.split('\n');

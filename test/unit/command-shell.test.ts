@@ -3,9 +3,9 @@ import { cutAtMarker, script } from '../../src/ssh/command-shell.js';
 const NONCE = '6f1c2b9e-1111-4a4a-8c8c-000000000001';
 
 describe('the command shell', () => {
-  test('sends each command quoted to the login shell ($SHELL -c) of its own, with stdin from /dev/null, then a marker with the exit status on stdout and one on stderr', () => {
+  test('sends each command quoted to dk_run (the login shell, $SHELL -c, in a session of its own where setsid exists), with stdin from /dev/null, then a marker with the exit status on stdout and one on stderr', () => {
     expect(script(`echo 'it''s' && exit 3`, NONCE)).toBe(
-      `"\${SHELL:-/bin/sh}" -c 'echo '\\''it'\\'''\\''s'\\'' && exit 3' </dev/null; ` +
+      `dk_run 'echo '\\''it'\\'''\\''s'\\'' && exit 3' </dev/null; ` +
         `printf '\\n%s %s\\n' @@deploy-kit-done-${NONCE} "$?"; printf '\\n%s\\n' @@deploy-kit-done-${NONCE} >&2\n`,
     );
   });

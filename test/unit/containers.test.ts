@@ -1,4 +1,4 @@
-import { ContainerView, inspectContainers, judgeContainers, parseContainers } from '../../src/compose/containers.js';
+import { ContainerView, inspectContainers, judgeContainers, parseContainers, probesGivenUp } from '../../src/compose/containers.js';
 
 const c = (over: Partial<ContainerView>): ContainerView => ({ name: 'shop-web-1', service: 'web', state: 'running', health: 'healthy', exitCode: 0, restarts: 0, runningSeconds: 10, image: 'x', probed: false, ...over });
 
@@ -41,17 +41,23 @@ describe('judging containers', () => {
       RestartCount: 0,
     });
     const now = Date.parse('2026-11-25T10:00:01Z') / 1000;
-    const views = parseContainers(`now=${now} probed= aaa ccc \n${JSON.stringify([entry('aaa', 'a', 'starting'), entry('bbb', 'b', 'starting'), entry('ccc', 'c', 'healthy')])}`);
+    const views = parseContainers(`now=${now} probed= aaa ccc  gaveup= \n${JSON.stringify([entry('aaa', 'a', 'starting'), entry('bbb', 'b', 'starting'), entry('ccc', 'c', 'healthy')])}`);
     expect(views.map((v) => [v.name, v.probed])).toEqual([['a', true], ['b', false], ['c', false]]);
-    expect(parseContainers(`now=${now} probed= \n[]`)).toEqual([]);
+    expect(parseContainers(`now=${now} probed=  gaveup= \n[]`)).toEqual([]);
+    expect(probesGivenUp(`now=${now} probed= aaa  gaveup= bbb ccc \n[]`)).toEqual(['bbb', 'ccc']);
   });
-  test('the probe runs the HEALTHCHECK with docker exec only when asked, and waits on the host either way', () => {
-    const plain = inspectContainers('shop', 2).text;
-    const probing = inspectContainers('shop', 2, true).text;
+  test('the probe runs the HEALTHCHECK with docker exec only when asked, bounded, and not again where it timed out', () => {
+    const plain = inspectContainers('shop', { settleSeconds: 2 }).text;
+    const probing = inspectContainers('shop', { settleSeconds: 2, probe: true, givenUp: ['abc123', 'not an id; rm -rf /'] }).text;
     expect(plain).toContain('sleep 0.1');
     expect(plain).not.toContain('docker exec');
-    expect(probing).toContain('head -c -1 | xargs -0 -r timeout 2 docker exec "$id"');
-    expect(probing).toContain('.Config.Healthcheck.Test');
+    expect(probing).toContain(`timeout 2 sh -c 'docker inspect --format '\\''{{range $i, $word := .Config.Healthcheck.Test}}`);
+    expect(probing).toContain(`| head -c -1 | xargs -0 docker exec "$1"' sh "$id"`);
+    // An empty argv must fail the probe, not pass it: no `xargs -r`.
+    expect(probing).not.toContain('xargs -0 -r');
+    // Only ids go into the script; anything else is dropped.
+    expect(probing).toContain("gaveup=' abc123 '");
+    expect(probing).not.toContain('rm -rf');
     expect(inspectContainers('shop').text).not.toContain('while');
   });
 });
