@@ -57401,15 +57401,21 @@ function inspectContainers(project, options = {}) {
         : '';
     return quote_constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed gaveup=$gaveup"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
 }
-/** The containers whose probe timed out, from inspectContainers' first line (to pass back as `givenUp`). */
-function probesGivenUp(stdout) {
-    return (/ gaveup=(.*)$/m.exec(stdout.slice(0, stdout.indexOf('\n')))?.[1] ?? '').split(' ').filter(Boolean);
+/** inspectContainers' first line: the host's clock, and the containers the probe passed and gave up on. */
+function header(stdout) {
+    const first = stdout.slice(0, stdout.indexOf('\n'));
+    const ids = (text) => (text ?? '').split(' ').filter(Boolean);
+    return {
+        now: Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000),
+        probed: new Set(ids(/probed=(.*?) gaveup=/.exec(first)?.[1])),
+        givenUp: ids(/ gaveup=(.*)$/.exec(first)?.[1]),
+    };
 }
+/** The containers whose probe timed out (to pass back to inspectContainers as `givenUp`). */
+const probesGivenUp = (stdout) => header(stdout).givenUp;
 function parseContainers(stdout) {
     const newline = stdout.indexOf('\n');
-    const first = stdout.slice(0, newline);
-    const now = Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000);
-    const probed = new Set(/probed=(.*?) gaveup=/.exec(first)?.[1]?.split(' ').filter(Boolean));
+    const { now, probed } = header(stdout);
     const entries = JSON.parse(stdout.slice(newline + 1) || '[]');
     return entries
         .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
@@ -60003,7 +60009,7 @@ function cutAtMarker(carried, nonce, withStatus) {
     return { output: carried.subarray(0, at), status: Number.isInteger(status) ? status : 255 };
 }
 /** One stream's bytes of the running command, until its marker. */
-class Collector {
+class MarkedOutput {
     nonce;
     withStatus;
     chunks = [];
@@ -60079,13 +60085,9 @@ class CommandShell {
         const nonce = (0,external_node_crypto_.randomUUID)();
         const text = script(line, nonce);
         return new Promise((resolve) => {
-            this.running = { stdout: new Collector(nonce, true), stderr: new Collector(nonce, false), finish: resolve };
+            this.running = { stdout: new MarkedOutput(nonce, true), stderr: new MarkedOutput(nonce, false), finish: resolve };
             this.channel.write(text);
         });
-    }
-    close() {
-        this.ended = true;
-        this.channel.end();
     }
     /**
      * Defines how each command runs (see `script`) and waits for the shell's answer. The answer

@@ -82,10 +82,19 @@ export function inspectContainers(project: string, options: InspectOptions = {})
   return constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed gaveup=$gaveup"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
 }
 
-/** The containers whose probe timed out, from inspectContainers' first line (to pass back as `givenUp`). */
-export function probesGivenUp(stdout: string): string[] {
-  return (/ gaveup=(.*)$/m.exec(stdout.slice(0, stdout.indexOf('\n')))?.[1] ?? '').split(' ').filter(Boolean);
+/** inspectContainers' first line: the host's clock, and the containers the probe passed and gave up on. */
+function header(stdout: string): { now: number; probed: Set<string>; givenUp: string[] } {
+  const first = stdout.slice(0, stdout.indexOf('\n'));
+  const ids = (text: string | undefined) => (text ?? '').split(' ').filter(Boolean);
+  return {
+    now: Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000),
+    probed: new Set(ids(/probed=(.*?) gaveup=/.exec(first)?.[1])),
+    givenUp: ids(/ gaveup=(.*)$/.exec(first)?.[1]),
+  };
 }
+
+/** The containers whose probe timed out (to pass back to inspectContainers as `givenUp`). */
+export const probesGivenUp = (stdout: string): string[] => header(stdout).givenUp;
 
 interface InspectEntry {
   Id: string;
@@ -98,9 +107,7 @@ interface InspectEntry {
 
 export function parseContainers(stdout: string): ContainerView[] {
   const newline = stdout.indexOf('\n');
-  const first = stdout.slice(0, newline);
-  const now = Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000);
-  const probed = new Set(/probed=(.*?) gaveup=/.exec(first)?.[1]?.split(' ').filter(Boolean));
+  const { now, probed } = header(stdout);
   const entries = JSON.parse(stdout.slice(newline + 1) || '[]') as InspectEntry[];
   return entries
     .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')

@@ -67,7 +67,7 @@ export function cutAtMarker(carried: Buffer, nonce: string, withStatus: boolean)
 }
 
 /** One stream's bytes of the running command, until its marker. */
-class Collector {
+class MarkedOutput {
   private chunks: Buffer[] = [];
   private tail = Buffer.alloc(0);
   private seenMarker = false;
@@ -101,8 +101,8 @@ class Collector {
 }
 
 interface Running {
-  readonly stdout: Collector;
-  readonly stderr: Collector;
+  readonly stdout: MarkedOutput;
+  readonly stderr: MarkedOutput;
   readonly finish: (result: ShellResult) => void;
 }
 
@@ -151,14 +151,9 @@ export class CommandShell {
     const nonce = randomUUID();
     const text = script(line, nonce);
     return new Promise<ShellResult>((resolve) => {
-      this.running = { stdout: new Collector(nonce, true), stderr: new Collector(nonce, false), finish: resolve };
+      this.running = { stdout: new MarkedOutput(nonce, true), stderr: new MarkedOutput(nonce, false), finish: resolve };
       this.channel.write(text);
     });
-  }
-
-  close(): void {
-    this.ended = true;
-    this.channel.end();
   }
 
   /**
