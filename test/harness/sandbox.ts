@@ -191,13 +191,18 @@ export function buildAppImages(info: Pick<SandboxInfo, 'dockerHost' | 'dir'>, re
  * cleaning up. Only when no dockerd runs at all, so no bridge can still be in use; left
  * alone, they use up the address pools every new engine draws its networks from.
  */
+/**
+ * Removes the network devices an engine that is gone left behind: its networks' bridges, and
+ * the VXLAN devices of a swarm's overlay networks (a stale `vx-001001-*` makes the next swarm's
+ * ingress fail with "subnet sandbox join failed"). Only when no dockerd runs: then none is in use.
+ */
 function removeOrphanBridges(): void {
   if (spawnSync('pgrep', ['-x', 'dockerd']).status === 0) return;
-  const bridges = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' })
+  const devices = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
     .split('\n')
-    .map((line) => /^\d+: (br-[0-9a-f]{12})[:@]/.exec(line)?.[1])
+    .map((line) => /^\d+: (br-[0-9a-f]{12}|vx-[0-9a-f]{6}-[0-9a-z]+)[:@]/.exec(line)?.[1])
     .filter((name): name is string => name !== undefined);
-  for (const bridge of bridges) spawnSync('ip', ['link', 'delete', bridge]);
+  for (const device of devices) spawnSync('ip', ['link', 'delete', device]);
 }
 
 export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-sandbox-'))): Promise<SandboxInfo> {
@@ -254,7 +259,9 @@ export async function stopSandbox(info: SandboxInfo, keepDir = false): Promise<v
     const ids = docker(info, ['ps', '-aq']).split('\n').filter(Boolean);
     if (ids.length > 0) docker(info, ['rm', '-f', ...ids]);
     // dockerd leaves its networks' bridges on the host when it stops; removed here, they do
-    // not use up the address pools other engines on the machine draw from.
+    // not use up the address pools other engines on the machine draw from. A swarm is left
+    // first, so the engine takes down its overlay networks (and their VXLAN devices) itself.
+    spawnSync('docker', ['swarm', 'leave', '--force'], { env: { ...process.env, DOCKER_HOST: info.dockerHost }, stdio: 'ignore' });
     docker(info, ['network', 'prune', '--force']);
   } catch {
     // the engine may already be gone

@@ -55,7 +55,9 @@ describe.each([
     // real: the lock's `since` is the holder's (wrong) time.
     const holder = app.deploy('v2', { 'pre-deploy': 'sleep 6' }, { ...skewed(-offset), GITHUB_RUN_ID: '7001' });
     const owner = join(app.deployPath, '.lock', 'owner.json');
-    for (let i = 0; i < 100 && !existsSync(owner); i += 1) await sleep(100);
+    // owner.json appears empty for an instant before the lock command has written it.
+    const written = () => existsSync(owner) && readFileSync(owner, 'utf8').endsWith('}\n');
+    for (let i = 0; i < 100 && !written(); i += 1) await sleep(100);
     const since = Date.parse((JSON.parse(readFileSync(owner, 'utf8')) as { since: string }).since);
     expect(Math.abs(since - Date.now() + offset)).toBeLessThan(60_000);
     await sleep(1500);
