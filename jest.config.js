@@ -1,6 +1,13 @@
-// Two projects: `unit` runs pure modules in milliseconds; `integration` drives the
-// committed dist bundles against real sshd, Docker, registry, PostgreSQL, s3rver and
-// local Slack/GitHub API servers started by test/harness for the whole run.
+import { spawnSync } from 'node:child_process';
+
+// Projects:
+// - `unit`: pure modules, in milliseconds;
+// - `integration`: the committed dist bundles against real sshd (the `deploy` user, PAM on),
+//   Docker with Compose v2, registry, PostgreSQL, s3rver and local Slack/GitHub API servers,
+//   started by test/harness for the whole run;
+// - `compose-v1` and `wan`: second passes of some integration files against the same sandbox,
+//   on a host with only Compose v1 (where this machine has it) and behind a 50 ms round trip
+//   (test/harness/pass.ts).
 const tsJest = {
   '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
 };
@@ -10,17 +17,23 @@ const common = {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
 };
+const integration = (name, files, pass = 'default') => ({
+  ...common,
+  displayName: name,
+  testMatch: files.map((file) => `<rootDir>/test/integration/${file}`),
+  globals: { deployKitPass: pass },
+  globalSetup: `<rootDir>/test/harness/global-setup${pass === 'default' ? '' : `-${pass}`}.ts`,
+  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+});
+
+const composeV1 = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).stdout?.startsWith('1.');
 
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    {
-      ...common,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
-    },
+    integration('integration', ['**/*.test.ts']),
+    ...(composeV1 ? [integration('compose-v1', ['deploy.test.ts', 'rollback.test.ts', 'backup.test.ts', 'zero-downtime.test.ts'], 'compose-v1')] : []),
+    integration('wan', ['deploy.test.ts', 'rollback.test.ts', 'healthgate-ssh.test.ts', 'backup.test.ts'], 'wan'),
   ],
   maxWorkers: 2,
   // Integration tests deploy real containers; a per-test budget, not a speed target.

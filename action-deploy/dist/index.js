@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(252);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1103);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 252:
+/***/ 1103:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58749,8 +58749,8 @@ const READY = '@@deploy-kit-shell';
  * reaches only itself and not the shell.
  */
 const PRELUDE = '[ "${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; ' +
-    'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w "${SHELL:-/bin/sh}" -c "$1"; }; ' +
-    'else dk_run() { "${SHELL:-/bin/sh}" -c "$1"; }; fi;';
+    'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w /bin/sh -c "$1"; }; ' +
+    'else dk_run() { /bin/sh -c "$1"; }; fi;';
 /** The text the shell is sent for one command (`line` is a command as an exec would get it). */
 function script(line, nonce) {
     return `dk_run ${quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
@@ -58907,7 +58907,52 @@ class CommandShell {
     }
 }
 
+;// CONCATENATED MODULE: ./src/ssh/login-shell.ts
+
+/** Shells whose quoting is POSIX's: single quotes hold everything but a single quote. */
+const POSIX_SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'zsh', 'yash', 'busybox', 'rbash']);
+/** The login shell family of a `$SHELL` path, or undefined when deploy-kit cannot send commands through it. */
+function loginShellOf(shellPath) {
+    const name = shellPath.split('/').pop() ?? '';
+    if (name === 'fish')
+        return 'fish';
+    // An account without a shell entry gets /bin/sh from sshd.
+    if (name === '' || POSIX_SHELLS.has(name))
+        return 'posix';
+    return undefined;
+}
+/** fish's single quotes: a backslash escapes only a backslash or a single quote. */
+function quoteForFish(text) {
+    return `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+/** The command sshd is given for `line`: `/bin/sh` runs it, in place of the login shell. */
+function forLoginShell(shell, line) {
+    return `exec /bin/sh -c ${shell === 'fish' ? quoteForFish(line.text) : quote(line.text)}`;
+}
+/**
+ * Characters that a single-quoted word does not carry alike in sh, fish and csh: the quote
+ * itself, the backslash (fish), `!` (csh's history) and the newline (csh).
+ */
+const NOT_NEUTRAL = /['\\!\n]/;
+/**
+ * The first command on a connection, before its login shell is known: `line` (POSIX text) run
+ * by /bin/sh after the line that names the login shell. Every shell reads it alike because
+ * its text has none of the characters above (checked here; the line is deploy-kit's own).
+ */
+function firstCommand(line) {
+    const script = `echo "login-shell=$SHELL"${line ? `; ${line.text}` : ''}`;
+    if (NOT_NEUTRAL.test(script))
+        throw new Error(`The first command must not contain ' \\ ! or a newline: ${script}`);
+    return `exec /bin/sh -c '${script}'`;
+}
+/** The login shell the first command's output names, and the rest of that output. */
+function readFirstCommand(stdout) {
+    const match = /^login-shell=(.*)\n?/.exec(stdout);
+    return { shellPath: match?.[1]?.trim() ?? '', rest: match ? stdout.slice(match[0].length) : stdout };
+}
+
 ;// CONCATENATED MODULE: ./src/ssh/connection.ts
+
 
 
 
@@ -58917,24 +58962,31 @@ class CommandShell {
 
 /**
  * One SSH connection to one host, used for the whole run: commands, SFTP writes, streams
- * and port forwards all go over it. Its host key is checked before authentication.
+ * and port forwards all go over it. Its host key is checked before authentication. Commands
+ * are POSIX shell text run by the host's /bin/sh, whatever the login shell (login-shell.ts).
  */
 class RemoteHost {
     target;
     ssh;
     jump;
     observe;
+    shell;
+    greeting;
     sftpSession;
     /** Runs commands without a new session each (see command-shell.ts); undefined where it could not start. */
     commandShell;
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
-    constructor(target, ssh, jump, observe) {
+    constructor(target, ssh, jump, observe, shell, 
+    /** What the `greeting` given to `connect` printed. */
+    greeting) {
         this.target = target;
         this.ssh = ssh;
         this.jump = jump;
         this.observe = observe;
+        this.shell = shell;
+        this.greeting = greeting;
         this.lost = new Promise((_resolve, reject) => {
             const gone = () => {
                 this.isLost = true;
@@ -58951,7 +59003,11 @@ class RemoteHost {
     untilLost(work) {
         return Promise.race([work, this.lost]);
     }
-    static async connect(settings, observe) {
+    /**
+     * Connects and learns the login shell with a first command, which also runs `greeting`
+     * (deploy-kit's own POSIX text, e.g. what the host has installed) in the same round trip.
+     */
+    static async connect(settings, observe, greeting) {
         let jump;
         let sock;
         if (settings.proxyJump) {
@@ -58964,10 +59020,14 @@ class RemoteHost {
                 throw new OperationError(`Cannot reach ${describeTarget(settings)} through the jump host ${describeTarget(settings.proxyJump)}: ${errorMessage(error)}`);
             }
         }
+        let ssh;
         try {
-            return new RemoteHost(settings, await connection_open(settings, settings, sock), jump, observe);
+            ssh = await connection_open(settings, settings, sock);
+            const { shell, rest } = await identify(ssh, settings, greeting, observe);
+            return new RemoteHost(settings, ssh, jump, observe, shell, rest);
         }
         catch (error) {
+            ssh?.dispose();
             jump?.dispose();
             throw error;
         }
@@ -58978,7 +59038,9 @@ class RemoteHost {
         this.observe?.(this.target, line);
         let result;
         try {
-            result = (await this.inShell(line, options)) ?? (await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin }));
+            result =
+                (await this.inShell(line, options)) ??
+                    (await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin }));
         }
         catch (error) {
             throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
@@ -59013,7 +59075,7 @@ class RemoteHost {
     async stream(command) {
         const line = shellLine(command).text;
         this.observe?.(this.target, line);
-        const channel = await this.connection().execAsync(line);
+        const channel = await this.connection().execAsync(forLoginShell(this.shell, { text: line }));
         const exit = new Promise((resolve) => {
             channel.once('exit', (code, signal) => resolve({ code, signal }));
             channel.once('close', () => resolve({ code: null, signal: 'connection closed' }));
@@ -59057,6 +59119,23 @@ class RemoteHost {
         this.sftpSession ??= this.ssh.requestSFTP();
         return this.sftpSession;
     }
+}
+/** Runs the first command (see login-shell.ts): which shell the login has, and the greeting's output. */
+async function identify(ssh, target, greeting, observe) {
+    const command = firstCommand(greeting);
+    observe?.(target, command);
+    const result = await ssh.execCommand(command);
+    const { shellPath, rest } = readFirstCommand(result.stdout);
+    const where = describeTarget(target);
+    if (result.code !== 0 || !/^login-shell=/.test(result.stdout)) {
+        const said = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' / ');
+        throw new OperationError(`${where} does not run commands for deploy-kit (exit ${result.code ?? 'none'}${said ? `: ${said}` : ''}). The account needs a login shell (bash, sh, zsh or fish) and no forced command that refuses them.`);
+    }
+    const shell = loginShellOf(shellPath);
+    if (!shell) {
+        throw new OperationError(`${where}: the login shell is ${shellPath}, which deploy-kit cannot hand commands to. Give ${target.username} bash, sh, dash, zsh or fish (e.g. 'sudo chsh -s /bin/bash ${target.username}').`);
+    }
+    return { shell, rest };
 }
 function forwardOut(ssh, host, port) {
     const connection = ssh.connection;
@@ -59168,7 +59247,8 @@ function resolveDeployPath(path, home) {
 ;// CONCATENATED MODULE: ./src/release/state.ts
 
 
-const probeHost = constant('printf "home=%s\\n" "$HOME"; ' +
+/** Run as the connection's greeting (RemoteHost.connect): its text stays free of quotes, backslashes, ! and newlines. */
+const probeHost = constant('echo "home=$HOME"; ' +
     'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
     'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi');
 function parseHostFacts(stdout) {
@@ -59209,9 +59289,9 @@ function parseAppState(stdout) {
 /** Connects (host key first), learns the host's home and Compose, and resolves the deploy path. */
 async function openHostSession(ssh, app, deployPath, reporter, observe) {
     return reporter.group(`Connect to ${describeTarget(ssh)}`, async () => {
-        const host = await RemoteHost.connect(ssh, observe);
+        const host = await RemoteHost.connect(ssh, observe, probeHost);
         try {
-            const facts = parseHostFacts((await host.run(probeHost)).stdout);
+            const facts = parseHostFacts(host.greeting);
             const layout = appLayout(resolveDeployPath(deployPath || `~/deploy-kit/${app}`, facts.home));
             reporter.info(`connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; ` +
                 `Compose ${facts.compose ?? 'not installed'}; deploy path ${layout.root}`);

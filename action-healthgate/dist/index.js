@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2230);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4942);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2230:
+/***/ 4942:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58358,8 +58358,8 @@ const READY = '@@deploy-kit-shell';
  * reaches only itself and not the shell.
  */
 const PRELUDE = '[ "${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; ' +
-    'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w "${SHELL:-/bin/sh}" -c "$1"; }; ' +
-    'else dk_run() { "${SHELL:-/bin/sh}" -c "$1"; }; fi;';
+    'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w /bin/sh -c "$1"; }; ' +
+    'else dk_run() { /bin/sh -c "$1"; }; fi;';
 /** The text the shell is sent for one command (`line` is a command as an exec would get it). */
 function script(line, nonce) {
     return `dk_run ${quote_quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
@@ -58516,7 +58516,52 @@ class CommandShell {
     }
 }
 
+;// CONCATENATED MODULE: ./src/ssh/login-shell.ts
+
+/** Shells whose quoting is POSIX's: single quotes hold everything but a single quote. */
+const POSIX_SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'ksh93', 'mksh', 'pdksh', 'zsh', 'yash', 'busybox', 'rbash']);
+/** The login shell family of a `$SHELL` path, or undefined when deploy-kit cannot send commands through it. */
+function loginShellOf(shellPath) {
+    const name = shellPath.split('/').pop() ?? '';
+    if (name === 'fish')
+        return 'fish';
+    // An account without a shell entry gets /bin/sh from sshd.
+    if (name === '' || POSIX_SHELLS.has(name))
+        return 'posix';
+    return undefined;
+}
+/** fish's single quotes: a backslash escapes only a backslash or a single quote. */
+function quoteForFish(text) {
+    return `'${text.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+/** The command sshd is given for `line`: `/bin/sh` runs it, in place of the login shell. */
+function forLoginShell(shell, line) {
+    return `exec /bin/sh -c ${shell === 'fish' ? quoteForFish(line.text) : quote_quote(line.text)}`;
+}
+/**
+ * Characters that a single-quoted word does not carry alike in sh, fish and csh: the quote
+ * itself, the backslash (fish), `!` (csh's history) and the newline (csh).
+ */
+const NOT_NEUTRAL = /['\\!\n]/;
+/**
+ * The first command on a connection, before its login shell is known: `line` (POSIX text) run
+ * by /bin/sh after the line that names the login shell. Every shell reads it alike because
+ * its text has none of the characters above (checked here; the line is deploy-kit's own).
+ */
+function firstCommand(line) {
+    const script = `echo "login-shell=$SHELL"${line ? `; ${line.text}` : ''}`;
+    if (NOT_NEUTRAL.test(script))
+        throw new Error(`The first command must not contain ' \\ ! or a newline: ${script}`);
+    return `exec /bin/sh -c '${script}'`;
+}
+/** The login shell the first command's output names, and the rest of that output. */
+function readFirstCommand(stdout) {
+    const match = /^login-shell=(.*)\n?/.exec(stdout);
+    return { shellPath: match?.[1]?.trim() ?? '', rest: match ? stdout.slice(match[0].length) : stdout };
+}
+
 ;// CONCATENATED MODULE: ./src/ssh/connection.ts
+
 
 
 
@@ -58526,24 +58571,31 @@ class CommandShell {
 
 /**
  * One SSH connection to one host, used for the whole run: commands, SFTP writes, streams
- * and port forwards all go over it. Its host key is checked before authentication.
+ * and port forwards all go over it. Its host key is checked before authentication. Commands
+ * are POSIX shell text run by the host's /bin/sh, whatever the login shell (login-shell.ts).
  */
 class connection_RemoteHost {
     target;
     ssh;
     jump;
     observe;
+    shell;
+    greeting;
     sftpSession;
     /** Runs commands without a new session each (see command-shell.ts); undefined where it could not start. */
     commandShell;
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
-    constructor(target, ssh, jump, observe) {
+    constructor(target, ssh, jump, observe, shell, 
+    /** What the `greeting` given to `connect` printed. */
+    greeting) {
         this.target = target;
         this.ssh = ssh;
         this.jump = jump;
         this.observe = observe;
+        this.shell = shell;
+        this.greeting = greeting;
         this.lost = new Promise((_resolve, reject) => {
             const gone = () => {
                 this.isLost = true;
@@ -58560,7 +58612,11 @@ class connection_RemoteHost {
     untilLost(work) {
         return Promise.race([work, this.lost]);
     }
-    static async connect(settings, observe) {
+    /**
+     * Connects and learns the login shell with a first command, which also runs `greeting`
+     * (deploy-kit's own POSIX text, e.g. what the host has installed) in the same round trip.
+     */
+    static async connect(settings, observe, greeting) {
         let jump;
         let sock;
         if (settings.proxyJump) {
@@ -58573,10 +58629,14 @@ class connection_RemoteHost {
                 throw new errors_OperationError(`Cannot reach ${settings_describeTarget(settings)} through the jump host ${settings_describeTarget(settings.proxyJump)}: ${errors_errorMessage(error)}`);
             }
         }
+        let ssh;
         try {
-            return new connection_RemoteHost(settings, await connection_open(settings, settings, sock), jump, observe);
+            ssh = await connection_open(settings, settings, sock);
+            const { shell, rest } = await identify(ssh, settings, greeting, observe);
+            return new connection_RemoteHost(settings, ssh, jump, observe, shell, rest);
         }
         catch (error) {
+            ssh?.dispose();
             jump?.dispose();
             throw error;
         }
@@ -58587,7 +58647,9 @@ class connection_RemoteHost {
         this.observe?.(this.target, line);
         let result;
         try {
-            result = (await this.inShell(line, options)) ?? (await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin }));
+            result =
+                (await this.inShell(line, options)) ??
+                    (await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin }));
         }
         catch (error) {
             throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)}: ${errors_errorMessage(error)}`);
@@ -58622,7 +58684,7 @@ class connection_RemoteHost {
     async stream(command) {
         const line = shellLine(command).text;
         this.observe?.(this.target, line);
-        const channel = await this.connection().execAsync(line);
+        const channel = await this.connection().execAsync(forLoginShell(this.shell, { text: line }));
         const exit = new Promise((resolve) => {
             channel.once('exit', (code, signal) => resolve({ code, signal }));
             channel.once('close', () => resolve({ code: null, signal: 'connection closed' }));
@@ -58666,6 +58728,23 @@ class connection_RemoteHost {
         this.sftpSession ??= this.ssh.requestSFTP();
         return this.sftpSession;
     }
+}
+/** Runs the first command (see login-shell.ts): which shell the login has, and the greeting's output. */
+async function identify(ssh, target, greeting, observe) {
+    const command = firstCommand(greeting);
+    observe?.(target, command);
+    const result = await ssh.execCommand(command);
+    const { shellPath, rest } = readFirstCommand(result.stdout);
+    const where = settings_describeTarget(target);
+    if (result.code !== 0 || !/^login-shell=/.test(result.stdout)) {
+        const said = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' / ');
+        throw new errors_OperationError(`${where} does not run commands for deploy-kit (exit ${result.code ?? 'none'}${said ? `: ${said}` : ''}). The account needs a login shell (bash, sh, zsh or fish) and no forced command that refuses them.`);
+    }
+    const shell = loginShellOf(shellPath);
+    if (!shell) {
+        throw new errors_OperationError(`${where}: the login shell is ${shellPath}, which deploy-kit cannot hand commands to. Give ${target.username} bash, sh, dash, zsh or fish (e.g. 'sudo chsh -s /bin/bash ${target.username}').`);
+    }
+    return { shell, rest };
 }
 function forwardOut(ssh, host, port) {
     const connection = ssh.connection;
@@ -58816,7 +58895,8 @@ function releasesToPrune(existing, keep, protect, summaries = []) {
 ;// CONCATENATED MODULE: ./src/release/state.ts
 
 
-const state_probeHost = quote_constant('printf "home=%s\\n" "$HOME"; ' +
+/** Run as the connection's greeting (RemoteHost.connect): its text stays free of quotes, backslashes, ! and newlines. */
+const state_probeHost = quote_constant('echo "home=$HOME"; ' +
     'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
     'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi');
 function state_parseHostFacts(stdout) {
@@ -58857,9 +58937,9 @@ function state_parseAppState(stdout) {
 /** Connects (host key first), learns the host's home and Compose, and resolves the deploy path. */
 async function openHostSession(ssh, app, deployPath, reporter, observe) {
     return reporter.group(`Connect to ${describeTarget(ssh)}`, async () => {
-        const host = await RemoteHost.connect(ssh, observe);
+        const host = await RemoteHost.connect(ssh, observe, probeHost);
         try {
-            const facts = parseHostFacts((await host.run(probeHost)).stdout);
+            const facts = parseHostFacts(host.greeting);
             const layout = appLayout(resolveDeployPath(deployPath || `~/deploy-kit/${app}`, facts.home));
             reporter.info(`connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; ` +
                 `Compose ${facts.compose ?? 'not installed'}; deploy path ${layout.root}`);

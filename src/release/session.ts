@@ -24,9 +24,9 @@ export interface HostSession extends Omit<AppSession, 'compose'> {
 /** Connects (host key first), learns the host's home and Compose, and resolves the deploy path. */
 export async function openHostSession(ssh: SshSettings, app: string, deployPath: string, reporter: Reporter, observe?: CommandObserver): Promise<HostSession> {
   return reporter.group(`Connect to ${describeTarget(ssh)}`, async () => {
-    const host = await RemoteHost.connect(ssh, observe);
+    const host = await RemoteHost.connect(ssh, observe, probeHost);
     try {
-      const facts = parseHostFacts((await host.run(probeHost)).stdout);
+      const facts = parseHostFacts(host.greeting);
       const layout = appLayout(resolveDeployPath(deployPath || `~/deploy-kit/${app}`, facts.home));
       reporter.info(
         `connected; host key verified${ssh.hostKeys.insecureIgnore ? ' (NOT: insecure-ignore-host-key is set)' : ''}; ` +

@@ -9,8 +9,9 @@ export interface HostFacts {
   readonly compose: ComposeVariant | undefined;
 }
 
+/** Run as the connection's greeting (RemoteHost.connect): its text stays free of quotes, backslashes, ! and newlines. */
 export const probeHost: ShellLine = constant(
-  'printf "home=%s\\n" "$HOME"; ' +
+  'echo "home=$HOME"; ' +
     'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
     'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi',
 );

@@ -43,8 +43,8 @@ const READY = '@@deploy-kit-shell';
  */
 const PRELUDE =
   '[ "${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; ' +
-  'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w "${SHELL:-/bin/sh}" -c "$1"; }; ' +
-  'else dk_run() { "${SHELL:-/bin/sh}" -c "$1"; }; fi;';
+  'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w /bin/sh -c "$1"; }; ' +
+  'else dk_run() { /bin/sh -c "$1"; }; fi;';
 
 /** The text the shell is sent for one command (`line` is a command as an exec would get it). */
 export function script(line: string, nonce: string): string {

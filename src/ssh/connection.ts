@@ -6,6 +6,7 @@ import { formatDuration } from '../inputs/parse.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
 import { CommandShell, ShellResult } from './command-shell.js';
 import { pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
+import { LoginShell, firstCommand, forLoginShell, loginShellOf, readFirstCommand } from './login-shell.js';
 import { SshSettings, SshTarget, describeTarget } from './settings.js';
 
 export interface ExecResult {
@@ -33,7 +34,8 @@ export type CommandObserver = (target: SshTarget, line: string) => void;
 
 /**
  * One SSH connection to one host, used for the whole run: commands, SFTP writes, streams
- * and port forwards all go over it. Its host key is checked before authentication.
+ * and port forwards all go over it. Its host key is checked before authentication. Commands
+ * are POSIX shell text run by the host's /bin/sh, whatever the login shell (login-shell.ts).
  */
 export class RemoteHost {
   private sftpSession: Promise<SFTPWrapper> | undefined;
@@ -48,6 +50,9 @@ export class RemoteHost {
     private readonly ssh: NodeSSH,
     private readonly jump: NodeSSH | undefined,
     private readonly observe: CommandObserver | undefined,
+    private readonly shell: LoginShell,
+    /** What the `greeting` given to `connect` printed. */
+    readonly greeting: string,
   ) {
     this.lost = new Promise<never>((_resolve, reject) => {
       const gone = () => {
@@ -65,7 +70,11 @@ export class RemoteHost {
     return Promise.race([work, this.lost]);
   }
 
-  static async connect(settings: SshSettings, observe?: CommandObserver): Promise<RemoteHost> {
+  /**
+   * Connects and learns the login shell with a first command, which also runs `greeting`
+   * (deploy-kit's own POSIX text, e.g. what the host has installed) in the same round trip.
+   */
+  static async connect(settings: SshSettings, observe?: CommandObserver, greeting?: ShellLine): Promise<RemoteHost> {
     let jump: NodeSSH | undefined;
     let sock: ClientChannel | undefined;
     if (settings.proxyJump) {
@@ -77,9 +86,13 @@ export class RemoteHost {
         throw new OperationError(`Cannot reach ${describeTarget(settings)} through the jump host ${describeTarget(settings.proxyJump)}: ${errorMessage(error)}`);
       }
     }
+    let ssh: NodeSSH | undefined;
     try {
-      return new RemoteHost(settings, await open(settings, settings, sock), jump, observe);
+      ssh = await open(settings, settings, sock);
+      const { shell, rest } = await identify(ssh, settings, greeting, observe);
+      return new RemoteHost(settings, ssh, jump, observe, shell, rest);
     } catch (error) {
+      ssh?.dispose();
       jump?.dispose();
       throw error;
     }
@@ -91,7 +104,9 @@ export class RemoteHost {
     this.observe?.(this.target, line);
     let result: ShellResult & { signal?: string | null };
     try {
-      result = (await this.inShell(line, options)) ?? (await this.ssh.execCommand(line, options.stdin === undefined ? {} : { stdin: options.stdin }));
+      result =
+        (await this.inShell(line, options)) ??
+        (await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin }));
     } catch (error) {
       throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
     }
@@ -125,7 +140,7 @@ export class RemoteHost {
   async stream(command: Command | ShellLine): Promise<RemoteStream> {
     const line = shellLine(command).text;
     this.observe?.(this.target, line);
-    const channel = await this.connection().execAsync(line);
+    const channel = await this.connection().execAsync(forLoginShell(this.shell, { text: line }));
     const exit = new Promise<{ code: number | null; signal: string | undefined }>((resolve) => {
       channel.once('exit', (code: number | null, signal?: string) => resolve({ code, signal }));
       channel.once('close', () => resolve({ code: null, signal: 'connection closed' }));
@@ -172,6 +187,26 @@ export class RemoteHost {
     this.sftpSession ??= this.ssh.requestSFTP();
     return this.sftpSession;
   }
+}
+
+/** Runs the first command (see login-shell.ts): which shell the login has, and the greeting's output. */
+async function identify(ssh: NodeSSH, target: SshTarget, greeting: ShellLine | undefined, observe: CommandObserver | undefined): Promise<{ shell: LoginShell; rest: string }> {
+  const command = firstCommand(greeting);
+  observe?.(target, command);
+  const result = await ssh.execCommand(command);
+  const { shellPath, rest } = readFirstCommand(result.stdout);
+  const where = describeTarget(target);
+  if (result.code !== 0 || !/^login-shell=/.test(result.stdout)) {
+    const said = (result.stderr || result.stdout).trim().split('\n').slice(-2).join(' / ');
+    throw new OperationError(`${where} does not run commands for deploy-kit (exit ${result.code ?? 'none'}${said ? `: ${said}` : ''}). The account needs a login shell (bash, sh, zsh or fish) and no forced command that refuses them.`);
+  }
+  const shell = loginShellOf(shellPath);
+  if (!shell) {
+    throw new OperationError(
+      `${where}: the login shell is ${shellPath}, which deploy-kit cannot hand commands to. Give ${target.username} bash, sh, dash, zsh or fish (e.g. 'sudo chsh -s /bin/bash ${target.username}').`,
+    );
+  }
+  return { shell, rest };
 }
 
 function forwardOut(ssh: NodeSSH, host: string, port: number): Promise<ClientChannel> {

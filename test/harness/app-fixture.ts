@@ -1,12 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ActionRun, runAction } from './run-action.js';
+import { ensureHostUser, hostFolder } from './host-user.js';
+import { passSuffix } from './pass.js';
 import { SandboxInfo, SshEndpoint, currentSandbox, docker, freePort } from './sandbox.js';
+
+/** The name of the user with this uid on the (shared) host, or the uid when it has none. */
+export function userName(uid: number): string {
+  const entry = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((line) => line.split(':')[2] === String(uid));
+  return entry?.split(':')[0] ?? String(uid);
+}
 
 /**
  * One app deployed into the sandbox: a workspace with its compose file, a published port
- * and a deploy path of its own, plus what a user would look at on the host afterwards.
+ * and a deploy path of its own (owned by the deploy user), plus what a user would look at on
+ * the host afterwards. In a second pass (pass.ts) its name carries the pass's suffix, so both
+ * passes can deploy the same test's app to the one engine at once.
  */
 export class AppFixture {
   readonly workspace: string;
@@ -16,14 +28,19 @@ export class AppFixture {
     readonly sandbox: SandboxInfo,
     readonly name: string,
     readonly port: number,
+    /** The host's sshd the app is deployed through (default: the sandbox's, for the current pass). */
+    readonly endpoint: SshEndpoint = sandbox.ssh,
   ) {
     this.workspace = join(sandbox.dir, 'workspaces', name);
-    this.deployPath = join(sandbox.dir, 'hosts', name);
+    this.deployPath = join(sandbox.hostsDir, name);
     mkdirSync(this.workspace, { recursive: true });
   }
 
-  static async create(name: string, options: { composeExtra?: string } = {}): Promise<AppFixture> {
-    const app = new AppFixture(currentSandbox(), name, await freePort());
+  static async create(name: string, options: { composeExtra?: string; endpoint?: SshEndpoint } = {}): Promise<AppFixture> {
+    const sandbox = currentSandbox();
+    const app = new AppFixture(sandbox, `${name}${passSuffix()}`, await freePort(), options.endpoint);
+    // Another login than the deploy user gets its deploy path made for it, as an admin would.
+    if (app.endpoint.username !== sandbox.ssh.username) hostFolder(app.deployPath, ensureHostUser(app.endpoint.username));
     app.writeCompose('docker-compose.yml', options.composeExtra ?? '');
     return app;
   }
@@ -42,7 +59,7 @@ export class AppFixture {
     );
   }
 
-  sshInputs(endpoint: SshEndpoint = this.sandbox.ssh): Record<string, string> {
+  sshInputs(endpoint: SshEndpoint = this.endpoint): Record<string, string> {
     return {
       host: endpoint.host,
       port: String(endpoint.port),
@@ -101,6 +118,12 @@ export class AppFixture {
 
   fileMode(path: string): string {
     return (statSync(join(this.deployPath, path)).mode & 0o777).toString(8);
+  }
+
+  /** `user mode` of a path under the deploy path (the link itself for a symlink), as `ls -l` would tell. */
+  ownership(path: string): string {
+    const stat = lstatSync(join(this.deployPath, path));
+    return `${userName(stat.uid)} ${(stat.mode & 0o777).toString(8)}`;
   }
 
   /** `name state image` of the app's containers, the image as the container was created from it. */

@@ -1,16 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SandboxInfo, docker, freePort } from './sandbox.js';
 
 /**
- * A throwaway PostgreSQL 15 cluster on 127.0.0.1: initdb and pg_ctl run as user postgres in a
- * temp dir owned by postgres. TCP connections need a password (scram-sha-256), so tests prove
- * that passwords reach the tools; the harness itself talks to the cluster over its private
- * Unix socket. Stopped with pg_ctl (and by pid if that fails).
+ * A throwaway PostgreSQL cluster on 127.0.0.1, of the newest major version installed
+ * (15 on Debian 12, 17 on Debian 13, 14 and 16 on Ubuntu 22.04 and 24.04): initdb and pg_ctl
+ * run as user postgres in a temp dir owned by postgres. TCP connections need a password
+ * (scram-sha-256), so tests prove that passwords reach the tools; the harness itself talks to
+ * the cluster over its private Unix socket. Stopped with pg_ctl (and by pid if that fails).
  */
-const BIN = '/usr/lib/postgresql/15/bin';
+export const POSTGRES_MAJOR = newestPostgres();
+const BIN = `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`;
+
+function newestPostgres(): string {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'initdb'))) : [];
+  if (majors.length === 0) throw new Error('postgres harness: no PostgreSQL server in /usr/lib/postgresql (bash scripts/setup.sh installs it)');
+  return majors.sort((a, b) => Number(b) - Number(a))[0]!;
+}
 
 export interface PostgresCluster {
   readonly dir: string;
@@ -86,13 +95,13 @@ function postgresIds(): { uid: number; gid: number } {
 const CLIENT_TOOLS = ['pg_dump', 'pg_restore', 'psql', 'createdb', 'dropdb'];
 
 /**
- * Builds and pushes `<registry>/pgtools:15`: a FROM-scratch image (no image can be pulled here)
- * with busybox as its shell and this machine's real PostgreSQL 15 client tools plus the shared
+ * Builds and pushes `<registry>/pgtools:<major>`: a FROM-scratch image (no image can be pulled here)
+ * with busybox as its shell and this machine's real PostgreSQL client tools plus the shared
  * libraries they link, the way a database service's image carries pg_dump. It only sleeps;
  * with `network_mode: host` its tools reach the cluster on 127.0.0.1.
  */
 export function buildPgToolsImage(sandbox: Pick<SandboxInfo, 'dockerHost' | 'dir' | 'registry'>): string {
-  const image = `${sandbox.registry}/pgtools:15`;
+  const image = `${sandbox.registry}/pgtools:${POSTGRES_MAJOR}`;
   const context = join(sandbox.dir, 'images', 'pgtools');
   const root = join(context, 'rootfs');
   const place = (from: string, to = from) => {

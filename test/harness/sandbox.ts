@@ -1,24 +1,36 @@
+// Also loaded by jest through require() (globalSetup), outside moduleNameMapper: hence the extensionless imports.
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEPLOY_USER, DOCKER_GROUP, ensureHostUser, hostFolder, traversable } from './host-user';
+import { LatencyRelay } from './latency-relay';
+import { Pass, WAN_ONE_WAY_MS, currentPass } from './pass';
 
 /**
  * A sandbox "host" on loopback made of real parts: a Docker engine (dockerd), a Docker
- * registry, and OpenSSH sshd instances whose sessions talk to that engine. Test images are
- * built FROM scratch with busybox and pushed to the registry. Everything lives in one temp
- * dir and is stopped by pid. Used by the test suite's globalSetup and by `npm run demo`.
+ * registry, and OpenSSH sshd instances (PAM on) whose sessions talk to that engine, logged
+ * into as the non-root `deploy` user (see host-user.ts). Test images are built FROM scratch
+ * with busybox and pushed to the registry. Everything lives in one temp dir and is stopped by
+ * pid. Used by the test suite's globalSetup, `npm run demo` and `npm run bench`.
  */
 export interface SshEndpoint {
+  /** What a client connects to: the sshd itself, or the latency relay in front of it. */
   readonly host: string;
   readonly port: number;
   readonly username: string;
+  /** sshd's pid (killing it drops the host, relay or not). */
   readonly pid: number;
+  /** The known_hosts line for `host`:`port`. */
   readonly knownHosts: string;
   readonly fingerprint: string;
   readonly configPath: string;
   readonly logPath: string;
+  /** Where sshd itself listens, when a relay is in front of it. */
+  readonly sshdPort?: number;
+  /** One-way latency the relay adds, in ms (the `wan` pass). */
+  readonly latencyMs?: number;
 }
 
 export interface SandboxInfo {
@@ -27,7 +39,11 @@ export interface SandboxInfo {
   readonly registry: string;
   readonly privateKey: string;
   readonly publicKey: string;
+  /** The host as the current pass sees it (see pass.ts); `passes` holds each pass's endpoint. */
   readonly ssh: SshEndpoint;
+  readonly passes?: Partial<Record<Pass, SshEndpoint>>;
+  /** Where deploy paths go: `<dir>/hosts`, owned by the deploy user. */
+  readonly hostsDir: string;
   readonly pids: { readonly dockerd: number; readonly registry: number };
   /**
    * The demo app's repository in the registry; tags: v1, v2, v3 (healthy), broken (/health 404), crash (exits), plain (no HEALTHCHECK).
@@ -82,6 +98,16 @@ export function docker(info: Pick<SandboxInfo, 'dockerHost'>, args: string[], in
 
 /** Where and how an sshd listens; every field is optional and the defaults are the sandbox's loopback sshd. */
 export interface SshdOptions {
+  /** The login (default: the `deploy` user); the user is created when missing. */
+  readonly user?: string;
+  /** The login's shell when the user is created or differs (default bash). */
+  readonly shell?: string;
+  /** A host with Compose v1 only: sshd runs in a mount namespace where no Compose v2 plugin is installed. Default: the `compose-v1` pass. */
+  readonly composeV1Only?: boolean;
+  /** One-way latency of a relay put in front of sshd, in ms; 0 for none. Default: WAN_ONE_WAY_MS in the `wan` pass. */
+  readonly latencyMs?: number;
+  /** sshd's own host key type (default ed25519). */
+  readonly hostKeyType?: 'ed25519' | 'rsa' | 'ecdsa';
   /** `ListenAddress` and the endpoint's `host`; default `127.0.0.1`. */
   readonly listenAddress?: string;
   /** Default: a free loopback port. Port 22 gives a known_hosts line without brackets, as ssh-keyscan prints it. */
@@ -97,14 +123,50 @@ function setEnvWord(name: string, value: string): string {
   return /[\s#']/.test(value) || value === '' ? `"${name}=${value}"` : `${name}=${value}`;
 }
 
+/** Where Docker's CLI looks for plugins (the Compose v2 plugin among them), as far as they exist here. */
+const PLUGIN_DIRS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
+
+/**
+ * The command that starts sshd on a host with only Compose v1: a private mount namespace in
+ * which every CLI plugin folder is an empty one, so `docker compose` does not exist for its
+ * sessions, as on a host where the plugin was never installed.
+ */
+function withoutComposePlugin(dir: string, command: string[]): string[] {
+  const empty = join(dir, 'no-cli-plugins');
+  mkdirSync(empty, { recursive: true });
+  const mounts = PLUGIN_DIRS.filter((d) => existsSync(d));
+  const script = 'empty=$1; shift; n=$1; shift; while [ "$n" -gt 0 ]; do mount --bind "$empty" "$1" || exit 1; shift; n=$((n-1)); done; exec "$@"';
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', empty, String(mounts.length), ...mounts, ...command];
+}
+
+/** A relay in this process, in front of an sshd; closed when the process ends or by `closeRelays`. */
+const relays: LatencyRelay[] = [];
+
+export async function closeRelays(): Promise<void> {
+  await Promise.all(relays.splice(0).map((r) => r.close()));
+}
+
+/** The endpoint as a client behind a latency relay sees it: the relay's port, the same host key. */
+export async function behindRelay(endpoint: SshEndpoint, oneWayMs: number): Promise<SshEndpoint> {
+  const relay = await LatencyRelay.start({ host: endpoint.host, port: endpoint.port }, oneWayMs);
+  relays.push(relay);
+  const [, type, key] = endpoint.knownHosts.split(' ');
+  return { ...endpoint, port: relay.port, knownHosts: `[127.0.0.1]:${relay.port} ${type} ${key}`, host: '127.0.0.1', sshdPort: endpoint.port, latencyMs: oneWayMs };
+}
+
 /** Starts an sshd whose sessions use the sandbox's Docker engine. Several can run at once (many hosts). */
 export async function startSshd(dir: string, publicKey: string, dockerHost: string, name = 'sshd', options: SshdOptions = {}): Promise<SshEndpoint> {
+  const pass = currentPass();
+  const user = ensureHostUser(options.user ?? DEPLOY_USER, options.shell);
   const home = join(dir, name);
   mkdirSync(home, { recursive: true });
+  traversable(dir);
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = join(home, 'host_key');
-  if (!existsSync(hostKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  writeFileSync(join(home, 'authorized_keys'), `${publicKey}\n`, { mode: 0o600 });
+  const keyType = options.hostKeyType ?? 'ed25519';
+  if (!existsSync(hostKey)) execFileSync('ssh-keygen', ['-q', '-t', keyType, ...(keyType === 'rsa' ? ['-b', '3072'] : []), '-N', '', '-f', hostKey]);
+  // Read by sshd as the logging-in user (hence 0644 and a traversable sandbox folder).
+  writeFileSync(join(home, 'authorized_keys'), `${publicKey}\n`, { mode: 0o644 });
   const listenAddress = options.listenAddress ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const configPath = join(home, 'sshd_config');
@@ -120,7 +182,8 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
       `AuthorizedKeysFile ${join(home, 'authorized_keys')}`,
       'PasswordAuthentication no',
       'KbdInteractiveAuthentication no',
-      'UsePAM no',
+      // As on Debian's and Ubuntu's own sshd: sessions go through PAM (limits, environment, loginuid).
+      'UsePAM yes',
       'StrictModes no',
       'PermitRootLogin prohibit-password',
       'LogLevel VERBOSE',
@@ -132,15 +195,18 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
     ].join('\n'),
   );
   rmSync(pidFile, { force: true });
-  const sshd = ['/usr/sbin/sshd', '-f', configPath, '-E', logPath];
-  if (options.netns) startDetached('ip', ['netns', 'exec', options.netns, ...sshd], logPath);
-  else startDetached(sshd[0]!, sshd.slice(1), logPath);
+  let sshd = ['/usr/sbin/sshd', '-f', configPath, '-E', logPath];
+  if (options.composeV1Only ?? pass === 'compose-v1') sshd = withoutComposePlugin(home, sshd);
+  if (options.netns) sshd = ['ip', 'netns', 'exec', options.netns, ...sshd];
+  startDetached(sshd[0]!, sshd.slice(1), logPath);
   await waitFor('sshd', () => existsSync(pidFile), 10_000, logPath);
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const [type, key] = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/);
   const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(/\s+/)[1]!;
   const knownHost = port === 22 ? listenAddress : `[${listenAddress}]:${port}`;
-  return { host: listenAddress, port, username: userInfo().username, pid, knownHosts: `${knownHost} ${type} ${key}`, fingerprint, configPath, logPath };
+  const endpoint: SshEndpoint = { host: listenAddress, port, username: user.name, pid, knownHosts: `${knownHost} ${type} ${key}`, fingerprint, configPath, logPath };
+  const latencyMs = options.latencyMs ?? (pass === 'wan' ? WAN_ONE_WAY_MS : 0);
+  return latencyMs > 0 ? behindRelay(endpoint, latencyMs) : endpoint;
 }
 
 /**
@@ -207,13 +273,15 @@ function removeOrphanBridges(): void {
 
 export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-sandbox-'))): Promise<SandboxInfo> {
   mkdirSync(dir, { recursive: true });
+  traversable(dir);
+  ensureHostUser(DEPLOY_USER);
   removeOrphanBridges();
   const dockerSock = join(dir, 'docker.sock');
   const dockerHost = `unix://${dockerSock}`;
   const dockerLog = join(dir, 'dockerd.log');
   startDetached(
     'dockerd',
-    ['--host', dockerHost, '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec'), '--pidfile', join(dir, 'dockerd.pid')],
+    ['--host', dockerHost, '--group', DOCKER_GROUP, '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec'), '--pidfile', join(dir, 'dockerd.pid')],
     dockerLog,
   );
   const registryPort = await freePort();
@@ -229,10 +297,11 @@ export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-
   const keyPath = join(dir, 'id_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'deploy-kit-tests', '-f', keyPath]);
   const publicKey = readFileSync(`${keyPath}.pub`, 'utf8').trim();
-  const ssh = await startSshd(dir, publicKey, dockerHost);
+  const ssh = await startSshd(dir, publicKey, dockerHost, 'sshd', { composeV1Only: false, latencyMs: 0 });
   const pids = { dockerd: Number(readFileSync(join(dir, 'dockerd.pid'), 'utf8')), registry: registryProcess.pid ?? 0 };
   const appImage = `${registry}/demo-app`;
-  const info: SandboxInfo = { dir, dockerHost, registry, privateKey: readFileSync(keyPath, 'utf8'), publicKey, ssh, pids, appImage };
+  const hostsDir = hostFolder(join(dir, 'hosts'));
+  const info: SandboxInfo = { dir, dockerHost, registry, privateKey: readFileSync(keyPath, 'utf8'), publicKey, ssh, passes: { default: ssh }, hostsDir, pids, appImage };
   buildAppImages(info, appImage);
   writeFileSync(join(dir, 'sandbox.json'), JSON.stringify(info, null, 2));
   return info;
@@ -277,9 +346,29 @@ export async function stopSandbox(info: SandboxInfo, keepDir = false): Promise<v
   }
 }
 
-/** The sandbox the test run's globalSetup started. */
+/**
+ * Gives the sandbox the host of `pass` (see pass.ts) besides its default one: an sshd without
+ * the Compose v2 plugin, or a latency relay in front of the default sshd (the relay lives in
+ * this process). Saved in sandbox.json for the test workers.
+ */
+export async function addPass(info: SandboxInfo, pass: Pass): Promise<SandboxInfo> {
+  if (info.passes?.[pass]) return info;
+  const endpoint =
+    pass === 'compose-v1'
+      ? await startSshd(info.dir, info.publicKey, info.dockerHost, 'sshd-compose-v1', { composeV1Only: true, latencyMs: 0 })
+      : await behindRelay(info.passes?.default ?? info.ssh, WAN_ONE_WAY_MS);
+  const updated: SandboxInfo = { ...info, passes: { ...info.passes, [pass]: endpoint } };
+  writeFileSync(join(info.dir, 'sandbox.json'), JSON.stringify(updated, null, 2));
+  return updated;
+}
+
+/** The sandbox the test run's globalSetup started, with `ssh` the host of the current pass. */
 export function currentSandbox(): SandboxInfo {
   const path = process.env.DEPLOY_KIT_SANDBOX;
   if (!path) throw new Error('No sandbox: run integration tests through jest (its globalSetup starts one).');
-  return JSON.parse(readFileSync(path, 'utf8')) as SandboxInfo;
+  const info = JSON.parse(readFileSync(path, 'utf8')) as SandboxInfo;
+  const pass = currentPass();
+  const ssh = info.passes?.[pass];
+  if (!ssh) throw new Error(`The sandbox has no host for the '${pass}' pass (globalSetup adds it for the project that asks).`);
+  return { ...info, ssh };
 }

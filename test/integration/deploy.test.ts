@@ -34,13 +34,26 @@ describe('action-deploy', () => {
     expect(app.ledger()).toEqual(['1:started', '1:deployed', '2:started', '2:deployed']);
     expect(app.record('2')).toMatchObject({ id: '2', version: 'v2', status: 'deployed', previous: '1', images, actor: 'octocat' });
     expect(app.fileMode('releases/1/.env')).toBe('600');
+    // Everything on the host belongs to the login deploy-kit used, with the modes docs/how-it-works.md gives.
+    const user = app.sandbox.ssh.username;
+    expect(user).toBe('deploy');
+    expect(['.', 'releases', 'releases/1', 'releases/1/.env', 'releases/1/docker-compose.yml', 'releases/1/release.json', 'ledger.jsonl', 'current'].map((p) => `${p}: ${app.ownership(p)}`)).toEqual([
+      `.: ${user} 755`,
+      `releases: ${user} 755`,
+      `releases/1: ${user} 750`,
+      `releases/1/.env: ${user} 600`,
+      `releases/1/docker-compose.yml: ${user} 644`,
+      `releases/1/release.json: ${user} 644`,
+      `ledger.jsonl: ${user} 644`,
+      `current: ${user} 777`,
+    ]);
     const env = readFileSync(join(app.deployPath, 'releases/1/.env'), 'utf8');
     expect(env).toContain('VERSION=v1\n');
     expect(env).toContain("GREETING='hello world'\n");
-    expect(app.containers()).toEqual([expect.stringMatching(new RegExp(`^shop[_-]web[_-]1 running ${app.sandbox.appImage}@sha256:`))]);
+    expect(app.containers()).toEqual([expect.stringMatching(new RegExp(`^${app.name}[_-]web[_-]1 running ${app.sandbox.appImage}@sha256:`))]);
 
     // The job summary tells the story; the secret in `env` is nowhere in what the runner keeps.
-    expect(second.summary).toContain('shop v2: deployed');
+    expect(second.summary).toContain(`${app.name} v2: deployed`);
     expect(second.summary).toMatch(/\| Previous release \| 1 \|/);
     expect(second.summary).toContain('Pull images');
     expect(first.everything).not.toContain('s3cret-pw');
@@ -64,7 +77,7 @@ describe('action-deploy', () => {
     const run = await app.deploy('v3', { 'dry-run': 'true' });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Dry run: the plan (nothing was changed)');
-    expect(run.stdout).toMatch(/docker(-compose| compose) --project-name shop .* up --detach --remove-orphans/);
+    expect(run.stdout).toMatch(new RegExp(`docker(-compose| compose) --project-name ${app.name} .* up --detach --remove-orphans`));
     expect(run.stdout).toMatch(/write .*\/\.env \(mode 0600, \d+ bytes, contents hidden\)/);
     expect(app.hostSnapshot()).toBe(before);
     expect(await app.get('/')).toBe('200 v2');
@@ -75,6 +88,7 @@ describe('action-deploy', () => {
     // Wait until the first deploy holds the lock.
     const lockOwner = join(app.deployPath, '.lock', 'owner.json');
     for (let i = 0; i < 100 && !(await exists(lockOwner)); i += 1) await new Promise((r) => setTimeout(r, 100));
+    expect([app.ownership('.lock'), app.ownership('.lock/owner.json')]).toEqual([`${app.sandbox.ssh.username} 755`, `${app.sandbox.ssh.username} 644`]);
     const second = await app.deploy('v1', {}, { GITHUB_RUN_ID: '2222' });
     expect(second.code).toBe(1);
     expect(second.errors[0]).toMatch(/Another deploy holds the lock .*octocat's deploy of v3 .*actions\/runs\/1111/);
@@ -107,7 +121,7 @@ describe("action-deploy waits for the container's own HEALTHCHECK", () => {
     expect(run.stdout).toMatch(/containers up: probe-slow[_-]web[_-]1 \(healthy: its HEALTHCHECK passed when run at once\)/);
     expect(await app.get('/')).toBe('200 v1');
     // Docker itself has not run a check yet: without the probe this deploy would have timed out.
-    const id = execFileSync('docker', ['ps', '-q', '--filter', 'label=com.docker.compose.project=probe-slow'], { env: { ...process.env, DOCKER_HOST: app.sandbox.dockerHost }, encoding: 'utf8' }).trim();
+    const id = execFileSync('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${app.name}`], { env: { ...process.env, DOCKER_HOST: app.sandbox.dockerHost }, encoding: 'utf8' }).trim();
     expect(execFileSync('docker', ['inspect', '--format', '{{.State.Health.Status}}', id], { env: { ...process.env, DOCKER_HOST: app.sandbox.dockerHost }, encoding: 'utf8' }).trim()).toBe('starting');
   });
 
@@ -117,7 +131,7 @@ describe("action-deploy waits for the container's own HEALTHCHECK", () => {
     app.writeCompose('docker-compose.yml', healthcheck('["CMD", "/bin/busybox", "false"]', '1s'));
     const run = await app.deploy('v2');
     expect(run.outputs.status).toBe('rolled-back');
-    expect(run.errors).toEqual([expect.stringMatching(/did not come up: container probe-fails[_-]web[_-]1 unhealthy; rolled back to v1/)]);
+    expect(run.errors).toEqual([expect.stringMatching(new RegExp(`did not come up: container ${app.name}[_-]web[_-]1 unhealthy; rolled back to v1`))]);
     // (The rollback's v1 passes its probe; v2's wait never did.)
     expect(run.stdout.slice(0, run.stdout.indexOf('::group::Recover'))).not.toContain('passed when run at once');
     expect(await app.get('/')).toBe('200 v1');
@@ -172,7 +186,7 @@ describe('action-deploy refuses bad input before changing anything', () => {
   });
 
   test('a wrong passphrase, or none for an encrypted key, is named', async () => {
-    const keyFile = join(app.sandbox.dir, 'encrypted_key');
+    const keyFile = join(app.workspace, 'encrypted_key');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'right horse', '-f', keyFile]);
     const key = readFileSync(keyFile, 'utf8');
     const wrong = await app.deploy('v1', { 'private-key': key, passphrase: 'wrong horse' });

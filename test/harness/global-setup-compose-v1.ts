@@ -1,0 +1,5 @@
+import { setUpPass } from './global-setup';
+
+export default function globalSetup(): Promise<void> {
+  return setUpPass('compose-v1');
+}
