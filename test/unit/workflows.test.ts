@@ -379,6 +379,21 @@ describe('project workflows', () => {
   });
 });
 
+// What users copy from the READMEs and docs/ holds to the rules of the example workflows.
+describe('YAML shown in the READMEs and docs/', () => {
+  const documents = ['README.md', ...ACTIONS.map((a) => `${a}/README.md`), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const blocks = documents.flatMap((path) => [...read(path).matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m, i) => [`${path} block ${i + 1}`, m[1]!] as const));
+
+  it('has YAML blocks to check', () => {
+    expect(blocks.length).toBeGreaterThan(10);
+  });
+
+  it.each(blocks)('%s pins third-party actions to a commit, like the examples, and passes secrets by name', (name, text) => {
+    expect(pinProblems(name, text)).toEqual([]);
+    expect(text).not.toMatch(/secrets:\s*inherit/);
+  });
+});
+
 describe('example app', () => {
   it('has a Dockerfile and compose files, the production one with a healthcheck', () => {
     expect(existsSync(join(root, 'examples/app/Dockerfile'))).toBe(true);
