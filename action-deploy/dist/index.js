@@ -60308,21 +60308,75 @@ var dotenv_dist = __nccwpck_require__(8230);
  * What neither form carries is refused with a ConfigurationError naming the key and the
  * rule: `${...}` (python-dotenv would expand it), `$` together with `'`, CR or such a
  * backslash, and NUL.
+ *
+ * Before dotenv reads the input, every line must be `KEY=value`, a `#` comment or empty
+ * (checkEnvLines): dotenv itself skips any other line without a word, and reads `KEY: value`
+ * as `KEY=value`. Errors name the line by its number and never show it: it may hold a secret.
  */
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 function parseEnvInput(text) {
+    checkEnvLines(text);
     const values = (0,dotenv_dist.parse)(text);
-    for (const line of text.split(/\r?\n/)) {
-        const key = /^\s*(?:export\s+)?([^=#\s][^=]*?)\s*=/.exec(line)?.[1];
-        if (key !== undefined && !KEY.test(key)) {
-            throw new ConfigurationError(`Input 'env' has the key '${key.slice(0, 40)}': keys must be letters, digits and _, not starting with a digit.`);
-        }
-    }
     if ('VERSION' in values)
         throw new ConfigurationError("Input 'env' must not set VERSION: it comes from the 'version' input.");
     for (const [key, value] of Object.entries(values))
         encodeEnvValue(key, value);
     return values;
+}
+/** `KEY=value`, with an optional `export ` and spaces around `=`; group 1 is the text after `=`. */
+const ASSIGNMENT = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=(.*)$/;
+const EMPTY_OR_COMMENT = /^\s*(?:#.*)?$/;
+/** A `#` that dotenv takes for the start of a comment inside an unquoted value: one not after a blank. */
+const CUTTING_HASH = /(?:^|[^\s])#/;
+/**
+ * Refuses any line of the `env` input that is not `KEY=value`, a comment or empty, and an
+ * unquoted value that dotenv would cut at a `#`. A value that opens a quote may go on over
+ * the following lines up to where dotenv closes it (closingLine); those lines are the value's.
+ */
+function checkEnvLines(text) {
+    const lines = text.split(/\r\n?|\n/); // dotenv reads CRLF and a lone CR as line ends too
+    for (let index = 0; index < lines.length; index += 1) {
+        const line = lines[index];
+        if (EMPTY_OR_COMMENT.test(line))
+            continue;
+        const value = ASSIGNMENT.exec(line)?.[1];
+        const number = index + 1;
+        if (value === undefined) {
+            throw new ConfigurationError(`Input 'env', line ${number} is not KEY=value: each line must be KEY=value (KEY: letters, digits and _, not starting with a digit; 'export ' in front is allowed), a # comment, or empty. The line is not shown: it may hold a secret.`);
+        }
+        const start = value.length - value.trimStart().length;
+        const last = /^['"`]/.test(value.trimStart()) ? closingLine(lines, index, line.length - value.length + start) : undefined;
+        if (last !== undefined) {
+            index = last;
+            continue;
+        }
+        if (CUTTING_HASH.test(value)) {
+            throw new ConfigurationError(`Input 'env', line ${number}: dotenv reads the '#' in this unquoted value as the start of a comment and drops the rest. Put the value in single quotes (KEY='...'), or a space before the '#' when it starts a comment.`);
+        }
+    }
+}
+/**
+ * Where dotenv ends a quoted value that opens at `lines[first][open]`: the index of the line
+ * holding the closing quote, or undefined when dotenv reads the line as an unquoted value.
+ * As dotenv's pattern does, the value runs up to the first quote of its kind without a
+ * backslash before it, or back to an earlier escaped one, and the closing quote may only be
+ * followed by blanks and a comment.
+ */
+function closingLine(lines, first, open) {
+    const quote = lines[first][open];
+    let found;
+    for (let index = first; index < lines.length; index += 1) {
+        const line = lines[index];
+        for (let at = index === first ? open + 1 : 0; at < line.length; at += 1) {
+            if (line[at] !== quote)
+                continue;
+            if (EMPTY_OR_COMMENT.test(line.slice(at + 1)))
+                found = index;
+            if (line[at - 1] !== '\\')
+                return found;
+        }
+    }
+    return found;
 }
 const BARE = /^[A-Za-z0-9_@%+=:,./-]*$/;
 /** What python-dotenv's interpolation would replace: `${NAME}` or `${NAME:-default}`. */

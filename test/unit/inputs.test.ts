@@ -38,7 +38,42 @@ describe('input parsers name the input and what was expected', () => {
     const values = parseEnvInput('A=plain\nB="two words"\n# comment\nC=\'single $HOME\'\nexport D=x');
     expect(values).toEqual({ A: 'plain', B: 'two words', C: 'single $HOME', D: 'x' });
     expect(formatEnvFile(values)).toBe("A=plain\nB='two words'\nC='single $HOME'\nD=x\n");
-    expect(() => parseEnvInput('BAD-KEY=x')).toThrow("Input 'env' has the key 'BAD-KEY': keys must be letters, digits and _, not starting with a digit.");
     expect(() => parseEnvInput('VERSION=x')).toThrow(/must not set VERSION/);
+  });
+
+  describe('env input: every line is KEY=value, a comment or empty', () => {
+    const notKeyValue = (line: number) =>
+      `Input 'env', line ${line} is not KEY=value: each line must be KEY=value (KEY: letters, digits and _, not starting with a digit; 'export ' in front is allowed), a # comment, or empty. The line is not shown: it may hold a secret.`;
+
+    test('comments, empty and blank lines, export, spaces around =, CRLF, quoted values over several lines', () => {
+      const text = '# settings\r\n\r\n   \r\n  # indented comment\r\nexport A=1\r\nB = two\r\nC="line one\nline two"\nD=\'x\ny\'\nE=`z`  # comment\nF=\nG=a #comment';
+      expect(parseEnvInput(text)).toEqual({ A: '1', B: 'two', C: 'line one\nline two', D: 'x\ny', E: 'z', F: '', G: 'a' });
+    });
+
+    test.each([
+      ['YAML style KEY: value', 'A=1\nDB_PASSWORD: s3cr3t-Value', 2],
+      ['KEY:value', 'DB_PASSWORD:s3cr3t-Value', 1],
+      ['stray text', 'A=1\n\ns3cr3t-Value\nB=2', 3],
+      ['a key with a dash', 'A=1\nDB-PASSWORD=s3cr3t-Value', 2],
+      ['a key starting with a digit', '1PASSWORD=s3cr3t-Value', 1],
+      ['no key', '=s3cr3t-Value', 1],
+      ['a line after an unclosed quote', 'A="s3cr3t\ns3cr3t-Value', 2],
+      ['a value on the line after KEY=', 'A=\n"s3cr3t-Value"', 2],
+      ['a line after a CR', 'A=1\rs3cr3t-Value', 2],
+    ])('refuses %s with its line number and never shows the line', (_what, text, line) => {
+      expect(() => parseEnvInput(text)).toThrow(notKeyValue(line));
+      try {
+        parseEnvInput(text);
+      } catch (error) {
+        expect((error as Error).message).not.toMatch(/s3cr3t|Value|PASSWORD/);
+      }
+    });
+
+    test("refuses an unquoted value that dotenv would cut at '#', naming the line and the fix", () => {
+      const message = "Input 'env', line 2: dotenv reads the '#' in this unquoted value as the start of a comment and drops the rest. Put the value in single quotes (KEY='...'), or a space before the '#' when it starts a comment.";
+      expect(() => parseEnvInput('A=1\nPASSWORD=s3cr3t#Value')).toThrow(message);
+      expect(() => parseEnvInput('A=1\nPASSWORD=#s3cr3t')).toThrow(message);
+      expect(parseEnvInput("PASSWORD='s3cr3t#Value'\nB=b # a comment")).toEqual({ PASSWORD: 's3cr3t#Value', B: 'b' });
+    });
   });
 });

@@ -6,6 +6,7 @@
  * against the real files and against small broken examples alike.
  */
 import { validateAction, validateWorkflow, type ValidationError } from '@action-validator/core';
+import { data as expressionData, Evaluator, Lexer, Parser } from '@actions/expressions';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { parseAction } from '@actions/workflow-parser/actions/index';
 import type { FileProvider } from '@actions/workflow-parser/workflows/file-provider';
@@ -67,21 +68,24 @@ export function readActionContract(folder: string, text: string): ActionContract
 // ---------------------------------------------------------------------------------------
 // What a `uses:` points at
 
-/** The upstream repository; forks replace it (docs/github-setup.md). */
+/** The upstream repository; forks replace it in their callers (docs/github-setup.md). */
 export const OWN_REPOSITORY = 'deploy-kit/deploy-kit';
 
-/** `deploy-kit/deploy-kit/action-x@ref` or `./action-x` -> `action-x`. */
+/**
+ * `deploy-kit/deploy-kit/action-x@ref`, `./action-x` or `$/action-x` -> `action-x`. `$/` is
+ * GitHub's self-repository syntax: the repository of the workflow file, at the commit that runs.
+ */
 export function ownActionFolder(uses: string): string | undefined {
-  const match = /^(?:deploy-kit\/deploy-kit\/(action-[a-z]+)@[^@\s]+|\.\/(action-[a-z]+)\/?)$/.exec(uses);
+  const match = /^(?:deploy-kit\/deploy-kit\/(action-[a-z]+)@[^@\s]+|(?:\.|\$)\/(action-[a-z]+)\/?)$/.exec(uses);
   return match ? (match[1] ?? match[2]) : undefined;
 }
 
-/** `deploy-kit/deploy-kit/.github/workflows/x.yml@ref` or `./.github/workflows/x.yml` -> `.github/workflows/x.yml`. */
+/** `deploy-kit/deploy-kit/.github/workflows/x.yml@ref`, `./.github/workflows/x.yml` or `$/...` -> `.github/workflows/x.yml`. */
 export function ownWorkflowPath(uses: string): string | undefined {
-  const match = /^(?:deploy-kit\/deploy-kit\/|\.\/)(\.github\/workflows\/[\w.-]+\.ya?ml)(?:@[^@\s]+)?$/.exec(uses);
+  const match = /^(?:deploy-kit\/deploy-kit\/|\.\/|\$\/)(\.github\/workflows\/[\w.-]+\.ya?ml)(?:@[^@\s]+)?$/.exec(uses);
   if (!match) return undefined;
-  if (uses.startsWith('./') && uses.includes('@')) return undefined;
-  if (!uses.startsWith('./') && !uses.includes('@')) return undefined;
+  const local = uses.startsWith('./') || uses.startsWith('$/');
+  if (local === uses.includes('@')) return undefined;
   return match[1];
 }
 
@@ -160,10 +164,25 @@ function flattenValidatorErrors(errors: readonly ValidationError[], prefix = '')
   });
 }
 
+/** The workflow without `queue` in its concurrency mappings (workflow and job level), or undefined when it has none. */
+function withoutConcurrencyQueue(doc: Mapping): Mapping | undefined {
+  let found = false;
+  const drop = (owner: Mapping): Mapping => {
+    const concurrency = asMapping(owner.concurrency);
+    if (!concurrency || !('queue' in concurrency)) return owner;
+    found = true;
+    return { ...owner, concurrency: Object.fromEntries(Object.entries(concurrency).filter(([key]) => key !== 'queue')) };
+  };
+  const result = drop({ ...doc, jobs: Object.fromEntries(entries(doc.jobs).map(([id, job]) => [id, asMapping(job) ? drop(asMapping(job)!) : job])) });
+  return found ? result : undefined;
+}
+
 /**
- * @action-validator (SchemaStore's JSON schemas). Its 0.6.0 action schema predates
- * `runs.using: node24`; node24 actions have the same shape as node20 ones, so they are
- * checked as node20 and the runtime itself is checked by GitHub's parser below.
+ * @action-validator (SchemaStore's JSON schemas), where its schema is current. Its 0.6.0
+ * schemas predate `runs.using: node24` and concurrency's `queue` (GitHub changelog
+ * 2026-05-07): node24 actions have the same shape as node20 ones, so they are checked as
+ * node20; `queue` is left out of what it sees. GitHub's own parser (workflowParserProblems,
+ * actionParserProblems) checks both, and the `$/` self-repository syntax, in full.
  */
 export function actionValidatorProblems(kind: 'action' | 'workflow', name: string, text: string): string[] {
   let source = text;
@@ -171,6 +190,10 @@ export function actionValidatorProblems(kind: 'action' | 'workflow', name: strin
     const doc = asMapping(parse(text));
     const runs = asMapping(doc?.runs);
     if (doc && runs?.using === 'node24') source = stringify({ ...doc, runs: { ...runs, using: 'node20' } });
+  } else {
+    const doc = asMapping(parse(text));
+    const shown = doc ? withoutConcurrencyQueue(doc) : undefined;
+    if (shown) source = stringify(shown);
   }
   const state = kind === 'action' ? validateAction(source) : validateWorkflow(source);
   return flattenValidatorErrors(state.errors).map((p) => `${name}: action-validator: ${p}`);
@@ -313,6 +336,9 @@ export function reusableCallProblems(wf: WorkflowFile, reusables: Reusables): st
   };
   for (const [jobId, job] of jobs) {
     const label = `${wf.name}: job '${jobId}'`;
+    if (job.secrets === 'inherit') {
+      problems.push(`${label}: 'secrets: inherit' passes secrets only within one organization or enterprise; pass each secret by name (NAME: \${{ secrets.NAME }})`);
+    }
     if (typeof job.uses === 'string') {
       const path = ownWorkflowPath(job.uses);
       const called = path ? reusables.get(path) : undefined;
@@ -395,7 +421,16 @@ export function deployJobs(wf: WorkflowFile): [string, Mapping][] {
   return jobsOf(wf).filter(([id, job]) => stepsOf(wf, id, job).some(({ step }) => stepChangesWhatRuns(step)));
 }
 
-/** Deploy jobs have a concurrency group and never cancel a running deploy; neither does the workflow. */
+/** Jobs that deploy, roll back, restore or back up: they take their turn in one concurrency group per app and environment. */
+export function hostJobs(wf: WorkflowFile): [string, Mapping][] {
+  return jobsOf(wf).filter(([id, job]) => stepsOf(wf, id, job).some(({ step }) => stepChangesWhatRuns(step) || folderOf(step) === 'action-backup'));
+}
+
+/**
+ * Deploys, rollbacks and backups have a concurrency group, never cancel a running one, and
+ * queue (`queue: max`): by default a group keeps one run waiting, and a third run cancels it,
+ * so a nightly backup could cancel a waiting production deploy. Neither does the workflow cancel.
+ */
 export function concurrencyProblems(wf: WorkflowFile, reusables: Reusables = new Map()): string[] {
   const problems: string[] = [];
   const callsDeploy = jobsOf(wf).some(([, job]) => {
@@ -407,15 +442,101 @@ export function concurrencyProblems(wf: WorkflowFile, reusables: Reusables = new
   if ((deployJobs(wf).length > 0 || callsDeploy) && top?.['cancel-in-progress'] !== undefined && top['cancel-in-progress'] !== false) {
     problems.push(`${wf.name}: workflow-level concurrency may cancel a running deploy (cancel-in-progress must be false)`);
   }
-  for (const [id, job] of deployJobs(wf)) {
+  for (const [id, job] of hostJobs(wf)) {
     const concurrency = job.concurrency;
     const group = typeof concurrency === 'string' ? concurrency : asMapping(concurrency)?.group;
     if (typeof group !== 'string' || group.trim() === '') {
-      problems.push(`${wf.name}: deploy job '${id}' has no concurrency group`);
+      problems.push(`${wf.name}: job '${id}' deploys, rolls back or backs up without a concurrency group`);
       continue;
     }
     const cancel = asMapping(concurrency)?.['cancel-in-progress'];
-    if (cancel !== undefined && cancel !== false) problems.push(`${wf.name}: deploy job '${id}' may cancel a running deploy (cancel-in-progress must be false)`);
+    if (cancel !== undefined && cancel !== false) problems.push(`${wf.name}: job '${id}' may cancel a running deploy (cancel-in-progress must be false)`);
+    if (asMapping(concurrency)?.queue !== 'max') problems.push(`${wf.name}: job '${id}' needs 'queue: max' in its concurrency: by default a third run in the group cancels the one waiting`);
+  }
+  return problems;
+}
+
+/** The text of `value` with each `\${{ expression }}` evaluated by GitHub's expression library against `contexts`. */
+export function evaluateExpressions(value: string, contexts: Record<string, unknown>): string {
+  const context = JSON.parse(JSON.stringify(contexts), expressionData.reviver) as InstanceType<typeof expressionData.Dictionary>;
+  return value.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, body: string) => {
+    const lexed = new Lexer(body.trim()).lex();
+    const expression = new Parser(lexed.tokens, Object.keys(contexts), []).parse();
+    return new Evaluator(expression, context).evaluate().coerceString();
+  });
+}
+
+/** A job's concurrency group, evaluated. */
+export function concurrencyGroup(job: Mapping, contexts: Record<string, unknown>): string | undefined {
+  const group = typeof job.concurrency === 'string' ? job.concurrency : asMapping(job.concurrency)?.group;
+  return typeof group === 'string' ? evaluateExpressions(group, contexts) : undefined;
+}
+
+/** The `inputs` a called workflow's jobs see: its declared defaults, then what the caller passes. */
+export function calledInputs(called: WorkflowFile, given: Mapping): Record<string, unknown> {
+  const defaults = entries(workflowCall(called)?.inputs).map(([name, spec]) => [name, asMapping(spec)?.default ?? ''] as const);
+  return { ...Object.fromEntries(defaults), ...given };
+}
+
+// ---------------------------------------------------------------------------------------
+// 5b. Reusable workflows run their own actions at their own commit; callers pass secrets by name
+
+/**
+ * In a reusable workflow, a step that runs one of the repository's actions names it `$/action-x`:
+ * GitHub resolves `$/` to the workflow's repository at the commit that runs, so a caller that
+ * pins the workflow to a commit runs the actions of that commit. A tag (`owner/repo/action-x@v1`)
+ * runs whatever the tag points at; `./action-x` resolves in the caller's checkout.
+ */
+export function selfReferenceProblems(wf: WorkflowFile, contracts: Contracts): string[] {
+  if (!workflowCall(wf)) return [];
+  return allSteps(wf).flatMap(({ step, label }) => {
+    const uses = typeof step.uses === 'string' ? step.uses : '';
+    const folder = /^(?:[\w.-]+\/[\w.-]+\/(action-[a-z]+)\/?@.+|\.\/(action-[a-z]+)\/?)$/.exec(uses)?.slice(1).find(Boolean);
+    return folder && contracts.has(folder) ? [`${label}: calls ${uses}; a reusable workflow calls its own action as '$/${folder}', which runs at the workflow's own commit`] : [];
+  });
+}
+
+/**
+ * The secrets a caller passes, by name, to one of deploy-kit's reusable workflows.
+ * - deploy.yml: every secret it declares. Its deploy job reads each one when an input turns the
+ *   matching part on (the backup in production, Slack with a channel, a registry...), and a
+ *   secret not passed is empty there even when the environment holds it: a caller that passes
+ *   them all turns a part on without a second edit, and one that is not set is just empty.
+ * - build.yml: REGISTRY_PASSWORD for a registry other than ghcr.io only. For ghcr.io the job's
+ *   own token pushes; a REGISTRY_PASSWORD meant for the host's pulls must not replace it.
+ */
+export function secretsToPass(path: string, declared: readonly string[], given: Readonly<Record<string, string>>): string[] {
+  if (path === '.github/workflows/build.yml') return given.registry && given.registry !== 'ghcr.io' ? ['REGISTRY_PASSWORD'] : [];
+  return [...declared];
+}
+
+/**
+ * Through GitHub's own parser (which also loads the called workflow): every call of a deploy-kit
+ * reusable workflow passes each secret secretsToPass names as `NAME: \${{ secrets.NAME }}`, so
+ * that an environment secret of that name is what the called job gets, and none with `inherit`.
+ */
+export async function secretPassingProblems(name: string, text: string, files: FileProvider): Promise<string[]> {
+  const parsed = parseWorkflow({ name, content: text }, new NoOperationTraceWriter());
+  if (!parsed.value) return [`${name}: GitHub's parser cannot read it`];
+  const template = await convertWorkflowTemplate(parsed.context, parsed.value, files, { fetchReusableWorkflowDepth: 1 });
+  const problems: string[] = [];
+  for (const job of template.jobs) {
+    if (job.type !== 'reusableWorkflowJob') continue;
+    const path = ownWorkflowPath(job.ref.value);
+    if (!path) continue;
+    const label = `${name}: job '${job.id.value}'`;
+    if (job['inherit-secrets']) {
+      problems.push(`${label}: passes its secrets with 'inherit', which works only within one organization or enterprise`);
+      continue;
+    }
+    const declared = [...(job['secret-definitions'] ?? [])].map((pair) => String(pair.key));
+    const passed = new Map([...(job['secret-values'] ?? [])].map((pair) => [String(pair.key), String(pair.value)]));
+    const given = Object.fromEntries([...(job['input-values'] ?? [])].map((pair) => [String(pair.key), String(pair.value)]));
+    for (const secret of secretsToPass(path, declared, given)) {
+      const value = passed.get(secret);
+      if (value === undefined) problems.push(`${label}: does not pass the secret ${secret} that ${path} reads`);
+      else if (value.replace(/\s+/g, ' ') !== `\${{ secrets.${secret} }}`) problems.push(`${label}: passes ${secret} as '${value}'; pass it by its own name, \${{ secrets.${secret} }}, so that the environment's secret reaches the job`);
+    }
   }
   return problems;
 }
@@ -562,6 +683,7 @@ export function ruleProblems(wf: WorkflowFile, contracts: Contracts, reusables: 
     ...actionInputProblems(wf, contracts),
     ...reusableCallProblems(wf, reusables),
     ...pinProblems(wf.name, wf.text),
+    ...selfReferenceProblems(wf, contracts),
     ...concurrencyProblems(wf, reusables),
     ...runSecretProblems(wf),
     ...secretEchoProblems(wf),

@@ -1,20 +1,25 @@
 // Every workflow (the project's own, the reusable ones, the examples users copy) and every
 // action.yml, through parsers made for them and through the rules in workflow-checks.ts.
 // The last part feeds each rule a small broken example, to prove it can fail.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { validateWorkflow } from '@action-validator/core';
 import {
   actionInputProblems,
   actionParserProblems,
   actionValidatorProblems,
   asMapping,
   backupFirstProblems,
+  calledInputs,
+  concurrencyGroup,
   concurrencyProblems,
   Contracts,
   declarationProblems,
   deployEnvironments,
   environmentProblems,
+  expressionsIn,
   jobsOf,
   loadWorkflow,
   localFileProvider,
@@ -30,6 +35,8 @@ import {
   ruleProblems,
   runSecretProblems,
   secretEchoProblems,
+  secretPassingProblems,
+  selfReferenceProblems,
   stepsOf,
   workflowCall,
   workflowParserProblems,
@@ -128,11 +135,71 @@ describe('reusable deploy workflow', () => {
     expect(Object.keys(asMapping(call.outputs)!)).toEqual(expect.arrayContaining(['release-id', 'status', 'url']));
   });
 
-  it('deploys in the named environment with its URL, one deploy per app and environment, never cancelled', () => {
+  it('deploys in the named environment with its URL, one deploy per app and environment, in order, never cancelled', () => {
     expect(job.environment).toEqual({ name: '${{ inputs.environment }}', url: '${{ inputs.url }}' });
     expect(job.concurrency).toEqual({
-      group: 'deploy-${{ inputs.app || github.event.repository.name || github.repository }}-${{ inputs.environment }}',
+      group: 'deploy-${{ inputs.app || github.repository }}-${{ inputs.environment }}',
       'cancel-in-progress': false,
+      queue: 'max',
+    });
+  });
+
+  it('runs its own actions at its own commit ($/), so pinning deploy.yml to a commit pins them too', () => {
+    const own = steps.map((s) => s.uses).filter((u): u is string => typeof u === 'string' && ownActionFolder(u) !== undefined);
+    expect(own).toEqual(['$/action-notify', '$/action-backup', '$/action-deploy', '$/action-notify']);
+    expect(read('.github/workflows/deploy.yml')).not.toMatch(/[\w.-]+\/deploy-kit\/action-[a-z]+@/);
+    expect(selfReferenceProblems(deploy, contracts)).toEqual([]);
+  });
+
+  it('refuses, before anything runs, a caller that does not pass SSH_PRIVATE_KEY', async () => {
+    expect(asMapping(asMapping(call.secrets)!.SSH_PRIVATE_KEY)!.required).toBe(true);
+    const caller = 'on: push\npermissions: {}\njobs:\n  d:\n    uses: deploy-kit/deploy-kit/.github/workflows/deploy.yml@v1\n    with: { environment: staging, version: "1", host: h, username: u, health-url: "http://h/" }\n    secrets: { SSH_KNOWN_HOSTS: "${{ secrets.SSH_KNOWN_HOSTS }}" }\n';
+    expect(await workflowParserProblems('caller.yml', caller, files)).toEqual([
+      'workflow-parser: caller.yml (Line: 5, Col: 11): Secret SSH_PRIVATE_KEY is required, but not provided while calling.',
+    ]);
+  });
+
+  // The step's own script, run by bash with the environment GitHub gives it.
+  describe("the 'Check secrets' step", () => {
+    const script = String(steps.find((step) => step.name === 'Check secrets')!.run);
+    const none = { ENVIRONMENT: 'production', BACKUP: 'false', HOST_FINGERPRINT: '', BACKUP_COMMAND: '', SLACK_CHANNEL: '', REGISTRY: '' };
+    const secrets = { SSH_PRIVATE_KEY: 'key', SSH_KNOWN_HOSTS: 'line', BACKUP_DATABASE_URL: '', S3_ACCESS_KEY_ID: '', S3_SECRET_ACCESS_KEY: '', SLACK_BOT_TOKEN: '', REGISTRY_PASSWORD: '' };
+    const check = (env: Record<string, string>) => {
+      const result = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...none, ...secrets, ...env } });
+      return { code: result.status, lines: result.stdout.split('\n').filter(Boolean), stderr: result.stderr };
+    };
+
+    it('names each missing secret and shows the mapping the caller adds, in one annotation', () => {
+      expect(check({ SSH_PRIVATE_KEY: '', BACKUP: 'true', BACKUP_DATABASE_URL: 'postgresql://app@db/app', S3_SECRET_ACCESS_KEY: 'x' })).toEqual({
+        code: 1,
+        lines: [
+          "::error title=deploy-kit::Missing secret SSH_PRIVATE_KEY: the deploy user's private key.",
+          '::error title=deploy-kit::Missing secret S3_ACCESS_KEY_ID: the access key id of the backup bucket.',
+          "::error title=deploy-kit::This job has only the secrets its caller passes by name. Set each missing one on the 'production' environment (Settings > Environments) or the repository, and pass it in the job that calls deploy.yml:" +
+            '%0A  secrets:%0A    SSH_PRIVATE_KEY: ${{ secrets.SSH_PRIVATE_KEY }}%0A    S3_ACCESS_KEY_ID: ${{ secrets.S3_ACCESS_KEY_ID }}' +
+            "%0A'secrets: inherit' passes secrets only within one organization or enterprise. See docs/github-setup.md.",
+        ],
+        stderr: '',
+      });
+    });
+
+    it('takes a host fingerprint for known_hosts and a backup command for the database URL', () => {
+      expect(check({ SSH_KNOWN_HOSTS: '', HOST_FINGERPRINT: 'SHA256:x', BACKUP: 'true', BACKUP_COMMAND: 'cat dump', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' })).toEqual({ code: 0, lines: [], stderr: '' });
+      expect(check({ SSH_KNOWN_HOSTS: '' }).lines[0]).toBe(
+        '::error title=deploy-kit::Missing secret SSH_KNOWN_HOSTS: the host key line(s) from ssh-keyscan -p PORT HOST (or give the host-fingerprint input).',
+      );
+    });
+
+    it('warns, without failing, when a Slack channel or a private registry has no secret', () => {
+      expect(check({ SLACK_CHANNEL: '#deploys', REGISTRY: 'registry.example.com' })).toEqual({
+        code: 0,
+        lines: [
+          '::warning title=deploy-kit::No Slack message: slack-channel is set, but the SLACK_BOT_TOKEN secret is empty. Pass it in the job that calls deploy.yml:%0A  secrets:%0A    SLACK_BOT_TOKEN: ${{ secrets.SLACK_BOT_TOKEN }}',
+          '::warning title=deploy-kit::The host pulls from registry.example.com without logging in: the REGISTRY_PASSWORD secret is empty. For a private registry, pass it in the job that calls deploy.yml:%0A  secrets:%0A    REGISTRY_PASSWORD: ${{ secrets.REGISTRY_PASSWORD }}',
+        ],
+        stderr: '',
+      });
+      expect(check({ SLACK_CHANNEL: '#deploys', SLACK_BOT_TOKEN: 'xoxb', REGISTRY: 'ghcr.io' })).toEqual({ code: 0, lines: [], stderr: '' });
     });
   });
 
@@ -187,7 +254,40 @@ describe('example callers', () => {
     expect(productionProblems(production, reusables)).toEqual([]);
     const deploy = asMapping(asMapping(production.doc.jobs)!.deploy)!;
     expect(asMapping(deploy.with)).toMatchObject({ environment: 'production', backup: "${{ inputs.skip-backup && 'false' || 'true' }}" });
-    expect(deploy.secrets).toBe('inherit');
+  });
+
+  // A caller in another organization gets no secret through `inherit`: each one goes by name.
+  it.each(exampleWorkflows)("%s passes, by name, every secret the reusable workflow it calls reads (GitHub's parser)", async (path) => {
+    expect(await secretPassingProblems(path, read(path), files)).toEqual([]);
+  });
+
+  it('staging and production pass the deploy job all nine secrets; build.yml pushes with the job token', () => {
+    const secretsOf = (path: string, jobId: string) => asMapping(asMapping(asMapping(wf(path).doc.jobs)![jobId])!.secrets);
+    const declared = Object.keys(asMapping(workflowCall(wf('.github/workflows/deploy.yml'))!.secrets)!);
+    for (const path of ['examples/workflows/staging.yml', 'examples/workflows/production.yml']) {
+      expect(secretsOf(path, 'deploy')).toEqual(Object.fromEntries(declared.map((name) => [name, `\${{ secrets.${name} }}`])));
+    }
+    expect(secretsOf('examples/workflows/staging.yml', 'build')).toBeUndefined();
+  });
+
+  // deploy.yml's group, as production.yml calls it, is the group rollback.yml and backup.yml
+  // join for production: one line for deploys, rollbacks and backups, whatever the event.
+  it('deploys, rollbacks and the nightly backup of production take turns in one concurrency group', () => {
+    const github = { repository: 'acme/shop', event: {} };
+    const deployJob = asMapping(asMapping(wf('.github/workflows/deploy.yml').doc.jobs)!.deploy)!;
+    const groupOfCall = (path: string) => {
+      const given = asMapping(asMapping(asMapping(wf(path).doc.jobs)!.deploy)!.with)!;
+      return concurrencyGroup(deployJob, { github, inputs: calledInputs(wf('.github/workflows/deploy.yml'), given) });
+    };
+    const jobOf = (path: string, id: string) => asMapping(asMapping(wf(path).doc.jobs)![id])!;
+    const production = groupOfCall('examples/workflows/production.yml');
+    expect(production).toBe('deploy-acme/shop-production');
+    expect(concurrencyGroup(jobOf('examples/workflows/rollback.yml', 'rollback'), { github, inputs: { environment: 'production' } })).toBe(production);
+    expect(concurrencyGroup(jobOf('examples/workflows/backup.yml', 'backup'), { github })).toBe(production);
+    expect(groupOfCall('examples/workflows/staging.yml')).toBe('deploy-acme/shop-staging');
+    for (const [path, id] of [['examples/workflows/rollback.yml', 'rollback'], ['examples/workflows/backup.yml', 'backup']] as const) {
+      expect(asMapping(jobOf(path, id).concurrency)).toMatchObject({ 'cancel-in-progress': false, queue: 'max' });
+    }
   });
 
   it('staging builds, deploys to staging, then asks for production in Slack', () => {
@@ -240,14 +340,57 @@ describe('project workflows', () => {
     expect(read('.github/workflows/e2e.yml')).toContain('check "v3 status" "$V3_STATUS" rolled-back');
   });
 
-  it('release refuses a stale dist, moves the major tag and publishes from the CHANGELOG', () => {
+  // Issue 17: no credential on disk while dependencies install, and a write token only where
+  // nothing is installed.
+  it('release: by hand on main; plans, waits for ci and e2e, tests without install scripts, refuses a stale dist, then tags', () => {
     const release = wf('.github/workflows/release.yml');
-    expect(asMapping(release.doc.on)).toEqual({ push: { tags: ['v*.*.*'] } });
-    const text = read('.github/workflows/release.yml');
-    expect(text).toContain("git diff --exit-code --stat -- '*/dist'");
-    expect(text).toContain('git push --force origin "refs/tags/$MAJOR"');
-    expect(text).toContain('gh release create');
-    expect(read('CHANGELOG.md')).toMatch(/^## \[0\.1\.0\]/m);
+    expect(asMapping(release.doc.on)).toEqual({ workflow_dispatch: null });
+    const jobs = asMapping(release.doc.jobs)!;
+    const check = asMapping(jobs.check)!;
+    const publish = asMapping(jobs.publish)!;
+    expect([release.doc.permissions, check.permissions, publish.permissions]).toEqual([{}, { contents: 'read', actions: 'read' }, { contents: 'write' }]);
+    expect(publish.needs).toBe('check');
+
+    const checkSteps = stepsOf(release, 'check', check).map(({ step }) => step);
+    const checkout = checkSteps.find((step) => String(step.uses).startsWith('actions/checkout@'))!;
+    expect(asMapping(checkout.with)).toEqual({ 'fetch-depth': 0, 'persist-credentials': false });
+    const scripts = checkSteps.map((step) => String(step.run ?? ''));
+    const at = (command: string) => scripts.findIndex((script) => script.includes(command));
+    for (const command of ['node scripts/release-plan.ts', 'gh run list', 'npm ci --ignore-scripts', 'npm run lint', 'npm run typecheck', 'npm run test:unit', 'npm run build', "git diff --exit-code --stat -- '*/dist'"]) {
+      expect([command, at(command) >= 0]).toEqual([command, true]);
+    }
+    expect(scripts.join('\n')).not.toMatch(/npm (ci|install|i)\b(?! --ignore-scripts)/);
+    expect(at('npm run test:unit')).toBeGreaterThan(at('npm ci --ignore-scripts'));
+    expect(read('.github/workflows/release.yml')).toMatch(/for workflow in ci\.yml e2e\.yml; do/);
+    // The read token reaches one step, which installs nothing.
+    const withToken = (steps: Record<string, unknown>[]) => steps.filter((step) => expressionsIn(step).some((e) => /github\.token|secrets\./.test(e))).map((step) => step.name);
+    expect(withToken(checkSteps)).toEqual(['ci and e2e succeeded on this commit']);
+    for (const scope of [release.doc, check, publish]) expect(scope.env).toBeUndefined();
+
+    // The write token: a job that checks nothing out, installs and runs nothing of ours, and
+    // hands it to the two steps that call GitHub's API.
+    const publishSteps = stepsOf(release, 'publish', publish).map(({ step }) => step);
+    expect(publishSteps.filter((step) => step.uses !== undefined)).toEqual([]);
+    expect(publishSteps.map((step) => String(step.run)).join('\n')).not.toMatch(/\b(npm|npx|node)\b|\bgit (clone|fetch|push|checkout)\b/);
+    expect(withToken(publishSteps)).toHaveLength(publishSteps.length);
+    for (const step of publishSteps) expect(Object.keys(asMapping(step.env)!)).toContain('GH_TOKEN');
+    const publishing = publishSteps.map((step) => String(step.run)).join('\n');
+    for (const part of ['-f ref="refs/tags/$TAG"', '--method PATCH "$api/refs/tags/$MAJOR"', '-F force=true', 'gh release create "$TAG"', '--verify-tag']) expect(publishing).toContain(part);
+  });
+});
+
+// What users copy from the READMEs and docs/ holds to the rules of the example workflows.
+describe('YAML shown in the READMEs and docs/', () => {
+  const documents = ['README.md', ...ACTIONS.map((a) => `${a}/README.md`), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const blocks = documents.flatMap((path) => [...read(path).matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m, i) => [`${path} block ${i + 1}`, m[1]!] as const));
+
+  it('has YAML blocks to check', () => {
+    expect(blocks.length).toBeGreaterThan(10);
+  });
+
+  it.each(blocks)('%s pins third-party actions to a commit, like the examples, and passes secrets by name', (name, text) => {
+    expect(pinProblems(name, text)).toEqual([]);
+    expect(text).not.toMatch(/secrets:\s*inherit/);
   });
 });
 
@@ -281,11 +424,11 @@ jobs:
     runs-on: ubuntu-latest
     permissions: {}
     environment: \${{ inputs.environment }}
-    concurrency: { group: "deploy-\${{ inputs.environment }}", cancel-in-progress: false }
+    concurrency: { group: "deploy-\${{ inputs.environment }}", cancel-in-progress: false, queue: max }
     outputs: { status: "\${{ steps.d.outputs.status }}" }
     steps:
       - id: d
-        uses: deploy-kit/deploy-kit/action-deploy@v1
+        uses: $/action-deploy
         with: { host: h, username: u, private-key: "\${{ secrets.SSH_PRIVATE_KEY }}", version: "\${{ inputs.version }}" }
 `, '.github/workflows/deploy.yml');
   const calls: Reusables = new Map([['.github/workflows/deploy.yml', reusable]]);
@@ -425,7 +568,7 @@ jobs:
     ]);
   });
 
-  it('a deploy job without a concurrency group, one that cancels, and a workflow that cancels', () => {
+  it('a deploy, rollback, restore or backup job without a concurrency group, one that cancels, one that does not queue, and a workflow that cancels', () => {
     const bad = inline(`
 on: push
 concurrency: { group: x, cancel-in-progress: true }
@@ -435,17 +578,26 @@ jobs:
     steps: [{ uses: deploy-kit/deploy-kit/action-deploy@v1 }]
   b:
     runs-on: ubuntu-latest
-    concurrency: { group: deploy-b, cancel-in-progress: true }
+    concurrency: { group: deploy-b, cancel-in-progress: true, queue: max }
     steps: [{ uses: ./action-rollback }]
   c:
     runs-on: ubuntu-latest
     steps: [{ uses: ./action-backup, with: { mode: restore } }]
+  d:
+    runs-on: ubuntu-latest
+    concurrency: { group: deploy-d, cancel-in-progress: false }
+    steps: [{ uses: $/action-backup }]
+  e:
+    runs-on: ubuntu-latest
+    concurrency: { group: deploy-e, queue: max }
+    steps: [{ uses: $/action-backup }]
 `);
     expect(concurrencyProblems(bad)).toEqual([
       'inline.yml: workflow-level concurrency may cancel a running deploy (cancel-in-progress must be false)',
-      "inline.yml: deploy job 'a' has no concurrency group",
-      "inline.yml: deploy job 'b' may cancel a running deploy (cancel-in-progress must be false)",
-      "inline.yml: deploy job 'c' has no concurrency group",
+      "inline.yml: job 'a' deploys, rolls back or backs up without a concurrency group",
+      "inline.yml: job 'b' may cancel a running deploy (cancel-in-progress must be false)",
+      "inline.yml: job 'c' deploys, rolls back or backs up without a concurrency group",
+      "inline.yml: job 'd' needs 'queue: max' in its concurrency: by default a third run in the group cancels the one waiting",
     ]);
     const caller = inline('on: push\nconcurrency: { group: c, cancel-in-progress: true }\njobs:\n  d:\n    uses: ./.github/workflows/deploy.yml\n');
     expect(concurrencyProblems(caller, calls)).toEqual(['inline.yml: workflow-level concurrency may cancel a running deploy (cancel-in-progress must be false)']);
@@ -571,9 +723,63 @@ jobs:
     ]);
   });
 
+  it("'secrets: inherit', in any call", () => {
+    const caller = inline('on: push\njobs:\n  d:\n    uses: other/repo/.github/workflows/x.yml@v1\n    secrets: inherit\n');
+    expect(reusableCallProblems(caller, calls)).toEqual([
+      "inline.yml: job 'd': 'secrets: inherit' passes secrets only within one organization or enterprise; pass each secret by name (NAME: ${{ secrets.NAME }})",
+    ]);
+  });
+
+  it('a reusable workflow that calls its own action by tag, by a fork, or through the caller\'s checkout', () => {
+    const bad = inline(`
+on: { workflow_call: {} }
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: deploy-kit/deploy-kit/action-deploy@v1
+      - uses: my-org/deploy-kit/action-notify@0123456789abcdef0123456789abcdef01234567
+      - uses: ./action-rollback
+      - uses: $/action-backup
+      - uses: docker/login-action@4907a6ddec9925e35a0a9e82d7399ccc52663121
+`);
+    expect(selfReferenceProblems(bad, contracts)).toEqual([
+      "inline.yml: job 'a' step #1: calls deploy-kit/deploy-kit/action-deploy@v1; a reusable workflow calls its own action as '$/action-deploy', which runs at the workflow's own commit",
+      "inline.yml: job 'a' step #2: calls my-org/deploy-kit/action-notify@0123456789abcdef0123456789abcdef01234567; a reusable workflow calls its own action as '$/action-notify', which runs at the workflow's own commit",
+      "inline.yml: job 'a' step #3: calls ./action-rollback; a reusable workflow calls its own action as '$/action-rollback', which runs at the workflow's own commit",
+    ]);
+    expect(selfReferenceProblems(inline(bad.text.replace('workflow_call: {}', 'push: {}')), contracts)).toEqual([]);
+  });
+
+  it('a caller that inherits, leaves out a secret, or passes one under another name', async () => {
+    const caller = (secrets: string) =>
+      `on: push\npermissions: {}\njobs:\n  deploy:\n    uses: deploy-kit/deploy-kit/.github/workflows/deploy.yml@v1\n    with: { environment: production, version: "1", host: h, username: u, health-url: "http://h/" }\n    secrets: ${secrets}\n  build:\n    uses: deploy-kit/deploy-kit/.github/workflows/build.yml@v1\n    with: { registry: registry.example.com }\n`;
+    expect(await secretPassingProblems('caller.yml', caller('inherit'), files)).toEqual([
+      "caller.yml: job 'deploy': passes its secrets with 'inherit', which works only within one organization or enterprise",
+      "caller.yml: job 'build': does not pass the secret REGISTRY_PASSWORD that .github/workflows/build.yml reads",
+    ]);
+    const some = '{ SSH_PRIVATE_KEY: "${{ secrets.PROD_KEY }}", SSH_KNOWN_HOSTS: "${{ secrets.SSH_KNOWN_HOSTS }}" }';
+    const problems = await secretPassingProblems('caller.yml', caller(some), files);
+    expect(problems).toContain("caller.yml: job 'deploy': passes SSH_PRIVATE_KEY as '${{ secrets.PROD_KEY }}'; pass it by its own name, ${{ secrets.SSH_PRIVATE_KEY }}, so that the environment's secret reaches the job");
+    expect(problems).toContain("caller.yml: job 'deploy': does not pass the secret SLACK_BOT_TOKEN that .github/workflows/deploy.yml reads");
+    expect(problems).toHaveLength(1 + 7 + 1);
+  });
+
+  // When @action-validator learns these, the shim in actionValidatorProblems can go.
+  it("@action-validator 0.6.0 does not know concurrency's queue, so it is shown the workflow without it; GitHub's parser knows queue and $/", async () => {
+    const text = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    concurrency: { group: g, queue: max }\n    steps:\n      - uses: $/action-deploy\n';
+    expect(validateWorkflow(text).errors.length).toBeGreaterThan(0);
+    expect(actionValidatorProblems('workflow', 'q.yml', text)).toEqual([]);
+    expect(actionValidatorProblems('workflow', 'q.yml', text.replace('queue: max', 'queue: max, bogus: 1')).join('\n')).toMatch(/bogus/);
+    expect(await workflowParserProblems('q.yml', text)).toEqual([]);
+    expect((await workflowParserProblems('q.yml', text.replace('queue: max', 'queue: all'))).join('\n')).toMatch(/all/);
+  });
+
   it('maps deploy-kit references to local folders, and nothing else', () => {
     expect(ownActionFolder('deploy-kit/deploy-kit/action-deploy@v1')).toBe('action-deploy');
     expect(ownActionFolder('./action-rollback')).toBe('action-rollback');
+    expect(ownActionFolder('$/action-notify')).toBe('action-notify');
+    expect(ownActionFolder('$/action-notify@v1')).toBeUndefined();
     expect(ownActionFolder('someone/deploy-kit/action-deploy@v1')).toBeUndefined();
     expect(ownActionFolder('deploy-kit/deploy-kit/action-deploy')).toBeUndefined();
     expect(ownWorkflowPath('deploy-kit/deploy-kit/.github/workflows/deploy.yml@v1')).toBe('.github/workflows/deploy.yml');
