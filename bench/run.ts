@@ -2,14 +2,17 @@
 // on a sandbox host of real parts (sshd, Docker engine, registry, PostgreSQL, S3 endpoint).
 // `--quick` runs every figure once on small sizes (the test suite runs it so it cannot rot).
 // `--out DIR` writes results.json and RESULTS.md there (default: bench/).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ActionRun, NODE, ROOT, runAction } from '../test/harness/run-action.js';
 import { startPostgres } from '../test/harness/postgres.js';
 import { startS3 } from '../test/harness/s3.js';
-import { SandboxInfo, freePort, startSandbox, stopSandbox } from '../test/harness/sandbox.js';
+import { LatencyRelay } from '../test/harness/latency-relay.js';
+import { WAN_ONE_WAY_MS } from '../test/harness/pass.js';
+import { SandboxInfo, SshEndpoint, freePort, startSandbox, stopSandbox } from '../test/harness/sandbox.js';
 import { Figure, figure, markdown, median } from './figures.js';
 import { startFleet, stopFleet } from '../test/harness/fleet.js';
 
@@ -19,6 +22,10 @@ const OUT = outIndex === -1 ? join(ROOT, 'bench') : process.argv[outIndex + 1]!;
 const RUNS = quick ? 1 : 5;
 const onlyIndex = process.argv.indexOf('--only');
 const ONLY = onlyIndex === -1 ? undefined : process.argv[onlyIndex + 1]!.split(',');
+const execFileAsync = promisify(execFile);
+
+/** The sandbox host's Compose (v2), which the baseline script runs too. */
+const COMPOSE_COMMAND = 'docker compose';
 const ACTIONS = ['action-deploy', 'action-healthgate', 'action-rollback', 'action-backup', 'action-notify'];
 
 interface App {
@@ -33,15 +40,15 @@ async function makeApp(sandbox: SandboxInfo, name: string): Promise<App> {
   const workspace = join(sandbox.dir, 'bench', name);
   mkdirSync(workspace, { recursive: true });
   writeFileSync(join(workspace, 'docker-compose.yml'), `services:\n  web:\n    image: ${sandbox.appImage}:\${VERSION}\n    init: true\n    ports: ["127.0.0.1:${port}:8080"]\n`);
-  return { name, port, workspace, deployPath: join(sandbox.dir, 'bench-hosts', name) };
+  return { name, port, workspace, deployPath: join(sandbox.hostsDir, name) };
 }
 
-const sshInputs = (s: SandboxInfo, app: App) => ({
-  host: '127.0.0.1',
-  port: String(s.ssh.port),
-  username: s.ssh.username,
+const sshInputs = (s: SandboxInfo, app: App, endpoint: SshEndpoint = s.ssh) => ({
+  host: endpoint.host,
+  port: String(endpoint.port),
+  username: endpoint.username,
   'private-key': s.privateKey,
-  'known-hosts': s.ssh.knownHosts,
+  'known-hosts': endpoint.knownHosts,
   app: app.name,
   'deploy-path': app.deployPath,
 });
@@ -74,39 +81,82 @@ function watch(url: string): { stop(): { at: number; status: number; body: strin
   return { stop: () => ((on = false), seen) };
 }
 
-const accepted = (s: SandboxInfo) => (readFileSync(s.ssh.logPath, 'utf8').match(/Accepted publickey/g) ?? []).length;
+const accepted = (endpoint: SshEndpoint) => (readFileSync(endpoint.logPath, 'utf8').match(/Accepted publickey/g) ?? []).length;
 
-async function deployOverhead(s: SandboxInfo): Promise<{ overhead: Figure; connections: Figure }> {
-  const app = await makeApp(s, 'overhead');
-  const base = await makeApp(s, 'baseline');
-  const known = join(s.dir, 'bench', 'known_hosts');
-  writeFileSync(known, `${s.ssh.knownHosts}\n`);
+/** What a deploy and the baseline script each cost, in seconds and (behind the relay) in connections and round trips. */
+interface Costs {
+  readonly seconds: number[];
+  readonly connections: number[];
+  readonly turns: number[];
+}
+
+/**
+ * action-deploy against bench/baseline-deploy.sh, alternating, on the same host, login and
+ * Compose: directly on loopback, or through `relay` (then the relay counts the round trips
+ * each makes).
+ */
+async function deployOverhead(s: SandboxInfo, endpoint: SshEndpoint, relay: LatencyRelay | undefined, label: string): Promise<{ ours: Costs; theirs: Costs }> {
+  const app = await makeApp(s, `overhead${label}`);
+  const base = await makeApp(s, `baseline${label}`);
+  const known = join(s.dir, 'bench', `known_hosts${label}`);
+  writeFileSync(known, `${endpoint.knownHosts}\n`);
   const keyFile = join(s.dir, 'id_ed25519');
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  const connections: number[] = [];
+  const ours: Costs = { seconds: [], connections: [], turns: [] };
+  const theirs: Costs = { seconds: [], connections: [], turns: [] };
+  const measured = async (into: Costs, count: boolean, work: () => Promise<unknown>): Promise<void> => {
+    relay?.reset();
+    const before = accepted(endpoint);
+    const started = performance.now();
+    await work();
+    if (!count) return;
+    into.seconds.push((performance.now() - started) / 1000);
+    into.connections.push(accepted(endpoint) - before);
+    if (relay) into.turns.push(relay.read().turns);
+  };
   for (let i = 0; i < RUNS + 1; i += 1) {
     const version = i % 2 === 0 ? 'v1' : 'v2';
-    const before = accepted(s);
-    const { ms } = await timedRun('action-deploy', { ...sshInputs(s, app), version, 'keep-releases': '3' }, app.workspace);
-    connections.push(accepted(s) - before);
-    const started = performance.now();
-    execFileSync(join(ROOT, 'bench', 'baseline-deploy.sh'), {
-      env: { ...process.env, KEY: keyFile, PORT: String(s.ssh.port), KNOWN_HOSTS: known, SSH_USER: s.ssh.username, DIR: base.deployPath, COMPOSE: join(base.workspace, 'docker-compose.yml'), VERSION: version, APP: base.name, URL: `http://127.0.0.1:${base.port}/` },
-      stdio: 'ignore',
-    });
-    const baselineMs = performance.now() - started;
     // The first round of each warms the image cache on the host; it is not counted.
-    if (i > 0) {
-      ours.push(ms / 1000);
-      theirs.push(baselineMs / 1000);
-    }
+    await measured(ours, i > 0, () => timedRun('action-deploy', { ...sshInputs(s, app, endpoint), version, 'keep-releases': '3' }, app.workspace));
+    // Asynchronous: the relay runs in this process and must go on relaying meanwhile.
+    await measured(theirs, i > 0, () =>
+      execFileAsync(join(ROOT, 'bench', 'baseline-deploy.sh'), [], {
+        env: {
+          ...process.env,
+          KEY: keyFile,
+          HOST: endpoint.host,
+          PORT: String(endpoint.port),
+          KNOWN_HOSTS: known,
+          SSH_USER: endpoint.username,
+          COMPOSE: COMPOSE_COMMAND,
+          DIR: base.deployPath,
+          COMPOSE_FILE: join(base.workspace, 'docker-compose.yml'),
+          VERSION: version,
+          APP: base.name,
+          URL: `http://127.0.0.1:${base.port}/`,
+        },
+      }),
+    );
   }
-  return {
-    overhead: figure('deploy-overhead', 's', ours, 'median ratio <= 1.3', (_m, r) => r !== null && r <= 1.3, theirs,
-      'action-deploy (recreate, no gate) from process start to exit, against bench/baseline-deploy.sh (write compose file, pull, up -d, poll until 200 over plain ssh).'),
-    connections: figure('ssh-connections', 'connections per deploy', connections, '1', (m) => m === 1, undefined, "counted from sshd's 'Accepted publickey' log lines"),
-  };
+  return { ours, theirs };
+}
+
+/** The deploy figures: on loopback, and through a relay that adds 25 ms each way. */
+async function deployFigures(s: SandboxInfo): Promise<Figure[]> {
+  const local = await deployOverhead(s, s.ssh, undefined, '');
+  const relay = await LatencyRelay.start({ host: s.ssh.host, port: s.ssh.port }, WAN_ONE_WAY_MS);
+  try {
+    const wan = await deployOverhead(s, { ...s.ssh, port: relay.port, knownHosts: s.ssh.knownHosts.replace(/^\S+/, `[127.0.0.1]:${relay.port}`) }, relay, '-wan');
+    const how = `action-deploy (recreate, no gate) from process start to exit, against bench/baseline-deploy.sh (write compose file, pull, up -d, poll until 200 over plain ssh), alternating, both as the ${s.ssh.username} user with ${COMPOSE_COMMAND}`;
+    const trips = (c: Costs) => `${median(c.connections)} connection(s) and ${median(c.turns)} round trips`;
+    return [
+      figure('deploy-overhead', 's', local.ours.seconds, 'median ratio <= 1.3', (_m, r) => r !== null && r <= 1.3, local.theirs.seconds, `${how}, on loopback.`),
+      figure('deploy-overhead-wan', 's', wan.ours.seconds, 'median ratio <= 1.3', (_m, r) => r !== null && r <= 1.3, wan.theirs.seconds,
+        `${how}, both through the same relay that holds every chunk ${WAN_ONE_WAY_MS} ms each way (a ${2 * WAN_ONE_WAY_MS} ms round trip). Counted at the relay, a deploy made ${trips(wan.ours)}; the baseline ${trips(wan.theirs)} (a round trip: the client sending after it received).`),
+      figure('ssh-connections', 'connections per deploy', local.ours.connections, '1', (m) => m === 1, undefined, "counted from sshd's 'Accepted publickey' log lines"),
+    ];
+  } finally {
+    await relay.close();
+  }
 }
 
 function startup(): Figure[] {
@@ -252,10 +302,7 @@ async function fleetDeploy(s: SandboxInfo): Promise<Figure> {
   const count = quick ? 2 : 8;
   const fleet = await startFleet(s, count);
   try {
-    for (const host of fleet.hosts) {
-      mkdirSync(join(host.dir, 'home'), { recursive: true });
-      await fleet.setEnv(host, { HOME: join(host.dir, 'home') });
-    }
+    for (const host of fleet.hosts) await fleet.ownHome(host);
     const workspace = join(fleet.dir, 'bench');
     mkdirSync(workspace, { recursive: true });
     writeFileSync(join(workspace, 'docker-compose.yml'), `services:\n  web:\n    image: ${fleet.image}:\${VERSION}\n    init: true\n    ports: ["127.0.0.1:\${PORT}:8080"]\n`);
@@ -307,10 +354,7 @@ async function main(): Promise<void> {
   try {
     // Each group of figures; `--only fleet,backup` measures just those and keeps the rest of results.json.
     const groups: Record<string, () => Promise<Figure[]>> = {
-      overhead: async () => {
-        const { overhead, connections } = await deployOverhead(sandbox);
-        return [overhead, connections];
-      },
+      overhead: () => deployFigures(sandbox),
       startup: async () => startup(),
       recover: async () => {
         const { recover, gate } = await recoverAndGate(sandbox);

@@ -29,6 +29,7 @@ openssl                                 openssl
 caddy                                   caddy
 zsh                                     zsh
 fish                                    fish
+sudo                                    sudo
 runuser                                 util-linux
 setsid                                  util-linux
 curl                                    curl

@@ -58595,7 +58595,8 @@ function containerAddress(inspectJson) {
             return `${binding.HostIp === '0.0.0.0' ? '127.0.0.1' : binding.HostIp}:${binding.HostPort}`;
     }
     const ip = Object.values(entry?.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
-    const port = Object.keys(entry?.Config?.ExposedPorts ?? {}).find((p) => p.endsWith('/tcp'))?.split('/')[0];
+    // `8080/tcp`, or `8080` as Compose v2 writes an `expose` entry.
+    const port = Object.keys(entry?.Config?.ExposedPorts ?? {}).map((p) => /^(\d+)(\/tcp)?$/.exec(p)?.[1]).find((p) => p !== undefined);
     return ip && port ? `${ip}:${port}` : undefined;
 }
 /**

@@ -2,6 +2,7 @@ import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { hostFolder } from './host-user.js';
 import { SandboxInfo, SshEndpoint, startSshd } from './sandbox.js';
 
 /**
@@ -20,7 +21,7 @@ import { SandboxInfo, SshEndpoint, startSshd } from './sandbox.js';
  * is involved and the root namespace's FORWARD policy does not matter).
  *
  * What the hosts share: the file system (deploy paths must differ per host, e.g. under
- * `host.dir`), the user (root) and the sandbox's SSH key.
+ * `host.dir`: see `ownHome`), the login (the deploy user) and the sandbox's SSH key.
  */
 export interface FleetHost {
   /** 1-based, as in `startFleet`'s `env` option. */
@@ -291,6 +292,17 @@ export class Fleet {
     await this.stopSshd(host);
     host.env = { ...env };
     await this.startSshd(host);
+  }
+
+  /**
+   * Gives the host's login a home of its own (its sessions get HOME=<host dir>/home, owned by the
+   * deploy user): the hosts share this machine's file system, not their default deploy paths.
+   */
+  async ownHome(ref: HostRef): Promise<string> {
+    const host = this.host(ref);
+    const home = hostFolder(join(host.dir, 'home'));
+    await this.setEnv(host, { ...host.env, HOME: home });
+    return home;
   }
 
   /** Sets the host's link down: connections to it time out (rather than being refused). */

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 /**
  * The accounts deploy-kit logs in as on the sandbox hosts, set up the way the docs tell users
@@ -74,4 +74,20 @@ export function hostFolder(path: string, user: HostUser = ensureHostUser(DEPLOY_
 /** Lets other users pass through a root-owned folder (0711) without listing it: the sandbox's temp dir. */
 export function traversable(path: string): void {
   chmodSync(path, 0o711);
+}
+
+/**
+ * Lets `user` run `command` (an absolute path, any arguments) as root without a password, the
+ * way the docs tell users to allow `sudo nginx -s reload` (a drop-in under /etc/sudoers.d,
+ * checked with visudo before it is put in place).
+ */
+export function allowSudo(user: string, command: string): void {
+  const name = `deploy-kit-${user}-${command.split('/').pop()}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const path = `/etc/sudoers.d/${name}`;
+  const rule = `${user} ALL=(root) NOPASSWD: ${command}\n`;
+  if (existsSync(path) && readFileSync(path, 'utf8') === rule) return;
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, rule, { mode: 0o440 });
+  execFileSync('visudo', ['-c', '-q', '-f', temp]);
+  renameSync(temp, path);
 }

@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { DEPLOY_USER, allowSudo, ensureHostUser, hostFolder } from './host-user.js';
 import { freePort } from './sandbox.js';
 
 export const NGINX = '/usr/sbin/nginx';
 
 /**
  * A real nginx (Debian's) on loopback with its own prefix, config, pid and ports in a temp
- * dir: a reverse proxy in front of one upstream, read from `upstream.conf`. Stopped by pid.
+ * dir: a reverse proxy in front of one upstream, read from `upstream.conf`. It runs as root,
+ * as a host's nginx does; the deploy user reloads it with `sudo nginx` (a sudoers rule for
+ * /usr/sbin/nginx, as docs/zero-downtime.md tells users to add). Stopped by pid.
  */
 export class NginxProxy {
   private constructor(
@@ -23,10 +26,13 @@ export class NginxProxy {
   static async start(parent: string, name: string, upstream: string, options: { include?: string } = {}): Promise<NginxProxy> {
     mkdirSync(parent, { recursive: true });
     const dir = mkdtempSync(join(parent, `nginx-${name}-`));
+    // Readable by the deploy user: its switch commands read the pid file and write upstream.conf.
+    chmodSync(dir, 0o755);
     mkdirSync(join(dir, 'logs'));
+    allowSudo(DEPLOY_USER, NGINX);
     const proxy = new NginxProxy(dir, await freePort());
     if (options.include) {
-      mkdirSync(dirname(options.include), { recursive: true });
+      hostFolder(dirname(options.include));
       if (!existsSync(options.include)) writeFileSync(options.include, `server ${upstream};\n`);
       writeFileSync(proxy.upstreamFile, `upstream app { include ${options.include}; }\n`);
     } else {
@@ -60,8 +66,11 @@ export class NginxProxy {
     return join(this.dir, 'upstream.conf');
   }
 
+  /** Writes the upstream file, which the deploy user's switch-command rewrites (so it owns it). */
   writeUpstream(address: string): void {
     writeFileSync(this.upstreamFile, `upstream app { server ${address}; }\n`);
+    const { uid, gid } = ensureHostUser(DEPLOY_USER);
+    chownSync(this.upstreamFile, uid, gid);
   }
 
   /**
@@ -74,14 +83,14 @@ export class NginxProxy {
     return [
       `old=$(ps -o pid= --ppid "$(cat ${pid})")`,
       `printf 'upstream app { server %s; }\\n' "$DEPLOY_KIT_ADDRESS" > ${this.upstreamFile}`,
-      `${NGINX} -p ${this.dir} -c ${this.config} -s reload`,
+      `sudo -n ${NGINX} -p ${this.dir} -c ${this.config} -s reload`,
       'for i in $(seq 100); do alive=; for p in $old; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -z "$alive" ] && break; sleep 0.1; done',
     ].join(' && ');
   }
 
   /** What the built-in switch runs to reload this nginx (`nginx-reload-command`). */
   get reloadCommand(): string {
-    return `${NGINX} -p ${this.dir} -c ${this.config} -s reload`;
+    return `sudo -n ${NGINX} -p ${this.dir} -c ${this.config} -s reload`;
   }
 
   upstream(): string {

@@ -63,10 +63,7 @@ const connections = (host: FleetHost): number => (readFileSync(host.ssh.logPath,
 beforeAll(async () => {
   fleet = await startFleet(currentSandbox(), 4, { env: { 3: { BREAK_VERSION: 'v3' } } });
   // One home per host: the hosts share this machine's file system, not their deploy paths.
-  for (const host of fleet.hosts) {
-    mkdirSync(home(host), { recursive: true });
-    await fleet.setEnv(host, { ...host.env, HOME: home(host) });
-  }
+  for (const host of fleet.hosts) expect(await fleet.ownHome(host)).toBe(home(host));
   workspace = join(fleet.dir, 'workspace');
   mkdirSync(workspace, { recursive: true });
   writeFileSync(

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppFixture } from '../harness/app-fixture.js';
+import { hostFolder } from '../harness/host-user.js';
 import { HaproxyProxy } from '../harness/haproxy.js';
 import { LoadReport, startLoad } from '../harness/load.js';
 import { NginxProxy } from '../harness/nginx.js';
@@ -83,13 +84,13 @@ describe('blue-green behind nginx', () => {
       return run.outputs.status!;
     });
     expect(report.sent).toBeGreaterThan(200);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v1', 'v2']);
     expect(await viaProxy(proxy)).toBe('200 v2');
     expect(summary).toMatch(/\| Strategy \| blue-green; old and new ran side by side for [\d.]+s \|/);
     expect(app.record('2')).toMatchObject({ strategy: 'blue-green', color: 'green', status: 'deployed' });
-    expect(running(app, 'bluegreen-green')).toEqual(['web']);
-    expect(running(app, 'bluegreen-blue')).toEqual([]);
+    expect(running(app, `${app.name}-green`)).toEqual(['web']);
+    expect(running(app, `${app.name}-blue`)).toEqual([]);
   });
 
   test('a bad deploy v2 -> broken fails its gate on the idle colour: traffic never moves, nothing is dropped', async () => {
@@ -101,10 +102,10 @@ describe('blue-green behind nginx', () => {
       return run.outputs.status!;
     });
     expect(error).toMatch(/^broken failed its health gate .*HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/health\); traffic never moved: blue \(release 3\) was removed/);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v2']);
     expect(app.current()).toBe('releases/2');
-    expect(running(app, 'bluegreen-blue')).toEqual([]);
+    expect(running(app, `${app.name}-blue`)).toEqual([]);
   });
 
   test('a rollback v2 -> v1 is the same motion in reverse, and drops nothing', async () => {
@@ -114,11 +115,11 @@ describe('blue-green behind nginx', () => {
       expect(run.outputs).toMatchObject({ 'release-id': '1', healthy: 'true' });
       return 'rolled back';
     });
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v2', 'v1']);
     expect(await viaProxy(proxy)).toBe('200 v1');
-    expect(running(app, 'bluegreen-blue')).toEqual(['web']);
-    expect(running(app, 'bluegreen-green')).toEqual([]);
+    expect(running(app, `${app.name}-blue`)).toEqual(['web']);
+    expect(running(app, `${app.name}-green`)).toEqual([]);
   });
   test('a failure after traffic moved (post-deploy) rolls back by the same motion, and drops nothing', async () => {
     let run: Awaited<ReturnType<AppFixture['deploy']>> | undefined;
@@ -128,12 +129,12 @@ describe('blue-green behind nginx', () => {
     });
     expect(run!.outputs).toMatchObject({ status: 'rolled-back', 'previous-release-id': '1' });
     expect(run!.errors[0]).toMatch(/rolled back to v1 \(release 1\), which is healthy$/);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v1', 'v3']);
     expect(await viaProxy(proxy)).toBe('200 v1');
     expect(app.current()).toBe('releases/1');
-    expect(running(app, 'bluegreen-blue')).toEqual(['web']);
-    expect(running(app, 'bluegreen-green')).toEqual([]);
+    expect(running(app, `${app.name}-blue`)).toEqual(['web']);
+    expect(running(app, `${app.name}-green`)).toEqual([]);
   });
 });
 
@@ -154,7 +155,8 @@ describe('blue-green with the built-in nginx switch and keep-previous-running', 
     );
     // The user's nginx includes the file deploy-kit writes, inside its upstream block; it
     // must exist before nginx starts, so it is created once by hand (here: by the harness).
-    upstreamFile = join(app.deployPath, 'nginx', 'builtin.upstream.conf');
+    hostFolder(app.deployPath);
+    upstreamFile = join(app.deployPath, 'nginx', `${app.name}.upstream.conf`);
     proxy = await NginxProxy.start(join(app.sandbox.dir, 'proxies'), 'builtin', '127.0.0.1:9', { include: upstreamFile });
     proxies.push(proxy);
     // No switch-command: the built-in one. This nginx is not the system's, so it is reloaded with its own -p/-c.
@@ -173,17 +175,17 @@ describe('blue-green with the built-in nginx switch and keep-previous-running', 
       log = run.stdout;
       return run.outputs.status!;
     });
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v1', 'v2']);
     expect(log).toMatch(/nginx reloaded; its old workers finished their requests and exited after [\d.]+s/);
     expect(await viaProxy(proxy)).toBe('200 v2');
     expect(app.record('2')).toMatchObject({ strategy: 'blue-green', color: 'green', switchCommand: '', nginxReloadCommand: proxy.reloadCommand, keepPreviousRunning: true });
-    expect(colour('builtin-blue').map((c) => c.split(' ')[1])).toEqual(['exited']);
-    expect(colour('builtin-green').map((c) => c.split(' ')[1])).toEqual(['running']);
+    expect(colour(`${app.name}-blue`).map((c) => c.split(' ')[1])).toEqual(['exited']);
+    expect(colour(`${app.name}-green`).map((c) => c.split(' ')[1])).toEqual(['running']);
   });
 
   test('a rollback v2 -> v1 starts the kept blue containers again (the same containers, not new ones) and drops nothing', async () => {
-    const kept = colour('builtin-blue').map((c) => c.split(' ')[0]);
+    const kept = colour(`${app.name}-blue`).map((c) => c.split(' ')[0]);
     let restoreMs = 0;
     const report = await underLoad('blue-green (built-in nginx)', 'rollback v2->v1 (kept containers)', proxy, async () => {
       const t0 = performance.now();
@@ -194,11 +196,11 @@ describe('blue-green with the built-in nginx switch and keep-previous-running', 
       return 'rolled back';
     });
     console.log(`rollback to kept, stopped containers: ${Math.round(restoreMs)}ms in all (connect, lock, start, wait, gate, switch, drain)`);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v2', 'v1']);
     expect(await viaProxy(proxy)).toBe('200 v1');
-    expect(colour('builtin-blue')).toEqual(kept.map((id) => `${id} running`));
-    expect(colour('builtin-green').map((c) => c.split(' ')[1])).toEqual(['exited']);
+    expect(colour(`${app.name}-blue`)).toEqual(kept.map((id) => `${id} running`));
+    expect(colour(`${app.name}-green`).map((c) => c.split(' ')[1])).toEqual(['exited']);
   });
 });
 
@@ -208,7 +210,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
   let inputs: Record<string, string>;
   /** What each container of the app serves, running or not (`name state version`). */
   const containers = () =>
-    docker(app.sandbox, ['ps', '--all', '--filter', 'label=com.docker.compose.project=rolling', '--format', '{{.Names}} {{.State}}'])
+    docker(app.sandbox, ['ps', '--all', '--filter', `label=com.docker.compose.project=${app.name}`, '--format', '{{.Names}} {{.State}}'])
       .split('\n')
       .filter(Boolean)
       .map((line) => `${line.split(' ')[1]} ${docker(app.sandbox, ['exec', line.split(' ')[0]!, '/bin/busybox', 'cat', '/www/index.html']).trim()}`);
@@ -224,7 +226,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
     inputs = { strategy: 'rolling', 'health-url': 'http://web:8080/health', 'health-successes': '2', 'health-interval': '500ms', 'health-timeout': '5s' };
     const first = await app.deploy('v1', inputs);
     expect(first.errors).toEqual([]);
-    proxy = await HaproxyProxy.start(app.sandbox, 'rolling_default', 'web');
+    proxy = await HaproxyProxy.start(app.sandbox, `${app.name}_default`, 'web');
     proxies.push(proxy);
     expect(await viaProxy(proxy)).toBe('200 v1');
   });
@@ -238,7 +240,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
       return run.outputs.status!;
     });
     expect(report.sent).toBeGreaterThan(200);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v1', 'v2']);
     expect(await viaProxy(proxy)).toBe('200 v2');
     expect(summary).toMatch(/\| Strategy \| rolling; old and new ran side by side for [\d.]+s \|/);
@@ -255,7 +257,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
       return run.outputs.status!;
     });
     expect(error).toMatch(/^broken failed its health gate on the new web container .*HTTP 404 from http:\/\/[\d.]+:8080\/health\); nothing running was changed/);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies[0]).toBe('v2');
     expect(await viaProxy(proxy)).toBe('200 v2');
     expect(app.current()).toBe('releases/2');
@@ -269,7 +271,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
       expect(run.outputs).toMatchObject({ 'release-id': '1', healthy: 'true' });
       return 'rolled back';
     });
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v2', 'v1']);
     expect(await viaProxy(proxy)).toBe('200 v1');
     expect(containers()).toEqual(['running v1']);
@@ -282,7 +284,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
     );
     const toV3 = await app.deploy('v3', inputs);
     expect(toV3.errors).toEqual([]);
-    expect(toV3.stdout).toMatch(/web: 1 running \(rolling_web_\d+\); starting 2 new beside them/);
+    expect(toV3.stdout).toMatch(new RegExp(`web: 1 running \\(${app.name}[_-]web[_-]\\d+\\); starting 2 new beside them`));
     expect(containers()).toEqual(['running v3', 'running v3']);
     let log = '';
     const report = await underLoad('rolling', 'deploy v3->v2, 2 replicas', proxy, async () => {
@@ -291,8 +293,8 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
       log = run.stdout;
       return run.outputs.status!;
     });
-    expect(log).toMatch(/web: 2 running \(rolling_web_\d+, rolling_web_\d+\); starting 2 new beside them/);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors }).toEqual({ non2xx: 0, connectionErrors: 0 });
+    expect(log).toMatch(new RegExp(`web: 2 running \\(${app.name}[_-]web[_-]\\d+, ${app.name}[_-]web[_-]\\d+\\); starting 2 new beside them`));
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v3', 'v2']);
     expect(containers()).toEqual(['running v2', 'running v2']);
   });

@@ -93,6 +93,9 @@ describe('rolling plan', () => {
       JSON.stringify([{ NetworkSettings: { Ports: ports, Networks: { shop_default: { IPAddress: '172.18.0.5' } } }, Config: { ExposedPorts: exposed } }]);
     expect(containerAddress(inspect({ '8080/tcp': [{ HostIp: '0.0.0.0', HostPort: '49153' }, { HostIp: '::', HostPort: '49153' }] }, { '8080/tcp': {} }))).toBe('127.0.0.1:49153');
     expect(containerAddress(inspect({ '8080/tcp': null }, { '8080/tcp': {} }))).toBe('172.18.0.5:8080');
+    // Compose v2 writes `expose` without the protocol (Compose v1 and the Docker CLI add /tcp).
+    expect(containerAddress(inspect({ '8080/tcp': null }, { '8080': {} }))).toBe('172.18.0.5:8080');
+    expect(containerAddress(inspect({}, { '53/udp': {} }))).toBeUndefined();
     expect(containerAddress(inspect({}, {}))).toBeUndefined();
   });
 
