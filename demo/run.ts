@@ -62,7 +62,7 @@ async function setUp(): Promise<World> {
     `services:\n  web:\n    image: ${sandbox.appImage}:\${VERSION}\n    init: true\n    ports: ["127.0.0.1:${port}:8080"]\n`,
   );
   console.log(`ready: ssh ${sandbox.ssh.username}@127.0.0.1 -p ${sandbox.ssh.port}, registry ${sandbox.registry}, PostgreSQL :${postgres.port}, S3 ${s3.endpoint}\n`);
-  return { sandbox, postgres, s3, slack, port, workspace, deployPath: join(sandbox.dir, 'host', 'shop') };
+  return { sandbox, postgres, s3, slack, port, workspace, deployPath: join(sandbox.hostsDir, 'shop') };
 }
 
 function sshInputs(w: World): Record<string, string> {

@@ -99,10 +99,11 @@ if ! compose_v2; then
     apt_install docker-compose
   else
     echo "setup: installing Compose v2 from Debian 13's docker-compose package (the plugin only)"
-    work=$(mktemp -d); chmod 755 "$work"  # apt downloads as user _apt
+    work=$(mktemp -d)
     echo 'deb http://deb.debian.org/debian trixie main' >"$work/sources.list"
     mkdir -p "$work/lists/partial"
-    trixie=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists")
+    # Downloaded as root into a private temp dir (apt's _apt user could not write there).
+    trixie=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null -o "Dir::State::Lists=$work/lists" -o APT::Sandbox::User=root)
     apt-get "${trixie[@]}" update -qq
     (cd "$work" && apt-get "${trixie[@]}" download -qq docker-compose/trixie)
     dpkg-deb -x "$work"/docker-compose_*.deb "$work/root"
