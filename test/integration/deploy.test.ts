@@ -118,7 +118,7 @@ describe("action-deploy waits for the container's own HEALTHCHECK", () => {
     const app = await AppFixture.create('probe-slow', { composeExtra: healthcheck('["CMD", "/bin/busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]', '5m') });
     const run = await app.deploy('v1', { 'wait-timeout': '30s' });
     expect(run.errors).toEqual([]);
-    expect(run.stdout).toMatch(/containers up: probe-slow[_-]web[_-]1 \(healthy: its HEALTHCHECK passed when run at once\)/);
+    expect(run.stdout).toMatch(new RegExp(`containers up: ${app.name}[_-]web[_-]1 \\(healthy: its HEALTHCHECK passed when run at once\\)`));
     expect(await app.get('/')).toBe('200 v1');
     // Docker itself has not run a check yet: without the probe this deploy would have timed out.
     const id = execFileSync('docker', ['ps', '-q', '--filter', `label=com.docker.compose.project=${app.name}`], { env: { ...process.env, DOCKER_HOST: app.sandbox.dockerHost }, encoding: 'utf8' }).trim();

@@ -40,7 +40,7 @@ describe('automatic rollback inside action-deploy', () => {
   test('an image that exits at start never becomes healthy and is rolled back', async () => {
     const run = await app.deploy('crash', gate(app));
     expect(run.outputs.status).toBe('rolled-back');
-    expect(run.errors[0]).toMatch(/^release \d+ \(crash\) did not come up: container gated[_-]web[_-]1 (exited with code 3|is restarting).*rolled back to v1/);
+    expect(run.errors[0]).toMatch(new RegExp(`^release \\d+ \\(crash\\) did not come up: container ${app.name}[_-]web[_-]1 (exited with code 3|is restarting).*rolled back to v1`));
     expect(await app.get('/')).toBe('200 v1');
   });
 
@@ -99,7 +99,7 @@ describe('action-rollback', () => {
   test('an unknown release, or the active one, is a clear error that changes nothing', async () => {
     const before = app.hostSnapshot();
     const unknown = await app.rollback({ to: '99' });
-    expect(unknown.errors).toEqual([expect.stringMatching(/^history has no release or version '99'\. Releases on the host: 1 \(v1, rolled-back\), 2 \(v2, rolled-back\), 3 \(v3, deployed\)\.$/)]);
+    expect(unknown.errors).toEqual([expect.stringMatching(new RegExp(`^${app.name} has no release or version '99'\\. Releases on the host: 1 \\(v1, rolled-back\\), 2 \\(v2, rolled-back\\), 3 \\(v3, deployed\\)\\.$`))]);
     const active = await app.rollback({ to: '3' });
     expect(active.errors).toEqual(['Release 3 (v3) is already the active release of history.']);
     expect(app.hostSnapshot()).toBe(before);
@@ -109,14 +109,14 @@ describe('action-rollback', () => {
     const pruned = await AppFixture.create('pruned');
     for (const version of ['v1', 'v2', 'v3']) await pruned.deploy(version, { 'keep-releases': '2' });
     const run = await pruned.rollback({ to: '1' });
-    expect(run.errors[0]).toMatch(/^Release 1 \(v1\) of pruned was pruned \('keep-releases'\)/);
+    expect(run.errors[0]).toMatch(new RegExp(`^Release 1 \\(v1\\) of ${pruned.name} was pruned \\('keep-releases'\\)`));
   });
 
   test('with no earlier release, or with the lock held, it says so and changes nothing', async () => {
     const lonely = await AppFixture.create('lonely');
     await lonely.deploy('v1');
     const none = await lonely.rollback();
-    expect(none.errors).toEqual([expect.stringMatching(/^lonely has no earlier healthy release before release 1 to roll back to/)]);
+    expect(none.errors).toEqual([expect.stringMatching(new RegExp(`^${lonely.name} has no earlier healthy release before release 1 to roll back to`))]);
 
     await app.deploy('v2');
     mkdirSync(join(app.deployPath, '.lock'));
