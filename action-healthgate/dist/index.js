@@ -57043,7 +57043,7 @@ function printable(value, max = 80) {
     const shown = JSON.stringify(value).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
     return shown.length > max ? `${shown.slice(0, max)}...` : shown;
 }
-function required(name, raw) {
+function parse_required(name, raw) {
     if (raw === '')
         throw new ConfigurationError(`Input '${name}' is required.`);
     return raw;
@@ -57128,7 +57128,8 @@ function parseKnownHosts(text) {
         }
         const [first, second, third] = fields;
         if (first !== undefined && KEY_TYPE.test(first) && second !== undefined) {
-            entries.push({ patterns: [], type: first, key: second, revoked });
+            // A key without a host would vouch for every host: a key of one machine accepted for all.
+            throw new Error(`line ${index + 1} names no host; put the host's name first ('host key-type base64-key', as ssh-keyscan prints it)`);
         }
         else if (first !== undefined && second !== undefined && KEY_TYPE.test(second) && third !== undefined) {
             entries.push({ patterns: first.split(','), type: second, key: third, revoked });
@@ -57165,8 +57166,6 @@ function patternMatches(pattern, name) {
     return globToRegExp(pattern).test(name);
 }
 function entryMatchesHost(entry, names) {
-    if (entry.patterns.length === 0)
-        return true;
     const negated = entry.patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
     if (names.some((name) => negated.some((p) => patternMatches(p, name))))
         return false;
@@ -57178,9 +57177,25 @@ function pinnedKeyTypes(policy, host, port) {
     const types = policy.knownHosts.filter((e) => !e.revoked && entryMatchesHost(e, names)).map((e) => e.type);
     return [...new Set(types)];
 }
-function verifyHostKey(policy, host, port, keyBlob) {
+/**
+ * The host key algorithms to offer for pinned key types. An RSA key signs with SHA-512 or
+ * SHA-256 (RFC 8332) on any current server; OpenSSH 8.8 and later refuse `ssh-rsa`'s SHA-1
+ * signatures, which stay last only for servers older than OpenSSH 7.2.
+ */
+function hostKeyAlgorithms(keyTypes) {
+    return [...new Set(keyTypes.flatMap((type) => (type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type])))];
+}
+/**
+ * Whether `keyBlob` is a key the user pinned for `host`:`port`. `refused` is a key that
+ * must never be accepted here: the jump host's own key, when this is the target behind it
+ * (a jump host answering for the target itself).
+ */
+function verifyHostKey(policy, host, port, keyBlob, refused) {
     if (policy.insecureIgnore)
         return { ok: true };
+    if (refused && refused.equals(keyBlob)) {
+        return { ok: false, reason: `it presented the jump host's own key (${fingerprint(keyBlob)}): the jump host answered for the target` };
+    }
     const names = hostNames(host, port);
     const presented = keyBlob.toString('base64');
     const matching = policy.knownHosts.filter((e) => e.key === presented && entryMatchesHost(e, names));
@@ -57188,7 +57203,28 @@ function verifyHostKey(policy, host, port, keyBlob) {
         return { ok: false, reason: 'its key is marked @revoked in known-hosts' };
     if (matching.length > 0 || policy.fingerprints.includes(fingerprint(keyBlob)))
         return { ok: true };
-    return { ok: false, reason: `it presented a key with fingerprint ${fingerprint(keyBlob)}, which matches neither 'known-hosts' nor 'host-fingerprint'` };
+    return { ok: false, reason: `it presented a key with fingerprint ${fingerprint(keyBlob)}, which matches neither 'known-hosts' nor '${policy.fingerprintInput}'` };
+}
+/** A word that is meant as a fingerprint (`SHA256:...`, `MD5:...`), well-formed or not; anything else before one names a host. */
+const FINGERPRINT_LIKE = /^(sha|md)\d*:/i;
+/**
+ * Fingerprint pins: entries separated by newlines or commas, each `[HOST] SHA256:...`
+ * (several fingerprints after one host name are several pins for it). Throws an error whose
+ * message is the word that is not a SHA-256 fingerprint where one belongs.
+ */
+function parseFingerprintPins(text) {
+    const pins = [];
+    for (const entry of text.split(/[\n,]/)) {
+        const words = entry.trim().split(/\s+/).filter((w) => w !== '');
+        const host = words.length > 1 && !FINGERPRINT_LIKE.test(words[0]) ? words[0] : undefined;
+        for (const word of host === undefined ? words : words.slice(1)) {
+            const fp = normalizeFingerprint(word);
+            if (fp === undefined)
+                throw new Error(word);
+            pins.push({ host, fingerprint: fp });
+        }
+    }
+    return pins;
 }
 
 ;// CONCATENATED MODULE: ./src/ssh/settings.ts
@@ -57238,7 +57274,15 @@ function checkPrivateKey(key, passphrase) {
         throw new ConfigurationError("Input 'private-key' holds a public key; give the private key.");
     }
 }
-function readHostKeyPolicy(input) {
+function readPins(input, name) {
+    try {
+        return parseFingerprintPins(input(name));
+    }
+    catch (error) {
+        throw invalid(name, "must hold SHA-256 fingerprints like 'SHA256:' followed by 43 base64 characters, each after the host it pins when there are several", error.message);
+    }
+}
+function readHostKeyInputs(input, hasJump) {
     const insecureIgnore = parseBoolean('insecure-ignore-host-key', input('insecure-ignore-host-key'));
     let knownHosts;
     try {
@@ -57247,27 +57291,64 @@ function readHostKeyPolicy(input) {
     catch (error) {
         throw new ConfigurationError(`Input 'known-hosts' must hold lines as ssh-keyscan prints them: ${error.message}.`);
     }
-    const fingerprints = input('host-fingerprint')
-        .split(/[\s,]+/)
-        .filter((f) => f !== '')
-        .map((f) => normalizeFingerprint(f) ?? (() => { throw invalid('host-fingerprint', "must be a SHA-256 fingerprint like 'SHA256:' followed by 43 base64 characters", f); })());
-    if (!insecureIgnore && knownHosts.length === 0 && fingerprints.length === 0) {
+    const targetPins = readPins(input, 'host-fingerprint');
+    const jumpPins = readPins(input, 'proxy-jump-fingerprint');
+    if (jumpPins.length > 0 && !hasJump)
+        throw new ConfigurationError("Input 'proxy-jump-fingerprint' pins the jump host of 'proxy-jump', which is not set.");
+    const shared = targetPins.find((pin) => jumpPins.some((jump) => jump.fingerprint === pin.fingerprint));
+    if (shared) {
+        throw new ConfigurationError(`Input 'host-fingerprint' holds the jump host's fingerprint ${shared.fingerprint} (it is in 'proxy-jump-fingerprint' too): 'host-fingerprint' pins the target host(s) only, so remove it there.`);
+    }
+    if (!insecureIgnore && knownHosts.length === 0 && targetPins.length === 0) {
         throw new ConfigurationError("Input 'known-hosts' or 'host-fingerprint' is required so the host's identity can be checked. " +
             "Get the line with 'ssh-keyscan -p PORT HOST' (run it from a machine you trust), or set 'insecure-ignore-host-key: true' for a throwaway host.");
     }
-    return { knownHosts, fingerprints, insecureIgnore };
+    return { knownHosts, targetPins, jumpPins, insecureIgnore };
+}
+/** Whether a pin's host (`name`, `name:port`, `[v6]`, `[v6]:port`) is `host` on `port`; without a port it names the host on any port. */
+function pinNames(pin, host, port) {
+    if (pin.host === undefined)
+        return true;
+    const named = parseHostEntry('host-fingerprint', pin.host);
+    return named.host.toLowerCase() === host.toLowerCase() && (named.port === undefined || named.port === port);
+}
+/** The policy of one host: the known_hosts lines, and the pins that are its own. */
+function policyFor(keys, pins, host, port, fingerprintInput) {
+    return {
+        knownHosts: keys.knownHosts,
+        fingerprints: pins.filter((pin) => pinNames(pin, host, port)).map((pin) => pin.fingerprint),
+        insecureIgnore: keys.insecureIgnore,
+        fingerprintInput,
+    };
+}
+/**
+ * Checks that each pin applies to a host it can pin: with several targets every pin names
+ * its host (a bare one would vouch for all of them), and a named pin names one of them.
+ */
+function checkPins(name, pins, hosts) {
+    if (hosts.length > 1 && pins.some((pin) => pin.host === undefined)) {
+        throw new ConfigurationError(`Input '${name}' must name the host of each fingerprint when 'host' lists several hosts, one per line: '${hosts[0].host} SHA256:...'. A bare fingerprint would be accepted for every host.`);
+    }
+    const stray = pins.find((pin) => !hosts.some((h) => pinNames(pin, h.host, h.port)));
+    if (stray) {
+        const where = name === 'host-fingerprint' ? "'host'" : "'proxy-jump'";
+        const hint = name === 'host-fingerprint' ? "; pin the jump host with 'proxy-jump-fingerprint'" : '';
+        throw invalid(name, `must name a host of ${where}${hint}`, stray.host);
+    }
+}
+/** One host as `host` lists it: `host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). */
+function parseHostEntry(name, entry) {
+    const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
+    const named = /^([^:]+):(\d+)$/.exec(entry);
+    const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : named ? [named[1], named[2]] : [entry, undefined];
+    return { host: parseHost(name, address), port: port === undefined ? undefined : parseInteger(name, port, { min: 1, max: 65535 }) };
 }
 /**
  * `host` as a list: entries separated by commas or newlines, each `host`, `host:port`,
  * `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). Duplicates are refused.
  */
 function parseHostList(raw) {
-    const entries = parseList(required('host', raw)).map((entry) => {
-        const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
-        const named = /^([^:]+):(\d+)$/.exec(entry);
-        const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : named ? [named[1], named[2]] : [entry, undefined];
-        return { host: parseHost('host', address), port: port === undefined ? undefined : parseInteger('host', port, { min: 1, max: 65535 }) };
-    });
+    const entries = parseList(parse_required('host', raw)).map((entry) => parseHostEntry('host', entry));
     const seen = new Set();
     for (const entry of entries) {
         const key = `${entry.host}:${entry.port ?? ''}`;
@@ -57277,38 +57358,40 @@ function parseHostList(raw) {
     }
     return entries;
 }
-/** Parses the SSH inputs for one host: the `host` input's, or `entry` (one host of a list). */
-function readSshSettings(input, mask, entry) {
-    const privateKey = required('private-key', input('private-key'));
+/** The SSH settings of each host in `entries` (the hosts of `host`), checked before connecting. */
+function readSshTargets(input, mask, entries) {
+    const privateKey = parse_required('private-key', input('private-key'));
     const passphrase = input('passphrase');
     mask(privateKey);
     if (passphrase !== '')
         mask(passphrase);
     checkPrivateKey(privateKey, passphrase);
-    const host = entry?.host ?? parseHost('host', required('host', input('host')));
-    const username = parseUsername('username', required('username', input('username')));
-    const port = entry?.port ?? parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
-    const jump = input('proxy-jump');
-    return {
-        host,
-        port,
-        username,
+    const username = parseUsername('username', parse_required('username', input('username')));
+    const defaultPort = parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
+    const targets = entries.map((entry) => ({ host: entry.host, port: entry.port ?? defaultPort, username }));
+    const jumpText = input('proxy-jump');
+    const keys = readHostKeyInputs(input, jumpText !== '');
+    checkPins('host-fingerprint', keys.targetPins, targets);
+    const jump = jumpText === '' ? undefined : parseJumpHost(jumpText, targets[0]);
+    if (jump)
+        checkPins('proxy-jump-fingerprint', keys.jumpPins, [jump]);
+    const connectTimeoutMs = parseDuration('connect-timeout', input('connect-timeout'), '30s');
+    return targets.map((target) => ({
+        ...target,
         privateKey,
         passphrase,
-        hostKeys: readHostKeyPolicy(input),
-        proxyJump: jump === '' ? undefined : parseJumpHost(jump, { host, port, username }),
-        connectTimeoutMs: parseDuration('connect-timeout', input('connect-timeout'), '30s'),
-    };
+        hostKeys: policyFor(keys, keys.targetPins, target.host, target.port, 'host-fingerprint'),
+        proxyJump: jump && { ...jump, hostKeys: policyFor(keys, keys.jumpPins, jump.host, jump.port, 'proxy-jump-fingerprint') },
+        connectTimeoutMs,
+    }));
+}
+/** Parses the SSH inputs for the one host of `host`. */
+function readSshSettings(input, mask) {
+    return readSshTargets(input, mask, [{ host: parseHost('host', required('host', input('host'))), port: undefined }])[0];
 }
 /** The SSH settings of every host in `host` (one or several), checked before connecting. */
 function readSshHosts(input, mask) {
-    const masked = new Set();
-    const maskOnce = (secret) => {
-        if (!masked.has(secret))
-            mask(secret);
-        masked.add(secret);
-    };
-    return parseHostList(input('host')).map((entry) => readSshSettings(input, maskOnce, entry));
+    return readSshTargets(input, mask, parseHostList(input('host')));
 }
 const settings_describeTarget = (t) => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;
 
@@ -58563,8 +58646,10 @@ class connection_RemoteHost {
     static async connect(settings, observe) {
         let jump;
         let sock;
+        let jumpKey;
         if (settings.proxyJump) {
-            jump = await connection_open(settings, settings.proxyJump, undefined);
+            const jumpHost = settings.proxyJump;
+            jump = await connection_open(settings, { target: jumpHost, hostKeys: jumpHost.hostKeys, role: 'jump host', seen: (key) => (jumpKey = key) });
             try {
                 sock = await forwardOut(jump, settings.host, settings.port);
             }
@@ -58574,7 +58659,8 @@ class connection_RemoteHost {
             }
         }
         try {
-            return new connection_RemoteHost(settings, await connection_open(settings, settings, sock), jump, observe);
+            // Behind a jump host, the target must not present the jump host's own key: that is the jump host answering for it.
+            return new connection_RemoteHost(settings, await connection_open(settings, { target: settings, hostKeys: settings.hostKeys, role: 'host', sock, refused: jumpKey }), jump, observe);
         }
         catch (error) {
             jump?.dispose();
@@ -58676,10 +58762,12 @@ function forwardOut(ssh, host, port) {
 function abbreviate(line) {
     return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
-async function connection_open(settings, target, sock) {
+async function connection_open(settings, endpoint) {
+    const { target, hostKeys, sock } = endpoint;
     const ssh = new NodeSSH();
     let refusal;
-    const keyTypes = pinnedKeyTypes(settings.hostKeys, target.host, target.port);
+    // With fingerprints pinned for this host, the key type is not known before the exchange: every type is offered.
+    const keyTypes = hostKeys.fingerprints.length === 0 ? pinnedKeyTypes(hostKeys, target.host, target.port) : [];
     try {
         await ssh.connect({
             host: target.host,
@@ -58691,10 +58779,12 @@ async function connection_open(settings, target, sock) {
             keepaliveInterval: 10_000,
             keepaliveCountMax: 3,
             ...(sock ? { sock } : {}),
-            ...(keyTypes.length > 0 && settings.hostKeys.fingerprints.length === 0 ? { algorithms: { serverHostKey: keyTypes } } : {}),
+            ...(keyTypes.length > 0 ? { algorithms: { serverHostKey: hostKeyAlgorithms(keyTypes) } } : {}),
             hostVerifier: (key) => {
-                const verdict = verifyHostKey(settings.hostKeys, target.host, target.port, key);
-                if (!verdict.ok)
+                const verdict = verifyHostKey(hostKeys, target.host, target.port, key, endpoint.refused);
+                if (verdict.ok)
+                    endpoint.seen?.(key);
+                else
                     refusal = verdict.reason;
                 return verdict.ok;
             },
@@ -58702,7 +58792,7 @@ async function connection_open(settings, target, sock) {
     }
     catch (error) {
         ssh.dispose();
-        throw connectError(settings, target, error, refusal);
+        throw connectError(settings, endpoint, error, refusal);
     }
     // Every command is a handful of small round trips; with Nagle's algorithm on, each one waits
     // for the peer's delayed ACK (40 ms on Linux), which made a bare `true` take ~250 ms.
@@ -58711,12 +58801,14 @@ async function connection_open(settings, target, sock) {
     ssh.connection?.on('error', () => undefined);
     return ssh;
 }
-function connectError(settings, target, error, refusal) {
+function connectError(settings, endpoint, error, refusal) {
+    const { target } = endpoint;
     const where = settings_describeTarget(target);
-    const hostPort = `${target.host}:${target.port}`;
+    const hostPort = `${endpoint.role === 'jump host' ? 'the jump host ' : ''}${target.host}:${target.port}`;
     if (refusal) {
+        const pin = endpoint.hostKeys.fingerprintInput;
         return new errors_OperationError(`Host key verification failed for ${hostPort}: ${refusal}. Nothing was sent to the host. ` +
-            `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}).`);
+            `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}) or '${pin}'.`);
     }
     const err = error;
     switch (err.code) {

@@ -5,7 +5,7 @@ import { OperationError, errorMessage } from '../errors.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
 import { CommandShell, ShellResult } from './command-shell.js';
-import { pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
+import { HostKeyPolicy, hostKeyAlgorithms, pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
 import { SshSettings, SshTarget, describeTarget } from './settings.js';
 
 export interface ExecResult {
@@ -68,8 +68,10 @@ export class RemoteHost {
   static async connect(settings: SshSettings, observe?: CommandObserver): Promise<RemoteHost> {
     let jump: NodeSSH | undefined;
     let sock: ClientChannel | undefined;
+    let jumpKey: Buffer | undefined;
     if (settings.proxyJump) {
-      jump = await open(settings, settings.proxyJump, undefined);
+      const jumpHost = settings.proxyJump;
+      jump = await open(settings, { target: jumpHost, hostKeys: jumpHost.hostKeys, role: 'jump host', seen: (key) => (jumpKey = key) });
       try {
         sock = await forwardOut(jump, settings.host, settings.port);
       } catch (error) {
@@ -78,7 +80,8 @@ export class RemoteHost {
       }
     }
     try {
-      return new RemoteHost(settings, await open(settings, settings, sock), jump, observe);
+      // Behind a jump host, the target must not present the jump host's own key: that is the jump host answering for it.
+      return new RemoteHost(settings, await open(settings, { target: settings, hostKeys: settings.hostKeys, role: 'host', sock, refused: jumpKey }), jump, observe);
     } catch (error) {
       jump?.dispose();
       throw error;
@@ -184,10 +187,24 @@ function abbreviate(line: string): string {
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 
-async function open(settings: SshSettings, target: SshTarget, sock: ClientChannel | undefined): Promise<NodeSSH> {
+/** One SSH connection to open: the host, the keys it may present, and (behind a jump host) the channel to it. */
+interface Endpoint {
+  readonly target: SshTarget;
+  readonly hostKeys: HostKeyPolicy;
+  readonly role: 'host' | 'jump host';
+  readonly sock?: ClientChannel | undefined;
+  /** A key this host must not present, however it was pinned. */
+  readonly refused?: Buffer | undefined;
+  /** Told the key the host presented, once it was accepted. */
+  readonly seen?: (key: Buffer) => void;
+}
+
+async function open(settings: SshSettings, endpoint: Endpoint): Promise<NodeSSH> {
+  const { target, hostKeys, sock } = endpoint;
   const ssh = new NodeSSH();
   let refusal: string | undefined;
-  const keyTypes = pinnedKeyTypes(settings.hostKeys, target.host, target.port);
+  // With fingerprints pinned for this host, the key type is not known before the exchange: every type is offered.
+  const keyTypes = hostKeys.fingerprints.length === 0 ? pinnedKeyTypes(hostKeys, target.host, target.port) : [];
   try {
     await ssh.connect({
       host: target.host,
@@ -199,16 +216,17 @@ async function open(settings: SshSettings, target: SshTarget, sock: ClientChanne
       keepaliveInterval: 10_000,
       keepaliveCountMax: 3,
       ...(sock ? { sock } : {}),
-      ...(keyTypes.length > 0 && settings.hostKeys.fingerprints.length === 0 ? { algorithms: { serverHostKey: keyTypes as never } } : {}),
+      ...(keyTypes.length > 0 ? { algorithms: { serverHostKey: hostKeyAlgorithms(keyTypes) as never } } : {}),
       hostVerifier: (key: Buffer) => {
-        const verdict = verifyHostKey(settings.hostKeys, target.host, target.port, key);
-        if (!verdict.ok) refusal = verdict.reason;
+        const verdict = verifyHostKey(hostKeys, target.host, target.port, key, endpoint.refused);
+        if (verdict.ok) endpoint.seen?.(key);
+        else refusal = verdict.reason;
         return verdict.ok;
       },
     });
   } catch (error) {
     ssh.dispose();
-    throw connectError(settings, target, error, refusal);
+    throw connectError(settings, endpoint, error, refusal);
   }
   // Every command is a handful of small round trips; with Nagle's algorithm on, each one waits
   // for the peer's delayed ACK (40 ms on Linux), which made a bare `true` take ~250 ms.
@@ -218,13 +236,15 @@ async function open(settings: SshSettings, target: SshTarget, sock: ClientChanne
   return ssh;
 }
 
-function connectError(settings: SshSettings, target: SshTarget, error: unknown, refusal: string | undefined): OperationError {
+function connectError(settings: SshSettings, endpoint: Endpoint, error: unknown, refusal: string | undefined): OperationError {
+  const { target } = endpoint;
   const where = describeTarget(target);
-  const hostPort = `${target.host}:${target.port}`;
+  const hostPort = `${endpoint.role === 'jump host' ? 'the jump host ' : ''}${target.host}:${target.port}`;
   if (refusal) {
+    const pin = endpoint.hostKeys.fingerprintInput;
     return new OperationError(
       `Host key verification failed for ${hostPort}: ${refusal}. Nothing was sent to the host. ` +
-        `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}).`,
+        `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}) or '${pin}'.`,
     );
   }
   const err = error as NodeJS.ErrnoException & { level?: string };

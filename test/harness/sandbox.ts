@@ -90,6 +90,8 @@ export interface SshdOptions {
   readonly netns?: string;
   /** More variables for every session, after DOCKER_HOST and DOCKER_CLI_HINTS (sshd's `SetEnv`). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The type of the sshd's only host key; default `ed25519`. */
+  readonly hostKeyType?: 'ed25519' | 'rsa';
 }
 
 function setEnvWord(name: string, value: string): string {
@@ -103,7 +105,7 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
   mkdirSync(home, { recursive: true });
   mkdirSync('/run/sshd', { recursive: true });
   const hostKey = join(home, 'host_key');
-  if (!existsSync(hostKey)) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  if (!existsSync(hostKey)) execFileSync('ssh-keygen', ['-q', '-t', options.hostKeyType ?? 'ed25519', ...(options.hostKeyType === 'rsa' ? ['-b', '3072'] : []), '-N', '', '-f', hostKey]);
   writeFileSync(join(home, 'authorized_keys'), `${publicKey}\n`, { mode: 0o600 });
   const listenAddress = options.listenAddress ?? '127.0.0.1';
   const port = options.port ?? (await freePort());

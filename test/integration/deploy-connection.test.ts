@@ -36,7 +36,7 @@ describe('action-deploy connections and locks', () => {
       expect(readFileSync(jump.logPath, 'utf8')).toMatch(/direct-tcpip|Connection from 127\.0\.0\.1/);
 
       const unpinned = await app.deploy('v3', { 'proxy-jump': `127.0.0.1:${jump.port}`, 'known-hosts': app.sandbox.ssh.knownHosts });
-      expect(unpinned.errors).toEqual([expect.stringMatching(new RegExp(`^Host key verification failed for 127\\.0\\.0\\.1:${jump.port}:`))]);
+      expect(unpinned.errors).toEqual([expect.stringMatching(new RegExp(`^Host key verification failed for the jump host 127\\.0\\.0\\.1:${jump.port}: .*nor 'proxy-jump-fingerprint'`))]);
       expect(await app.get('/')).toBe('200 v2');
     } finally {
       process.kill(jump.pid);
@@ -73,5 +73,78 @@ describe('action-deploy connections and locks', () => {
     expect(await app.get('/')).toBe('200 v2');
     const ids = app.ledger().filter((e) => e.endsWith(':deployed')).map((e) => Number(e.split(':')[0]));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
+
+  test('proxy-jump-fingerprint pins the jump host and host-fingerprint the target: the deploy goes through the jump', async () => {
+    const jump = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, 'jump-pinned');
+    try {
+      const pins = { 'proxy-jump': `127.0.0.1:${jump.port}`, 'known-hosts': '', 'host-fingerprint': app.sandbox.ssh.fingerprint, 'proxy-jump-fingerprint': jump.fingerprint };
+      const run = await app.deploy('v1', pins);
+      expect(run.errors).toEqual([]);
+      expect(await app.get('/')).toBe('200 v1');
+      expect(accepted(jump.logPath)).toBe(1);
+
+      // The jump host's fingerprint pins only the jump host: given as the target's, the target's own key is refused.
+      const swapped = await app.deploy('v2', { ...pins, 'host-fingerprint': jump.fingerprint, 'proxy-jump-fingerprint': jump.fingerprint });
+      expect(swapped.errors).toEqual([expect.stringMatching(/^Input 'host-fingerprint' holds the jump host's fingerprint/)]);
+      const wrongTarget = await app.deploy('v2', { ...pins, 'host-fingerprint': jump.fingerprint, 'proxy-jump-fingerprint': '' , 'known-hosts': jump.knownHosts });
+      expect(wrongTarget.errors).toEqual([expect.stringMatching(new RegExp(`^Host key verification failed for 127\\.0\\.0\\.1:${app.sandbox.ssh.port}: `))]);
+      expect(await app.get('/')).toBe('200 v1');
+    } finally {
+      process.kill(jump.pid);
+    }
+  });
+
+  test('a jump host that answers for the target with its own key is refused, however its fingerprint was pinned', async () => {
+    // The target is the jump sshd's own address, reached through the jump: what a compromised
+    // bastion does when it answers for the target itself.
+    const jump = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, 'jump-impostor');
+    try {
+      const through = { port: String(jump.port), 'proxy-jump': `127.0.0.1:${jump.port}` };
+      const pinned = await app.deploy('v3', { ...through, 'known-hosts': '', 'host-fingerprint': app.sandbox.ssh.fingerprint, 'proxy-jump-fingerprint': jump.fingerprint });
+      // As docs/security.md used to advise: the jump host's fingerprint in 'host-fingerprint', next to the target's.
+      const oldAdvice = await app.deploy('v3', { ...through, 'known-hosts': jump.knownHosts, 'host-fingerprint': `${app.sandbox.ssh.fingerprint} ${jump.fingerprint}` });
+      for (const run of [pinned, oldAdvice]) {
+        expect(run.errors).toEqual([expect.stringMatching(new RegExp(`^Host key verification failed for 127\\.0\\.0\\.1:${jump.port}: `))]);
+      }
+      expect(oldAdvice.errors[0]).toMatch(/the jump host's own key/);
+      // Each run logged in to the jump host only: the target connection never authenticated.
+      expect(accepted(jump.logPath)).toBe(2);
+      expect(await app.get('/')).toBe('200 v1');
+    } finally {
+      process.kill(jump.pid);
+    }
+  });
+
+  test('with several hosts each fingerprint names its host; a bare one is refused before connecting', async () => {
+    const other = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, 'fleet-other');
+    try {
+      const hosts = { host: `127.0.0.1:${app.sandbox.ssh.port}, 127.0.0.1:${other.port}`, 'known-hosts': '' };
+      const bare = await app.deploy('v3', { ...hosts, 'host-fingerprint': `${app.sandbox.ssh.fingerprint} ${other.fingerprint}` });
+      expect(bare.errors).toEqual([expect.stringMatching(/^Input 'host-fingerprint' must name the host of each fingerprint when 'host' lists several hosts/)]);
+      // Each pin bound to the other host: the first host's own key is refused, not accepted as the second's.
+      const crossed = await app.deploy('v3', { ...hosts, 'host-fingerprint': `127.0.0.1:${app.sandbox.ssh.port} ${other.fingerprint}\n127.0.0.1:${other.port} ${app.sandbox.ssh.fingerprint}` });
+      expect(crossed.code).toBe(1);
+      expect(crossed.errors.join('\n')).toMatch(/Host key verification failed for 127\.0\.0\.1:\d+/);
+      expect(accepted(other.logPath)).toBe(0);
+      expect(await app.get('/')).toBe('200 v1');
+    } finally {
+      process.kill(other.pid);
+    }
+  });
+
+  test('an sshd whose only host key is RSA: a known_hosts line or a fingerprint pins it (rsa-sha2-256/512, not SHA-1 ssh-rsa)', async () => {
+    const rsa = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, 'rsa-only', { hostKeyType: 'rsa' });
+    try {
+      expect(rsa.knownHosts).toMatch(/ ssh-rsa AAAA/);
+      const byLine = await app.deploy('v2', { port: String(rsa.port), 'known-hosts': rsa.knownHosts });
+      expect(byLine.errors).toEqual([]);
+      const byFingerprint = await app.deploy('v3', { port: String(rsa.port), 'known-hosts': '', 'host-fingerprint': rsa.fingerprint });
+      expect(byFingerprint.errors).toEqual([]);
+      expect(await app.get('/')).toBe('200 v3');
+      expect(accepted(rsa.logPath)).toBe(2);
+    } finally {
+      process.kill(rsa.pid);
+    }
   });
 });
