@@ -62144,6 +62144,43 @@ var external_node_path_ = __nccwpck_require__(6760);
 
 
 const RESERVED = new Set(['.env', 'release.json', IMAGES_FILE]);
+const isInside = (root, path) => {
+    const inside = (0,external_node_path_.relative)(root, path);
+    return !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside);
+};
+/**
+ * Reads one compose file where its real path (every link on the way resolved) is a regular
+ * file inside the workspace: a link in the repository cannot make the runner upload one of
+ * its own files (`/proc/self/environ` holds every input, secrets included).
+ */
+function readWorkspaceFile(workspace, full, path) {
+    const problem = (what) => new ConfigurationError(`Input 'compose-file': '${printable(path)}' ${what}`);
+    let real;
+    try {
+        real = (0,external_node_fs_namespaceObject.realpathSync)(full);
+    }
+    catch {
+        throw problem(`was not found in ${workspace}. Did the job check out the repository?`);
+    }
+    if (!isInside((0,external_node_fs_namespaceObject.realpathSync)(workspace), real))
+        throw problem('is a link to a file outside the workspace; compose files must be regular files inside it.');
+    // Opened without following a link (the path is real already) and checked on the open file, so what is read is what was checked.
+    let fd;
+    try {
+        fd = (0,external_node_fs_namespaceObject.openSync)(real, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NOFOLLOW | external_node_fs_namespaceObject.constants.O_NONBLOCK);
+    }
+    catch {
+        throw problem('cannot be read.');
+    }
+    try {
+        if (!(0,external_node_fs_namespaceObject.fstatSync)(fd).isFile())
+            throw problem('is not a regular file.');
+        return (0,external_node_fs_namespaceObject.readFileSync)(fd, 'utf8');
+    }
+    finally {
+        (0,external_node_fs_namespaceObject.closeSync)(fd);
+    }
+}
 /**
  * Reads the compose files named by the `compose-file` input from the workspace and checks
  * each is a compose file, before anything is sent to a host.
@@ -62154,8 +62191,7 @@ function readComposeFiles(raw, workspace) {
     let version;
     for (const path of paths) {
         const full = (0,external_node_path_.resolve)(workspace, path);
-        const inside = (0,external_node_path_.relative)(workspace, full);
-        if (inside.startsWith('..') || (0,external_node_path_.isAbsolute)(inside)) {
+        if (!isInside(workspace, full)) {
             throw new ConfigurationError(`Input 'compose-file' must name files inside the workspace; '${printable(path)}' is outside it.`);
         }
         const name = (0,external_node_path_.basename)(full);
@@ -62165,13 +62201,7 @@ function readComposeFiles(raw, workspace) {
         if (files.some((f) => f.name === name)) {
             throw new ConfigurationError(`Input 'compose-file' names two files called '${name}'; the release folder keeps them side by side, so give them different names.`);
         }
-        let content;
-        try {
-            content = (0,external_node_fs_namespaceObject.readFileSync)(full, 'utf8');
-        }
-        catch {
-            throw new ConfigurationError(`Input 'compose-file': '${printable(path)}' was not found in ${workspace}. Did the job check out the repository?`);
-        }
+        const content = readWorkspaceFile(workspace, full, path);
         let document;
         try {
             document = (0,dist/* parse */.qg)(content);
