@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(252);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3739);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 252:
+/***/ 3739:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57289,7 +57289,53 @@ function composeEnvironment(project) {
     return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/shell/sections.ts
+
+
+/**
+ * Several outputs read back in one round trip, each after a marker line. The marker holds a
+ * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
+ * hook's stderr quoted in a failure message, an env value `compose config` prints, a
+ * container's error) can end a section early or start one: it was written before the nonce
+ * existed. The one place deploy-kit splits command output on markers.
+ */
+class Sections {
+    prefix;
+    constructor(nonce = (0,external_node_crypto_.randomBytes)(12).toString('hex')) {
+        if (!/^[0-9a-f]{8,}$/.test(nonce))
+            throw new Error('A section nonce is hexadecimal, at least 8 digits');
+        this.prefix = `@@deploy-kit-${nonce}@@`;
+    }
+    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
+    start(name) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        return constant(`printf '\\n%s\\n' ${quote(`${this.prefix}${name}`)}`);
+    }
+    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
+    read(stdout) {
+        const found = new Map();
+        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
+        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
+            const newline = chunk.indexOf('\n');
+            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
+        }
+        return found;
+    }
+}
+/**
+ * Runs each part in order, each after its section's marker; the line's exit status is 0
+ * (each part reports through its output: a part that fails prints what it printed).
+ */
+function inSections(parts, sections = new Sections()) {
+    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${shellLine(part).text}`).join('; ');
+    return { text: `${text}; true`, sections };
+}
+
 ;// CONCATENATED MODULE: ./src/release/commands.ts
+
 
 
 /**
@@ -57317,16 +57363,18 @@ function pullImages(project, configDir) {
     return configDir ? withEnv({ DOCKER_CONFIG: configDir }, pull) : shellLine(pull);
 }
 const renderConfig = (project) => compose(project, 'config');
-/** The line between the pull's output and the rendered compose config in `pullWhileRendering`'s output. */
-const CONFIG_MARKER = '@@deploy-kit@@config';
 /**
  * Pulls the project's images while Compose renders its config (neither needs the other; each
- * is a Compose start-up of its own), in one round trip: stdout is the marker, then the
- * config; the pull's output goes to stderr. Fails when either fails.
+ * is a Compose start-up of its own), in one round trip: stdout is the `config` section, the
+ * rendered config; the pull's output goes to stderr. Fails when either fails.
  */
 function pullWhileRendering(project, configDir) {
-    return constant(`{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; echo ${CONFIG_MARKER}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
-        `wait $pulling && exit $rendered`);
+    const sections = new Sections();
+    return {
+        text: `{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; ${sections.start('config').text}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
+            `wait $pulling && exit $rendered`,
+        sections,
+    };
 }
 const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
 const startContainers = (project) => compose(project, 'up', '--detach', '--remove-orphans');
@@ -57507,8 +57555,6 @@ function releasesToPrune(existing, keep, protect, summaries = []) {
     return newestFirst.filter((id) => !kept.has(id) && !protect.includes(id)).sort(compareIds);
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
 var external_node_net_default = /*#__PURE__*/__nccwpck_require__.n(external_node_net_);
@@ -59260,6 +59306,7 @@ function resolveDeployPath(path, home) {
 ;// CONCATENATED MODULE: ./src/release/state.ts
 
 
+
 const probeHost = constant('printf "home=%s\\n" "$HOME"; ' +
     'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
     'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi');
@@ -59268,18 +59315,16 @@ function parseHostFacts(stdout) {
     const compose = value('compose');
     return { home: value('home'), compose: compose === 'v1' || compose === 'v2' ? compose : undefined };
 }
-const SECTION = '@@deploy-kit@@';
+/** One round trip: where `current` points, the release folders, and the ledger. */
 function readAppState(layout) {
-    return constant(`echo ${SECTION}current; readlink ${quote(layout.current)} 2>/dev/null; ` +
-        `echo ${SECTION}releases; ls -1 ${quote(layout.releases)} 2>/dev/null; ` +
-        `echo ${SECTION}ledger; cat ${quote(layout.ledger)} 2>/dev/null; true`);
+    return inSections([
+        ['current', constant(`readlink ${quote(layout.current)} 2>/dev/null`)],
+        ['releases', constant(`ls -1 ${quote(layout.releases)} 2>/dev/null`)],
+        ['ledger', constant(`cat ${quote(layout.ledger)} 2>/dev/null`)],
+    ]);
 }
-function parseAppState(stdout) {
-    const sections = new Map();
-    for (const chunk of stdout.split(SECTION).slice(1)) {
-        const newline = chunk.indexOf('\n');
-        sections.set(chunk.slice(0, newline), chunk.slice(newline + 1));
-    }
+/** The state in the output of `readAppState` (its sections, read with the nonce of that very line). */
+function parseAppState(sections) {
     const link = (sections.get('current') ?? '').trim();
     const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
     const releaseDirs = (sections.get('releases') ?? '')
@@ -59291,6 +59336,7 @@ function parseAppState(stdout) {
 }
 
 ;// CONCATENATED MODULE: ./src/release/session.ts
+
 
 
 
@@ -59333,17 +59379,17 @@ async function session_openAppSession(ssh, app, deployPath, reporter, observe) {
     }
 }
 async function readState(session) {
-    return parseAppState((await session.host.run(readAppState(session.layout))).stdout);
+    const line = readAppState(session.layout);
+    return parseAppState(line.sections.read((await session.host.run(line)).stdout));
 }
 /** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
 async function readRecords(session, ids) {
     const records = new Map();
     if (ids.length === 0)
         return records;
-    const script = ids.map((id) => `echo @@release; cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`).join('; ');
-    const { stdout } = await session.host.run(constant(`${script}; true`));
-    for (const chunk of stdout.split('@@release\n').slice(1)) {
-        const record = parseRecord(chunk);
+    const line = inSections(ids.map((id) => [id, constant(`cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`)]));
+    for (const text of line.sections.read((await session.host.run(line)).stdout).values()) {
+        const record = parseRecord(text);
         if (record)
             records.set(record.id, record);
     }
@@ -60079,6 +60125,7 @@ function releaseStack(layout, stack, id, composeFiles, pinned) {
 
 ;// CONCATENATED MODULE: ./src/swarm/commands.ts
 
+
 /**
  * Builders for the commands a swarm release runs on the manager. They return commands;
  * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
@@ -60095,16 +60142,15 @@ function stackDeploy(stack, configDir) {
     const sourced = constant(`. ${quote(stack.envScript)}`);
     return inDirectory(stack.directory, allOf(sourced, configDir ? withEnv({ DOCKER_CONFIG: configDir }, deploy) : shellLine(deploy)));
 }
-const commands_SECTION = '@@deploy-kit-swarm@@';
-const STACK_SECTION = commands_SECTION;
 /** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
 function inspectStack(stack) {
     const label = quote(`label=com.docker.stack.namespace=${stack}`);
     const json = quote('{{json .}}');
-    return constant(`echo ${commands_SECTION}services; ids=$(docker service ls --quiet --filter ${label}); ` +
-        `if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi; ` +
-        `echo ${commands_SECTION}replicas; docker service ls --filter ${label} --format ${json}; ` +
-        `echo ${commands_SECTION}tasks; docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null; true`);
+    return inSections([
+        ['services', constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
+        ['replicas', constant(`docker service ls --filter ${label} --format ${json}`)],
+        ['tasks', constant(`docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
+    ]);
 }
 /** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
 const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
@@ -60119,16 +60165,7 @@ const commands_readFile = (path) => ['cat', '--', path];
 ;// CONCATENATED MODULE: ./src/swarm/converge.ts
 
 
-
 const FAILED_TASKS = 3;
-function sections(stdout) {
-    const found = new Map();
-    for (const chunk of stdout.split(STACK_SECTION).slice(1)) {
-        const newline = chunk.indexOf('\n');
-        found.set(newline === -1 ? chunk : chunk.slice(0, newline), newline === -1 ? '' : chunk.slice(newline + 1));
-    }
-    return found;
-}
 function jsonLines(text) {
     return text
         .split('\n')
@@ -60137,8 +60174,8 @@ function jsonLines(text) {
 }
 /** `shop_web.1` or `shop_web.<node id>` -> `shop_web`. */
 const taskService = (taskName) => taskName.replace(/\.[^.]+$/, '');
-function parseStack(stack, stdout) {
-    const parts = sections(stdout);
+/** The stack's services in the sections of `inspectStack`'s output. */
+function parseStack(stack, parts) {
     let inspected;
     try {
         inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]');
@@ -60231,7 +60268,8 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
     /** Why Swarm started rolling back, which its final status no longer says. */
     let cause = '';
     const outcome = await poll(async () => {
-        const verdict = judgeStack(parseStack(stack, (await host.run(inspectStack(stack))).stdout), expected, goal);
+        const inspect = inspectStack(stack);
+        const verdict = judgeStack(parseStack(stack, inspect.sections.read((await host.run(inspect)).stdout)), expected, goal);
         last = verdict.services;
         if (goal === 'update')
             cause = verdict.services.find((s) => s.update?.state === 'rollback_started')?.update?.message || cause;
@@ -60711,9 +60749,9 @@ class DeployRun {
             this.gate = this.rolling.gate ?? this.gate;
         }
     }
-    async pinImages(pullThenConfig) {
-        const output = (await this.host.run(pullThenConfig)).stdout;
-        const images = this.target.pinnedImages ?? serviceImages(output.slice(output.indexOf(`${CONFIG_MARKER}\n`) + CONFIG_MARKER.length + 1));
+    async pinImages(pull) {
+        const output = (await this.host.run(pull)).stdout;
+        const images = this.target.pinnedImages ?? serviceImages('sections' in pull ? (pull.sections.read(output).get('config') ?? '') : '');
         const refs = Object.values(images);
         const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
         const services = Object.keys(images);
@@ -60949,7 +60987,6 @@ function describeSwarmPlan(settings, layout, id, previousId) {
 
 
 
-
 /**
  * Deploys one release to a Docker Swarm manager as a stack (`target: swarm`), with the same
  * release folders, ledger, `current` link and deploy lock as the compose target:
@@ -60988,11 +61025,8 @@ async function requireManager(host) {
             `Run 'docker swarm init' there, or point 'host' at a manager node.`);
     }
 }
-async function deploy_readState(host, layout) {
-    return parseAppState((await host.run(readAppState(layout))).stdout);
-}
 async function deploy_dryRun(session, settings, reporter, started) {
-    const state = await deploy_readState(session.host, session.layout);
+    const state = await readState(session);
     const id = nextReleaseId(state.releases, state.releaseDirs);
     const plan = describeSwarmPlan(settings, session.layout, id, state.current);
     await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
@@ -61027,7 +61061,7 @@ class SwarmRun {
     async run(started) {
         const { reporter } = this.deps;
         const { settings } = this;
-        const state = await deploy_readState(this.host, this.layout);
+        const state = await readState(this.session);
         this.id = nextReleaseId(state.releases, state.releaseDirs);
         this.previousId = state.current;
         this.record = this.initialRecord();
@@ -61083,7 +61117,8 @@ class SwarmRun {
     }
     async deployStack() {
         const { registry } = this.settings;
-        this.before = parseStack(this.stack, (await this.host.run(inspectStack(this.stack))).stdout).map((s) => s.name);
+        const inspect = inspectStack(this.stack);
+        this.before = parseStack(this.stack, inspect.sections.read((await this.host.run(inspect)).stdout)).map((s) => s.name);
         if (registry) {
             const dir = dockerConfigDir(this.layout, this.id);
             await this.host.run(prepareDockerConfig(dir));
@@ -61125,7 +61160,7 @@ class SwarmRun {
         await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, this.id, 'deployed')));
     }
     async prune() {
-        const state = await deploy_readState(this.host, this.layout);
+        const state = await readState(this.session);
         const keep = this.settings.keepReleases;
         const doomed = releasesToPrune(state.releaseDirs, keep, [this.id, state.current], state.releases);
         if (doomed.length === 0) {

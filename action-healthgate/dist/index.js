@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2230);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5115);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2230:
+/***/ 5115:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57502,6 +57502,49 @@ async function acquire(host, lockDir, owner, options, reporter) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/shell/sections.ts
+
+
+/**
+ * Several outputs read back in one round trip, each after a marker line. The marker holds a
+ * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
+ * hook's stderr quoted in a failure message, an env value `compose config` prints, a
+ * container's error) can end a section early or start one: it was written before the nonce
+ * existed. The one place deploy-kit splits command output on markers.
+ */
+class Sections {
+    prefix;
+    constructor(nonce = randomBytes(12).toString('hex')) {
+        if (!/^[0-9a-f]{8,}$/.test(nonce))
+            throw new Error('A section nonce is hexadecimal, at least 8 digits');
+        this.prefix = `@@deploy-kit-${nonce}@@`;
+    }
+    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
+    start(name) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        return constant(`printf '\\n%s\\n' ${quote(`${this.prefix}${name}`)}`);
+    }
+    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
+    read(stdout) {
+        const found = new Map();
+        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
+        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
+            const newline = chunk.indexOf('\n');
+            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
+        }
+        return found;
+    }
+}
+/**
+ * Runs each part in order, each after its section's marker; the line's exit status is 0
+ * (each part reports through its output: a part that fails prints what it printed).
+ */
+function sections_inSections(parts, sections = new Sections()) {
+    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${shellLine(part).text}`).join('; ');
+    return { text: `${text}; true`, sections };
+}
+
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
 var is_stream = __nccwpck_require__(6543);
 // EXTERNAL MODULE: ./node_modules/make-dir/index.js
@@ -58392,7 +58435,7 @@ function quote_quote(arg) {
         return arg;
     return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
-function shellLine(command) {
+function quote_shellLine(command) {
     if (isShellLine(command))
         return command;
     if (command.length === 0)
@@ -58403,7 +58446,7 @@ function isShellLine(value) {
     return !Array.isArray(value) && typeof value.text === 'string';
 }
 function join(parts, operator) {
-    return { text: parts.map((part) => shellLine(part).text).join(` ${operator} `) };
+    return { text: parts.map((part) => quote_shellLine(part).text).join(` ${operator} `) };
 }
 /** `a && b && c` */
 const allOf = (...parts) => join(parts, '&&');
@@ -58418,7 +58461,7 @@ function withEnv(env, part) {
             throw new Error(`Not an environment variable name: ${name}`);
         return `${name}=${quote_quote(value)}`;
     });
-    return { text: [...assignments, shellLine(part).text].join(' ') };
+    return { text: [...assignments, quote_shellLine(part).text].join(' ') };
 }
 /** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
 const userScript = (script) => ['sh', '-c', script];
@@ -58669,7 +58712,7 @@ class connection_RemoteHost {
     }
     /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
     async run(command, options = {}) {
-        const line = shellLine(command).text;
+        const line = quote_shellLine(command).text;
         this.observe?.(this.target, line);
         let result;
         try {
@@ -58706,7 +58749,7 @@ class connection_RemoteHost {
     }
     /** Starts a command and hands back its output as streams, for data too large to buffer. */
     async stream(command) {
-        const line = shellLine(command).text;
+        const line = quote_shellLine(command).text;
         this.observe?.(this.target, line);
         const channel = await this.connection().execAsync(line);
         const exit = new Promise((resolve) => {
@@ -58908,6 +58951,7 @@ function releasesToPrune(existing, keep, protect, summaries = []) {
 ;// CONCATENATED MODULE: ./src/release/state.ts
 
 
+
 const state_probeHost = quote_constant('printf "home=%s\\n" "$HOME"; ' +
     'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
     'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi');
@@ -58916,18 +58960,16 @@ function state_parseHostFacts(stdout) {
     const compose = value('compose');
     return { home: value('home'), compose: compose === 'v1' || compose === 'v2' ? compose : undefined };
 }
-const SECTION = '@@deploy-kit@@';
+/** One round trip: where `current` points, the release folders, and the ledger. */
 function state_readAppState(layout) {
-    return constant(`echo ${SECTION}current; readlink ${quote(layout.current)} 2>/dev/null; ` +
-        `echo ${SECTION}releases; ls -1 ${quote(layout.releases)} 2>/dev/null; ` +
-        `echo ${SECTION}ledger; cat ${quote(layout.ledger)} 2>/dev/null; true`);
+    return inSections([
+        ['current', constant(`readlink ${quote(layout.current)} 2>/dev/null`)],
+        ['releases', constant(`ls -1 ${quote(layout.releases)} 2>/dev/null`)],
+        ['ledger', constant(`cat ${quote(layout.ledger)} 2>/dev/null`)],
+    ]);
 }
-function state_parseAppState(stdout) {
-    const sections = new Map();
-    for (const chunk of stdout.split(SECTION).slice(1)) {
-        const newline = chunk.indexOf('\n');
-        sections.set(chunk.slice(0, newline), chunk.slice(newline + 1));
-    }
+/** The state in the output of `readAppState` (its sections, read with the nonce of that very line). */
+function state_parseAppState(sections) {
     const link = (sections.get('current') ?? '').trim();
     const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
     const releaseDirs = (sections.get('releases') ?? '')
@@ -58939,6 +58981,7 @@ function state_parseAppState(stdout) {
 }
 
 ;// CONCATENATED MODULE: ./src/release/session.ts
+
 
 
 
@@ -58981,17 +59024,17 @@ async function session_openAppSession(ssh, app, deployPath, reporter, observe) {
     }
 }
 async function readState(session) {
-    return parseAppState((await session.host.run(readAppState(session.layout))).stdout);
+    const line = readAppState(session.layout);
+    return parseAppState(line.sections.read((await session.host.run(line)).stdout));
 }
 /** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
 async function readRecords(session, ids) {
     const records = new Map();
     if (ids.length === 0)
         return records;
-    const script = ids.map((id) => `echo @@release; cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`).join('; ');
-    const { stdout } = await session.host.run(constant(`${script}; true`));
-    for (const chunk of stdout.split('@@release\n').slice(1)) {
-        const record = parseRecord(chunk);
+    const line = inSections(ids.map((id) => [id, constant(`cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`)]));
+    for (const text of line.sections.read((await session.host.run(line)).stdout).values()) {
+        const record = parseRecord(text);
         if (record)
             records.set(record.id, record);
     }

@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(554);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3040);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 554:
+/***/ 3040:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58041,7 +58041,51 @@ function cli_composeEnvironment(project) {
     return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };
 }
 
+;// CONCATENATED MODULE: ./src/shell/sections.ts
+
+
+/**
+ * Several outputs read back in one round trip, each after a marker line. The marker holds a
+ * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
+ * hook's stderr quoted in a failure message, an env value `compose config` prints, a
+ * container's error) can end a section early or start one: it was written before the nonce
+ * existed. The one place deploy-kit splits command output on markers.
+ */
+class sections_Sections {
+    prefix;
+    constructor(nonce = (0,external_node_crypto_.randomBytes)(12).toString('hex')) {
+        if (!/^[0-9a-f]{8,}$/.test(nonce))
+            throw new Error('A section nonce is hexadecimal, at least 8 digits');
+        this.prefix = `@@deploy-kit-${nonce}@@`;
+    }
+    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
+    start(name) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        return quote_constant(`printf '\\n%s\\n' ${quote_quote(`${this.prefix}${name}`)}`);
+    }
+    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
+    read(stdout) {
+        const found = new Map();
+        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
+        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
+            const newline = chunk.indexOf('\n');
+            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
+        }
+        return found;
+    }
+}
+/**
+ * Runs each part in order, each after its section's marker; the line's exit status is 0
+ * (each part reports through its output: a part that fails prints what it printed).
+ */
+function inSections(parts, sections = new sections_Sections()) {
+    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${quote_shellLine(part).text}`).join('; ');
+    return { text: `${text}; true`, sections };
+}
+
 ;// CONCATENATED MODULE: ./src/release/commands.ts
+
 
 
 /**
@@ -58069,16 +58113,18 @@ function pullImages(project, configDir) {
     return configDir ? withEnv({ DOCKER_CONFIG: configDir }, pull) : shellLine(pull);
 }
 const renderConfig = (project) => compose(project, 'config');
-/** The line between the pull's output and the rendered compose config in `pullWhileRendering`'s output. */
-const CONFIG_MARKER = '@@deploy-kit@@config';
 /**
  * Pulls the project's images while Compose renders its config (neither needs the other; each
- * is a Compose start-up of its own), in one round trip: stdout is the marker, then the
- * config; the pull's output goes to stderr. Fails when either fails.
+ * is a Compose start-up of its own), in one round trip: stdout is the `config` section, the
+ * rendered config; the pull's output goes to stderr. Fails when either fails.
  */
 function pullWhileRendering(project, configDir) {
-    return constant(`{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; echo ${CONFIG_MARKER}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
-        `wait $pulling && exit $rendered`);
+    const sections = new Sections();
+    return {
+        text: `{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; ${sections.start('config').text}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
+            `wait $pulling && exit $rendered`,
+        sections,
+    };
 }
 const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
 const commands_startContainers = (project) => cli_compose(project, 'up', '--detach', '--remove-orphans');
@@ -58983,6 +59029,7 @@ function releaseStack(layout, stack, id, composeFiles, pinned) {
 
 ;// CONCATENATED MODULE: ./src/swarm/commands.ts
 
+
 /**
  * Builders for the commands a swarm release runs on the manager. They return commands;
  * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
@@ -58999,16 +59046,15 @@ function stackDeploy(stack, configDir) {
     const sourced = quote_constant(`. ${quote_quote(stack.envScript)}`);
     return quote_inDirectory(stack.directory, quote_allOf(sourced, configDir ? quote_withEnv({ DOCKER_CONFIG: configDir }, deploy) : quote_shellLine(deploy)));
 }
-const SECTION = '@@deploy-kit-swarm@@';
-const STACK_SECTION = SECTION;
 /** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
 function inspectStack(stack) {
     const label = quote_quote(`label=com.docker.stack.namespace=${stack}`);
     const json = quote_quote('{{json .}}');
-    return quote_constant(`echo ${SECTION}services; ids=$(docker service ls --quiet --filter ${label}); ` +
-        `if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi; ` +
-        `echo ${SECTION}replicas; docker service ls --filter ${label} --format ${json}; ` +
-        `echo ${SECTION}tasks; docker stack ps ${quote_quote(stack)} --no-trunc --format ${json} 2>/dev/null; true`);
+    return inSections([
+        ['services', quote_constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
+        ['replicas', quote_constant(`docker service ls --filter ${label} --format ${json}`)],
+        ['tasks', quote_constant(`docker stack ps ${quote_quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
+    ]);
 }
 /** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
 const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
@@ -59023,16 +59069,7 @@ const readFile = (path) => ['cat', '--', path];
 ;// CONCATENATED MODULE: ./src/swarm/converge.ts
 
 
-
 const FAILED_TASKS = 3;
-function sections(stdout) {
-    const found = new Map();
-    for (const chunk of stdout.split(STACK_SECTION).slice(1)) {
-        const newline = chunk.indexOf('\n');
-        found.set(newline === -1 ? chunk : chunk.slice(0, newline), newline === -1 ? '' : chunk.slice(newline + 1));
-    }
-    return found;
-}
 function jsonLines(text) {
     return text
         .split('\n')
@@ -59041,8 +59078,8 @@ function jsonLines(text) {
 }
 /** `shop_web.1` or `shop_web.<node id>` -> `shop_web`. */
 const taskService = (taskName) => taskName.replace(/\.[^.]+$/, '');
-function parseStack(stack, stdout) {
-    const parts = sections(stdout);
+/** The stack's services in the sections of `inspectStack`'s output. */
+function parseStack(stack, parts) {
     let inspected;
     try {
         inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]');
@@ -59135,7 +59172,8 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
     /** Why Swarm started rolling back, which its final status no longer says. */
     let cause = '';
     const outcome = await poll(async () => {
-        const verdict = judgeStack(parseStack(stack, (await host.run(inspectStack(stack))).stdout), expected, goal);
+        const inspect = inspectStack(stack);
+        const verdict = judgeStack(parseStack(stack, inspect.sections.read((await host.run(inspect)).stdout)), expected, goal);
         last = verdict.services;
         if (goal === 'update')
             cause = verdict.services.find((s) => s.update?.state === 'rollback_started')?.update?.message || cause;
@@ -60584,6 +60622,7 @@ function releasesToPrune(existing, keep, protect, summaries = []) {
 ;// CONCATENATED MODULE: ./src/release/state.ts
 
 
+
 const probeHost = quote_constant('printf "home=%s\\n" "$HOME"; ' +
     'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
     'elif command -v docker-compose >/dev/null 2>&1; then echo compose=v1; else echo compose=none; fi');
@@ -60592,18 +60631,16 @@ function parseHostFacts(stdout) {
     const compose = value('compose');
     return { home: value('home'), compose: compose === 'v1' || compose === 'v2' ? compose : undefined };
 }
-const state_SECTION = '@@deploy-kit@@';
+/** One round trip: where `current` points, the release folders, and the ledger. */
 function readAppState(layout) {
-    return quote_constant(`echo ${state_SECTION}current; readlink ${quote_quote(layout.current)} 2>/dev/null; ` +
-        `echo ${state_SECTION}releases; ls -1 ${quote_quote(layout.releases)} 2>/dev/null; ` +
-        `echo ${state_SECTION}ledger; cat ${quote_quote(layout.ledger)} 2>/dev/null; true`);
+    return inSections([
+        ['current', quote_constant(`readlink ${quote_quote(layout.current)} 2>/dev/null`)],
+        ['releases', quote_constant(`ls -1 ${quote_quote(layout.releases)} 2>/dev/null`)],
+        ['ledger', quote_constant(`cat ${quote_quote(layout.ledger)} 2>/dev/null`)],
+    ]);
 }
-function parseAppState(stdout) {
-    const sections = new Map();
-    for (const chunk of stdout.split(state_SECTION).slice(1)) {
-        const newline = chunk.indexOf('\n');
-        sections.set(chunk.slice(0, newline), chunk.slice(newline + 1));
-    }
+/** The state in the output of `readAppState` (its sections, read with the nonce of that very line). */
+function parseAppState(sections) {
     const link = (sections.get('current') ?? '').trim();
     const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
     const releaseDirs = (sections.get('releases') ?? '')
@@ -60615,6 +60652,7 @@ function parseAppState(stdout) {
 }
 
 ;// CONCATENATED MODULE: ./src/release/session.ts
+
 
 
 
@@ -60657,17 +60695,17 @@ async function openAppSession(ssh, app, deployPath, reporter, observe) {
     }
 }
 async function readState(session) {
-    return parseAppState((await session.host.run(readAppState(session.layout))).stdout);
+    const line = readAppState(session.layout);
+    return parseAppState(line.sections.read((await session.host.run(line)).stdout));
 }
 /** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
 async function readRecords(session, ids) {
     const records = new Map();
     if (ids.length === 0)
         return records;
-    const script = ids.map((id) => `echo @@release; cat ${quote_quote(session.layout.release(id).recordFile)} 2>/dev/null`).join('; ');
-    const { stdout } = await session.host.run(quote_constant(`${script}; true`));
-    for (const chunk of stdout.split('@@release\n').slice(1)) {
-        const record = parseRecord(chunk);
+    const line = inSections(ids.map((id) => [id, quote_constant(`cat ${quote_quote(session.layout.release(id).recordFile)} 2>/dev/null`)]));
+    for (const text of line.sections.read((await session.host.run(line)).stdout).values()) {
+        const record = parseRecord(text);
         if (record)
             records.set(record.id, record);
     }

@@ -2,7 +2,7 @@ import { OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { waitForContainers } from '../release/activate.js';
-import { CONFIG_MARKER, appendLedger, inspectImages, removeImages, removeReleases, stopContainers, switchCurrent } from '../release/commands.js';
+import { appendLedger, inspectImages, removeImages, removeReleases, stopContainers, switchCurrent } from '../release/commands.js';
 import { imagesOverride, pinImages, serviceImages } from '../release/images.js';
 import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
@@ -16,6 +16,7 @@ import { RollingRun } from '../strategy/rolling-run.js';
 import { moveTraffic, publishedAddresses } from '../strategy/traffic.js';
 import { DeployTarget, Phase, Step, describePlan, initialRecord, ledgerEvent, planDeploy, releaseProject } from './plan.js';
 import { ShellLine, allOf } from '../shell/quote.js';
+import type { SectionedLine } from '../shell/sections.js';
 import { DeploySettings } from './settings.js';
 
 export type DeployStatus = 'deployed' | 'failed' | 'rolled-back' | 'planned';
@@ -210,9 +211,9 @@ class DeployRun {
     }
   }
 
-  private async pinImages(pullThenConfig: ShellLine): Promise<void> {
-    const output = (await this.host.run(pullThenConfig)).stdout;
-    const images = this.target.pinnedImages ?? serviceImages(output.slice(output.indexOf(`${CONFIG_MARKER}\n`) + CONFIG_MARKER.length + 1));
+  private async pinImages(pull: ShellLine | SectionedLine<'config'>): Promise<void> {
+    const output = (await this.host.run(pull)).stdout;
+    const images = this.target.pinnedImages ?? serviceImages('sections' in pull ? (pull.sections.read(output).get('config') ?? '') : '');
     const refs = Object.values(images);
     const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
     const services = Object.keys(images);

@@ -11,8 +11,7 @@ import { AppLayout } from '../release/layout.js';
 import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord, parseRecord } from '../release/record.js';
-import { HostSession, openHostSession } from '../release/session.js';
-import { AppState, parseAppState, readAppState } from '../release/state.js';
+import { HostSession, openHostSession, readState } from '../release/session.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import { inspectStack, readFile, removeStack, serviceRollback, stackDeploy, swarmHook, swarmNodeState } from './commands.js';
@@ -63,12 +62,8 @@ async function requireManager(host: RemoteHost): Promise<void> {
   }
 }
 
-async function readState(host: RemoteHost, layout: AppLayout): Promise<AppState> {
-  return parseAppState((await host.run(readAppState(layout))).stdout);
-}
-
 async function dryRun(session: HostSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
-  const state = await readState(session.host, session.layout);
+  const state = await readState(session);
   const id = nextReleaseId(state.releases, state.releaseDirs);
   const plan = describeSwarmPlan(settings, session.layout, id, state.current);
   await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
@@ -105,7 +100,7 @@ class SwarmRun {
   async run(started: number): Promise<DeployResult> {
     const { reporter } = this.deps;
     const { settings } = this;
-    const state = await readState(this.host, this.layout);
+    const state = await readState(this.session);
     this.id = nextReleaseId(state.releases, state.releaseDirs);
     this.previousId = state.current;
     this.record = this.initialRecord();
@@ -157,7 +152,8 @@ class SwarmRun {
 
   private async deployStack(): Promise<void> {
     const { registry } = this.settings;
-    this.before = parseStack(this.stack, (await this.host.run(inspectStack(this.stack))).stdout).map((s) => s.name);
+    const inspect = inspectStack(this.stack);
+    this.before = parseStack(this.stack, inspect.sections.read((await this.host.run(inspect)).stdout)).map((s) => s.name);
     if (registry) {
       const dir = dockerConfigDir(this.layout, this.id);
       await this.host.run(prepareDockerConfig(dir));
@@ -199,7 +195,7 @@ class SwarmRun {
   }
 
   private async prune(): Promise<void> {
-    const state = await readState(this.host, this.layout);
+    const state = await readState(this.session);
     const keep = this.settings.keepReleases;
     const doomed = releasesToPrune(state.releaseDirs, keep, [this.id, state.current], state.releases);
     if (doomed.length === 0) {

@@ -1,19 +1,16 @@
-import { STACK_SECTION } from '../../src/swarm/commands.js';
+import type { StackSection } from '../../src/swarm/commands.js';
 import { StackService, judgeStack, parseStack, stackImages } from '../../src/swarm/converge.js';
 
 const IMAGE = 'reg/app:v2@sha256:aaa';
 const OLD = 'reg/app:v1@sha256:bbb';
 
-function output(services: object[], replicas: object[], tasks: object[]): string {
-  return [
-    `${STACK_SECTION}services`,
-    JSON.stringify(services, null, 2),
-    `${STACK_SECTION}replicas`,
-    ...replicas.map((r) => JSON.stringify(r)),
-    `${STACK_SECTION}tasks`,
-    ...tasks.map((t) => JSON.stringify(t)),
-    '',
-  ].join('\n');
+/** `inspectStack`'s output, as its sections read it back. */
+function output(services: object[], replicas: object[], tasks: object[]): Map<StackSection, string> {
+  return new Map<StackSection, string>([
+    ['services', `${JSON.stringify(services, null, 2)}\n`],
+    ['replicas', replicas.map((r) => `${JSON.stringify(r)}\n`).join('')],
+    ['tasks', tasks.map((t) => `${JSON.stringify(t)}\n`).join('')],
+  ]);
 }
 
 const service = (update?: object) => ({ ID: 'x', Spec: { Name: 'shop_web', TaskTemplate: { ContainerSpec: { Image: IMAGE } } }, ...(update ? { UpdateStatus: update } : {}) });
