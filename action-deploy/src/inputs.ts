@@ -4,6 +4,7 @@ import type { DeploySettings, RunContext } from '../../src/deploy/settings.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
 import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
+import { maskableParts } from '../../src/inputs/secrets.js';
 import { parseEnvInput } from '../../src/release/env-file.js';
 import { Masker, readSshHosts } from '../../src/ssh/settings.js';
 import { parseParallel } from '../../src/fleet/batches.js';
@@ -15,7 +16,7 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
   const ssh = hosts[0]!;
   const parallel = parseParallel(input('parallel'), hosts.length);
   const env = parseEnvInput(input('env'));
-  for (const value of Object.values(env)) if (value.length >= 4) mask(value);
+  for (const value of maskableParts(Object.values(env))) mask(value);
   const registryPassword = input('registry-password');
   if (registryPassword !== '') mask(registryPassword);
   const registryServer = input('registry');

@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3040);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6260);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3040:
+/***/ 6260:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56956,7 +56956,116 @@ function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/inputs/secrets.ts
+/**
+ * Which inputs hold secrets, what of them is masked in the runner's log, and how a value is
+ * shown in an error. Pure: the runner edge (src/actions/core-io.ts) registers what
+ * `maskedForms` returns, and `invalid()` (src/inputs/parse.ts) asks `shownValue`.
+ */
+/** Inputs whose value is, or carries, a secret: an error about one describes its shape and never shows the value. */
+const SECRET_INPUTS = new Set([
+    'private-key',
+    'passphrase',
+    'registry-password',
+    'postgres-url',
+    'restore-to',
+    'headers',
+    'env',
+    'slack-token',
+    'slack-webhook-url',
+    's3-access-key-id',
+    's3-secret-access-key',
+    'encryption-identity',
+    'github-token',
+]);
+/** URL inputs: their user info and query may hold credentials, so errors show them redacted (`redactUrl`). */
+const URL_INPUTS = new Set(['url', 'health-url', 's3-endpoint', 'slack-api-url', 'environment-url']);
+/**
+ * The shortest part of a secret that is masked on its own. The runner replaces every
+ * occurrence of a masked string, so masking `1` or `abc` would blank out every such text in
+ * the log, and the blanks would spell out where the secret's characters stand; a secret that
+ * short is guessed in moments anyway. Whole values of secret inputs are masked at any length.
+ */
+const MIN_MASKED_LENGTH = 4;
+/**
+ * The value as an error may show it: undefined for a secret input; a URL input with its
+ * credentials hidden, or, when it is no URL, as given only if it has no place for them (no
+ * `@`, `?` or `#`).
+ */
+function shownValue(input, value) {
+    if (SECRET_INPUTS.has(input))
+        return undefined;
+    if (URL_INPUTS.has(input))
+        return redactUrl(value) ?? (/[@?#]/.test(value) ? undefined : value);
+    return value;
+}
+/**
+ * What the runner must mask for one secret value: the whole of it (whatever its length), and
+ * each of its lines of MIN_MASKED_LENGTH or more on their own (the runner matches masks line
+ * by line, so a multi-line key needs every line masked).
+ */
+function maskedForms(secret) {
+    if (secret.trim() === '')
+        return [];
+    const lines = secret.split(/\r?\n/).map((line) => line.trim());
+    return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
+}
+/** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
+const maskableParts = (parts) => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
+const decode = (text) => {
+    try {
+        return decodeURIComponent(text.replaceAll('+', ' '));
+    }
+    catch {
+        return text;
+    }
+};
+/**
+ * The secrets a URL carries: its password (whole, at any length), a user name given without a
+ * password (`https://TOKEN@host`, a token), and each query value (`?token=...`), the last two
+ * from MIN_MASKED_LENGTH on. Each as written in the URL and decoded, since either may be printed.
+ */
+function urlSecrets(url) {
+    const whole = url.password === '' ? [] : [url.password, decode(url.password)];
+    const user = url.password === '' && url.username !== '' ? [url.username, decode(url.username)] : [];
+    const query = url.search
+        .slice(1)
+        .split('&')
+        .map((pair) => pair.slice(pair.indexOf('=') + 1))
+        .filter((value, i, all) => value !== '' && all.indexOf(value) === i)
+        .flatMap((value) => [value, decode(value)]);
+    return [...new Set([...whole, ...maskableParts([...user, ...query])])];
+}
+/**
+ * A URL as shown to people: its password, a user name given without one, and every query
+ * value replaced by `***`. Undefined when the text is not a URL (its parts are then unknown).
+ */
+function redactUrl(text) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        return undefined;
+    }
+    if (url.password === '' && url.username === '' && url.search === '')
+        return text;
+    if (url.password !== '')
+        url.password = '***';
+    else if (url.username !== '')
+        url.username = '***';
+    if (url.search !== '') {
+        url.search = url.search
+            .slice(1)
+            .split('&')
+            .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=***` : '***'))
+            .join('&');
+    }
+    return url.toString().replaceAll('%2A%2A%2A', '***');
+}
+
 ;// CONCATENATED MODULE: ./src/actions/core-io.ts
+
 
 
 /**
@@ -56965,18 +57074,10 @@ function errorMessage(error) {
  * summary through it.
  */
 const readInput = (name) => getInput(name);
-/**
- * Masks a secret in everything the runner logs: the whole value and each of its lines
- * (the runner matches masks line by line, so a multi-line key needs every line masked).
- */
+/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
 function maskSecret(value) {
-    if (value.trim() === '')
-        return;
-    core_setSecret(value);
-    for (const line of value.split(/\r?\n/)) {
-        if (line.trim().length >= 4 && line !== value)
-            core_setSecret(line.trim());
-    }
+    for (const form of maskedForms(value))
+        core_setSecret(form);
 }
 const coreReporter = {
     info: (message) => info(message),
@@ -57031,8 +57132,15 @@ function defaultAppName(env = process.env) {
 
 ;// CONCATENATED MODULE: ./src/inputs/parse.ts
 
+
+/**
+ * The error for an input that is not what was expected, showing what was given unless the
+ * input holds a secret (src/inputs/secrets.ts): those errors describe the shape only, and a
+ * URL input is shown with its credentials and query values hidden.
+ */
 function parse_invalid(name, expected, got) {
-    const shown = got === undefined ? '' : `; got '${parse_printable(got)}'`;
+    const safe = got === undefined ? undefined : shownValue(name, got);
+    const shown = safe === undefined ? '' : `; got '${parse_printable(safe)}'`;
     return new errors_ConfigurationError(`Input '${name}' ${expected}${shown}.`);
 }
 /** Shows a value in an error without letting it break the line. */
@@ -57800,19 +57908,10 @@ function latencyFailure(p95Ms, maxMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/health/words.ts
-/** A URL as shown to people: a password in it (already masked in logs) replaced by `***`. */
+
+/** A URL as shown to people: its password, a token as user name and query values (already masked in logs) replaced by `***`. */
 function displayUrl(url) {
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        return url;
-    }
-    if (parsed.password === '')
-        return url;
-    parsed.password = '***';
-    return parsed.toString();
+    return redactUrl(url) ?? url;
 }
 /** `HTTP 404 from http://...` names its URL already; other failures do not. */
 function namesUrl(result) {
@@ -61082,10 +61181,11 @@ function readGateSettings(input, mask, prefix) {
         catch {
             throw parse_invalid(urlInput, 'must hold http:// or https:// URLs, one per line', url);
         }
+        // Masked before any check can fail: the password, a token as user name, query values (?token=...).
+        for (const secret of urlSecrets(parsed))
+            mask(secret);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
             throw parse_invalid(urlInput, 'must hold http:// or https:// URLs', url);
-        if (parsed.password)
-            mask(parsed.password);
     }
     const plain = (base) => (prefix === '' ? input(base) : '');
     const expectStatus = input(name('expect-status')) || '200-399';
@@ -61101,15 +61201,20 @@ function readGateSettings(input, mask, prefix) {
         }
     }
     const headers = {};
-    for (const line of parseList(plain('headers'), /\n/)) {
+    const headerLines = plain('headers').split('\n');
+    for (const value of maskableParts(headerLines.map((line) => /:\s*(.*)$/.exec(line.trim())?.[1] ?? line.trim())))
+        mask(value);
+    for (const [index, raw] of headerLines.entries()) {
+        const line = raw.trim();
+        if (line === '')
+            continue;
         const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(line);
         if (!match)
-            throw new errors_ConfigurationError(`Input 'headers' must hold 'Name: value' lines; a line starts with '${line.slice(0, 20)}'.`);
+            throw parse_invalid('headers', `must hold 'Name: value' lines; line ${index + 1} is not one`);
         // What Node's HTTP client accepts in a header value (it throws on anything else, mid-gate).
         if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]))
-            throw parse_invalid('headers', 'values must be one line of printable ASCII or Latin-1 characters');
+            throw parse_invalid('headers', `values must be one line of printable ASCII or Latin-1 characters; the value on line ${index + 1} is not`);
         headers[match[1]] = match[2];
-        mask(match[2]);
     }
     const maxLatency = plain('max-latency');
     return {

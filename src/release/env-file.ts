@@ -1,5 +1,6 @@
 import { parse } from 'dotenv';
 import { ConfigurationError } from '../errors.js';
+import { invalid } from '../inputs/parse.js';
 
 /**
  * The release's `.env`: `VERSION` plus the user's `env` input, written so that Compose v2
@@ -24,11 +25,15 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function parseEnvInput(text: string): Record<string, string> {
   const values = parse(text);
-  for (const line of text.split(/\r?\n/)) {
+  // A key is named by its line only: text that is no key may be a line of a secret value.
+  const badKey = (line: number) => invalid('env', `must have keys of letters, digits and _, not starting with a digit; the key on line ${line} is not one`);
+  const lines = text.split(/\r?\n/);
+  for (const [index, line] of lines.entries()) {
     const key = /^\s*(?:export\s+)?([^=#\s][^=]*?)\s*=/.exec(line)?.[1];
-    if (key !== undefined && !KEY.test(key)) {
-      throw new ConfigurationError(`Input 'env' has the key '${key.slice(0, 40)}': keys must be letters, digits and _, not starting with a digit.`);
-    }
+    if (key !== undefined && !KEY.test(key)) throw badKey(index + 1);
+  }
+  for (const key of Object.keys(values)) {
+    if (!KEY.test(key)) throw badKey(lines.findIndex((line) => line.includes(key)) + 1);
   }
   if ('VERSION' in values) throw new ConfigurationError("Input 'env' must not set VERSION: it comes from the 'version' input.");
   for (const [key, value] of Object.entries(values)) encodeEnvValue(key, value);

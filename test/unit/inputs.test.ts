@@ -38,7 +38,7 @@ describe('input parsers name the input and what was expected', () => {
     const values = parseEnvInput('A=plain\nB="two words"\n# comment\nC=\'single $HOME\'\nexport D=x');
     expect(values).toEqual({ A: 'plain', B: 'two words', C: 'single $HOME', D: 'x' });
     expect(formatEnvFile(values)).toBe("A=plain\nB='two words'\nC='single $HOME'\nD=x\n");
-    expect(() => parseEnvInput('BAD-KEY=x')).toThrow("Input 'env' has the key 'BAD-KEY': keys must be letters, digits and _, not starting with a digit.");
+    expect(() => parseEnvInput('A=1\nBAD-KEY=x')).toThrow("Input 'env' must have keys of letters, digits and _, not starting with a digit; the key on line 2 is not one.");
     expect(() => parseEnvInput('VERSION=x')).toThrow(/must not set VERSION/);
   });
 });
