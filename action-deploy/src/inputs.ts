@@ -6,6 +6,7 @@ import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/na
 import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
 import { maskableParts } from '../../src/inputs/secrets.js';
 import { parseEnvInput } from '../../src/release/env-file.js';
+import { readLockOptions } from '../../src/release/lock.js';
 import { Masker, readSshHosts } from '../../src/ssh/settings.js';
 import { parseParallel } from '../../src/fleet/batches.js';
 import { readStrategySettings } from '../../src/strategy/settings.js';
@@ -48,11 +49,7 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     postDeploy: input('post-deploy'),
     waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
     keepReleases: parseInteger('keep-releases', input('keep-releases'), { min: 1, max: 100 }, 5),
-    lock: {
-      timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
-      staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
-      breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
-    },
+    lock: readLockOptions(input),
     gate: readGateSettings(input, mask, 'health-'),
     rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
     dryRun: parseBoolean('dry-run', input('dry-run')),

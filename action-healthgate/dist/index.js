@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6355);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7048);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6355:
+/***/ 7048:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57141,7 +57141,7 @@ var external_node_crypto_ = __nccwpck_require__(7598);
  * input holds a secret (src/inputs/secrets.ts): those errors describe the shape only, and a
  * URL input is shown with its credentials and query values hidden.
  */
-function invalid(name, expected, got) {
+function parse_invalid(name, expected, got) {
     const safe = got === undefined ? undefined : shownValue(name, got);
     const shown = safe === undefined ? '' : `; got '${printable(safe)}'`;
     return new ConfigurationError(`Input '${name}' ${expected}${shown}.`);
@@ -57156,33 +57156,33 @@ function parse_required(name, raw) {
         throw new ConfigurationError(`Input '${name}' is required.`);
     return raw;
 }
-function parseBoolean(name, raw, fallback = false) {
+function parse_parseBoolean(name, raw, fallback = false) {
     if (raw === '')
         return fallback;
     if (/^(true|yes|on|1)$/i.test(raw))
         return true;
     if (/^(false|no|off|0)$/i.test(raw))
         return false;
-    throw invalid(name, 'must be true or false', raw);
+    throw parse_invalid(name, 'must be true or false', raw);
 }
 function parseInteger(name, raw, range, fallback) {
     if (raw === '' && fallback !== undefined)
         return fallback;
     const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
     if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
-        throw invalid(name, `must be a whole number from ${range.min} to ${range.max}`, raw);
+        throw parse_invalid(name, `must be a whole number from ${range.min} to ${range.max}`, raw);
     }
     return value;
 }
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */
-function parseDuration(name, raw, fallback) {
+function parse_parseDuration(name, raw, fallback) {
     const text = raw === '' && fallback !== undefined ? fallback : raw;
     if (/^\d+(\.\d+)?$/.test(text))
         return Math.round(Number(text) * 1000);
     const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
     if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-        throw invalid(name, "must be a duration like '30s', '2m', '1m30s' or '500ms'", raw);
+        throw parse_invalid(name, "must be a duration like '30s', '2m', '1m30s' or '500ms'", raw);
     }
     return Math.round(parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * UNIT_MS[unit], 0));
 }
@@ -57198,7 +57198,7 @@ function oneOf(name, raw, allowed, fallback) {
         return fallback;
     if (allowed.includes(raw))
         return raw;
-    throw invalid(name, `must be one of ${allowed.join(', ')}`, raw);
+    throw parse_invalid(name, `must be one of ${allowed.join(', ')}`, raw);
 }
 /** Formats milliseconds for people: 1500 -> '1.5s', 120000 -> '2m'. */
 function parse_formatDuration(ms) {
@@ -57347,19 +57347,19 @@ function parseHost(name, raw) {
     const bare = raw.replace(/^\[(.*)\]$/, '$1');
     const ok = (0,external_node_net_.isIP)(bare) !== 0 ? bare === raw || (0,external_node_net_.isIP)(bare) === 6 : HOST_NAME.test(raw) && raw.length <= 253;
     if (!ok)
-        throw invalid(name, 'must be a host name or an IP address', raw);
+        throw parse_invalid(name, 'must be a host name or an IP address', raw);
     return bare;
 }
 function parseUsername(name, raw) {
     if (!USER.test(raw))
-        throw invalid(name, 'must be a user name (letters, digits, _ . -, starting with a letter or _)', raw);
+        throw parse_invalid(name, 'must be a user name (letters, digits, _ . -, starting with a letter or _)', raw);
     return raw;
 }
 /** `[user@]host[:port]` */
 function parseJumpHost(raw, defaults) {
     const match = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(raw);
     if (!match)
-        throw invalid('proxy-jump', "must look like '[user@]host[:port]'", raw);
+        throw parse_invalid('proxy-jump', "must look like '[user@]host[:port]'", raw);
     const [, user, host, port] = match;
     return {
         username: user === undefined ? defaults.username : parseUsername('proxy-jump', user),
@@ -57387,11 +57387,11 @@ function readPins(input, name) {
         return parseFingerprintPins(input(name));
     }
     catch (error) {
-        throw invalid(name, "must hold SHA-256 fingerprints like 'SHA256:' followed by 43 base64 characters, each after the host it pins when there are several", error.message);
+        throw parse_invalid(name, "must hold SHA-256 fingerprints like 'SHA256:' followed by 43 base64 characters, each after the host it pins when there are several", error.message);
     }
 }
 function readHostKeyInputs(input, hasJump) {
-    const insecureIgnore = parseBoolean('insecure-ignore-host-key', input('insecure-ignore-host-key'));
+    const insecureIgnore = parse_parseBoolean('insecure-ignore-host-key', input('insecure-ignore-host-key'));
     let knownHosts;
     try {
         knownHosts = parseKnownHosts(input('known-hosts'));
@@ -57441,7 +57441,7 @@ function checkPins(name, pins, hosts) {
     if (stray) {
         const where = name === 'host-fingerprint' ? "'host'" : "'proxy-jump'";
         const hint = name === 'host-fingerprint' ? "; pin the jump host with 'proxy-jump-fingerprint'" : '';
-        throw invalid(name, `must name a host of ${where}${hint}`, stray.host);
+        throw parse_invalid(name, `must name a host of ${where}${hint}`, stray.host);
     }
 }
 /** One host as `host` lists it: `host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). */
@@ -57461,7 +57461,7 @@ function parseHostList(raw) {
     for (const entry of entries) {
         const key = `${entry.host}:${entry.port ?? ''}`;
         if (seen.has(key))
-            throw invalid('host', 'must name each host once', entry.host);
+            throw parse_invalid('host', 'must name each host once', entry.host);
         seen.add(key);
     }
     return entries;
@@ -57483,7 +57483,7 @@ function readSshTargets(input, mask, entries) {
     const jump = jumpText === '' ? undefined : parseJumpHost(jumpText, targets[0]);
     if (jump)
         checkPins('proxy-jump-fingerprint', keys.jumpPins, [jump]);
-    const connectTimeoutMs = parseDuration('connect-timeout', input('connect-timeout'), '30s');
+    const connectTimeoutMs = parse_parseDuration('connect-timeout', input('connect-timeout'), '30s');
     return targets.map((target) => ({
         ...target,
         privateKey,
@@ -57539,6 +57539,103 @@ async function retry(fn, options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/release/lock.ts
+
+
+/** How often a holder touches its heartbeat. */
+const lock_HEARTBEAT_MS = 15_000;
+/**
+ * The shortest `lock-stale-after`: three heartbeats. A holder that is alive touches its
+ * heartbeat every 15 s, so its lock never looks stale unless three in a row were missed.
+ */
+const MIN_STALE_AFTER_MS = 3 * lock_HEARTBEAT_MS;
+/** `lock-timeout`, `lock-stale-after` (at least three heartbeats) and `break-stale-lock`, as every locking action reads them. */
+function readLockOptions(input) {
+    const staleText = input('lock-stale-after');
+    const staleAfterMs = parseDuration('lock-stale-after', staleText, '10m');
+    if (staleAfterMs < MIN_STALE_AFTER_MS) {
+        throw invalid('lock-stale-after', `must be at least ${formatDuration(MIN_STALE_AFTER_MS)}, three heartbeats of ${formatDuration(lock_HEARTBEAT_MS)}: a lock whose holder is alive must never look stale`, staleText);
+    }
+    return {
+        timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
+        staleAfterMs,
+        breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
+    };
+}
+/**
+ * Shell text that sets `idle` to the seconds since the lock in `dir` (shell text, quoted) last
+ * showed life, by the host's clock: its heartbeat's age, else its folder's; empty when neither
+ * exists any more (never an arithmetic error that would abort the command).
+ */
+const idleOf = (dir) => `hb=$(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir} 2>/dev/null); if [ -n "$hb" ]; then idle=$(( $(date +%s) - hb )); else idle=; fi`;
+/** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
+function lock_acquireLock(lockDir, owner) {
+    const dir = quote(lockDir);
+    return constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
+        `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
+        `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
+        `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
+        `cat ${dir}/owner.json 2>/dev/null; fi`);
+}
+function lock_parseLockAttempt(stdout) {
+    const [first, idleLine, ...rest] = stdout.trim().split('\n');
+    if (first === 'acquired')
+        return { acquired: true };
+    const idle = /^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1];
+    let owner;
+    try {
+        owner = JSON.parse(rest.join('\n'));
+    }
+    catch {
+        owner = undefined;
+    }
+    return { acquired: false, owner, idleSeconds: idle === undefined ? undefined : Number(idle) };
+}
+/**
+ * Keeps the lock's heartbeat fresh; exits 1 when the lock is no longer this run's (broken, or
+ * taken by another run). A second look a second later lets a breaker that moved the lock
+ * aside for a moment (see breakStaleLock) put it back.
+ */
+function lock_touchLock(lockDir, token) {
+    const dir = quote(lockDir);
+    return constant(`for look in 1 2; do grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null && touch ${dir}/heartbeat 2>/dev/null && exit 0; ` +
+        `[ "$look" = 2 ] || sleep 1; done; exit 1`);
+}
+/** Removes the lock only if this run still holds it. */
+function lock_releaseLock(lockDir, token) {
+    const dir = quote(lockDir);
+    return constant(`if grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
+}
+/**
+ * Breaks the stale lock of `staleOwner` (the holder an attempt found idle too long): takes
+ * the lock folder over by renaming it to a name of the breaker's own (one rename: of several
+ * breakers, one wins), then confirms on what it took that it is that holder's lock (its
+ * token; a lock without one must still have none) and still stale. Only then is it removed
+ * (`broken`); anything else is put back (`alive`): a lock another run took in between is
+ * never removed. `gone`: there was no lock to take.
+ */
+function lock_breakStaleLock(lockDir, staleSeconds, staleOwner, breaker) {
+    const dir = quote(lockDir);
+    const taken = quote(`${lockDir}.broken.${breaker}`);
+    const sameOwner = typeof staleOwner?.token === 'string'
+        ? `grep -qF ${quote(JSON.stringify(staleOwner.token))} ${taken}/owner.json 2>/dev/null`
+        : `! grep -qF '"token"' ${taken}/owner.json 2>/dev/null`;
+    return constant(`if mv -T ${dir} ${taken} 2>/dev/null; then ${idleOf(taken)}; ` +
+        `if [ -n "$idle" ] && [ "$idle" -ge ${staleSeconds} ] && ${sameOwner}; then rm -rf ${taken}; echo broken; ` +
+        `else mv -T ${taken} ${dir} 2>/dev/null; echo alive; fi; ` +
+        `else echo gone; fi`);
+}
+function lock_parseBreakOutcome(stdout) {
+    const word = stdout.trim();
+    return word === 'broken' || word === 'gone' ? word : 'alive';
+}
+function lock_describeOwner(owner) {
+    if (!owner)
+        return 'an unknown holder';
+    const who = owner.actor ? `${owner.actor}'s ${owner.operation ?? 'deploy'}` : (owner.operation ?? 'a deploy');
+    return `${who} since ${owner.since ?? '?'} (${owner.run ?? 'no run URL'})`;
+}
+
 ;// CONCATENATED MODULE: ./src/release/lock-session.ts
 
 
@@ -57546,24 +57643,89 @@ async function retry(fn, options) {
 
 
 
-const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
 class LockHeldError extends (/* unused pure expression or super */ null && (OperationError)) {
 }
+/** This run's lock was broken or taken by another run: it changes nothing more on the host. */
+class LockLostError extends (/* unused pure expression or super */ null && (OperationError)) {
+}
+/**
+ * The heartbeat of a held lock. Each beat touches the lock only while it is still this run's
+ * (its token in owner.json); a beat that finds it is not marks the lock lost, and from then
+ * on every command on the host is refused (RemoteHost.guard), so the run stops before its
+ * next step that would change the host, and says so.
+ */
+class Heartbeat {
+    host;
+    lockDir;
+    token;
+    reporter;
+    confirmedAt = performance.now();
+    lost;
+    beating;
+    constructor(host, lockDir, token, reporter) {
+        this.host = host;
+        this.lockDir = lockDir;
+        this.token = token;
+        this.reporter = reporter;
+    }
+    /** One beat at a time. A beat that cannot reach the host decides nothing: the next command reports the connection. */
+    beat() {
+        this.beating ??= this.touch().finally(() => {
+            this.beating = undefined;
+        });
+        return this.beating;
+    }
+    async touch() {
+        if (this.lost)
+            return;
+        let code;
+        try {
+            ({ code } = await this.host.run(touchLock(this.lockDir, this.token), { allowFailure: true, unguarded: true }));
+        }
+        catch {
+            return;
+        }
+        if (code === 0) {
+            this.confirmedAt = performance.now();
+        }
+        else {
+            this.lost = "it is no longer this run's: another run broke it as stale, or holds it now";
+            this.reporter.warning(`Lost the deploy lock ${this.lockDir} on ${describeTarget(this.host.target)} (${this.lost}); this run stops before its next step on the host.`);
+        }
+    }
+    /**
+     * Refuses `what` once the lock is lost. When the last beat that confirmed the lock is older
+     * than two heartbeats (a runner that was paused, say), the lock is confirmed first: with
+     * `lock-stale-after` at least three heartbeats, a lock confirmed that recently cannot have
+     * been broken as stale.
+     */
+    async check(what) {
+        if (!this.lost && performance.now() - this.confirmedAt > 2 * HEARTBEAT_MS)
+            await this.beat();
+        if (this.lost) {
+            throw new LockLostError(`Lost the deploy lock ${this.lockDir} on ${this.host.target.host}: ${this.lost}. Stopped before '${abbreviate(what)}', so this run changed nothing more on the host; check the host before the next deploy.`);
+        }
+    }
+}
+/** A long command line shown by its start and its end, where a command's verb usually is. */
+const abbreviate = (text) => (text.length > 120 ? `${text.slice(0, 60)} ... ${text.slice(-50)}` : text);
 /**
  * Takes an app's deploy lock on a host: waits up to `timeoutMs` for a holder to finish,
- * breaks a stale lock only when asked, and keeps the heartbeat fresh until released.
+ * breaks a stale lock only when asked, and keeps the heartbeat fresh until released. While
+ * the lock is held, every command on `host` first checks that it is still this run's.
  */
 async function lock_session_holdLock(host, lockDir, holder, options, reporter) {
     const owner = { ...holder, token: randomUUID() };
     await acquire(host, lockDir, owner, options, reporter);
-    const heartbeat = setInterval(() => {
-        host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
-    }, HEARTBEAT_MS);
+    const heartbeat = new Heartbeat(host, lockDir, owner.token, reporter);
+    const timer = setInterval(() => void heartbeat.beat(), HEARTBEAT_MS);
+    const unguard = host.guard((what) => heartbeat.check(what));
     return {
         async release() {
-            clearInterval(heartbeat);
-            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
+            clearInterval(timer);
+            unguard();
+            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true, unguarded: true }).catch((error) => {
                 reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
             });
         },
@@ -57582,19 +57744,24 @@ async function withLock(host, lockDir, holder, options, reporter, work) {
 async function acquire(host, lockDir, owner, options, reporter) {
     const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
     let reported = false;
+    const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
     const outcome = await poll(async () => {
-        let attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
-        if (!attempt.acquired && attempt.idleSeconds >= staleSeconds && options.breakStale) {
-            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
-            if (broke)
+        let attempt = await attemptOnce();
+        // The lock went away while it was looked at: its holder just released it.
+        if (!attempt.acquired && attempt.idleSeconds === undefined)
+            attempt = await attemptOnce();
+        if (!attempt.acquired && attempt.idleSeconds !== undefined && attempt.idleSeconds >= staleSeconds && options.breakStale) {
+            const broke = parseBreakOutcome((await host.run(breakStaleLock(lockDir, staleSeconds, attempt.owner, owner.token))).stdout);
+            if (broke === 'broken')
                 reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
-            attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+            attempt = await attemptOnce();
         }
         if (attempt.acquired)
             return { done: true, value: undefined };
         const holder = describeOwner(attempt.owner);
-        if (attempt.idleSeconds >= staleSeconds && !options.breakStale) {
-            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+        const idle = attempt.idleSeconds ?? 0;
+        if (idle >= staleSeconds && !options.breakStale) {
+            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${idle}s ` +
                 `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
         }
         if (!reported) {
@@ -58773,6 +58940,8 @@ class connection_RemoteHost {
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
+    /** Checked before each command, file write and stream; a check that throws refuses it (see `guard`). */
+    guards = new Set();
     constructor(target, ssh, jump, observe) {
         this.target = target;
         this.ssh = ssh;
@@ -58818,9 +58987,24 @@ class connection_RemoteHost {
             throw error;
         }
     }
+    /**
+     * Has `check` run before every later command, file write and stream on this host (except
+     * those run `unguarded`), until the returned function removes it. A check that throws
+     * refuses the command with its error: how a run that lost its deploy lock stops.
+     */
+    guard(check) {
+        this.guards.add(check);
+        return () => this.guards.delete(check);
+    }
+    async checkGuards(what) {
+        for (const check of this.guards)
+            await check(what);
+    }
     /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
     async run(command, options = {}) {
         const line = quote_shellLine(command).text;
+        if (!options.unguarded)
+            await this.checkGuards(line);
         this.observe?.(this.target, line);
         let result;
         try {
@@ -58831,12 +59015,12 @@ class connection_RemoteHost {
         }
         if (result.code === null && !result.signal) {
             // The channel closed without an exit status: the connection dropped mid-command.
-            throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while running '${abbreviate(line)}'`);
+            throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while running '${connection_abbreviate(line)}'`);
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-            throw new errors_OperationError(`${settings_describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+            throw new errors_OperationError(`${settings_describeTarget(this.target)}: '${connection_abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -58858,6 +59042,7 @@ class connection_RemoteHost {
     /** Starts a command and hands back its output as streams, for data too large to buffer. */
     async stream(command) {
         const line = quote_shellLine(command).text;
+        await this.checkGuards(line);
         this.observe?.(this.target, line);
         const channel = await this.connection().execAsync(line);
         const exit = new Promise((resolve) => {
@@ -58869,6 +59054,7 @@ class connection_RemoteHost {
     }
     /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
     async writeFile(path, content, mode) {
+        await this.checkGuards(`write ${path}`);
         const sftp = await this.untilLost(this.sftp());
         const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
         try {
@@ -58910,7 +59096,7 @@ function forwardOut(ssh, host, port) {
         return Promise.reject(new errors_OperationError('The SSH connection is closed'));
     return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
-function abbreviate(line) {
+function connection_abbreviate(line) {
     return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 async function connection_open(settings, endpoint) {
@@ -59680,7 +59866,7 @@ function parseStatusSpec(inputName, spec) {
             return [Number(m[1]), Number(m[2])];
         if ((m = /^(\d{3})$/.exec(p)))
             return [Number(m[1]), Number(m[1])];
-        throw invalid(inputName, "must be statuses like '200-399', '200', '2xx' or a comma-separated list of those", spec);
+        throw parse_invalid(inputName, "must be statuses like '200-399', '200', '2xx' or a comma-separated list of those", spec);
     });
     return (status) => ranges.some(([low, high]) => status >= low && status <= high);
 }
@@ -59818,13 +60004,13 @@ function readGateSettings(input, mask, prefix) {
             parsed = new URL(url);
         }
         catch {
-            throw invalid(urlInput, 'must hold http:// or https:// URLs, one per line', url);
+            throw parse_invalid(urlInput, 'must hold http:// or https:// URLs, one per line', url);
         }
         // Masked before any check can fail: the password, a token as user name, query values (?token=...).
         for (const secret of urlSecrets(parsed))
             mask(secret);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-            throw invalid(urlInput, 'must hold http:// or https:// URLs', url);
+            throw parse_invalid(urlInput, 'must hold http:// or https:// URLs', url);
     }
     const plain = (base) => (prefix === '' ? input(base) : '');
     const expectStatus = input(name('expect-status')) || '200-399';
@@ -59836,7 +60022,7 @@ function readGateSettings(input, mask, prefix) {
             expectBody = new RegExp(body);
         }
         catch (error) {
-            throw invalid('expect-body', `must be a regular expression (${error.message})`, body);
+            throw parse_invalid('expect-body', `must be a regular expression (${error.message})`, body);
         }
     }
     const headers = {};
@@ -59849,10 +60035,10 @@ function readGateSettings(input, mask, prefix) {
             continue;
         const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(line);
         if (!match)
-            throw invalid('headers', `must hold 'Name: value' lines; line ${index + 1} is not one`);
+            throw parse_invalid('headers', `must hold 'Name: value' lines; line ${index + 1} is not one`);
         // What Node's HTTP client accepts in a header value (it throws on anything else, mid-gate).
         if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]))
-            throw invalid('headers', `values must be one line of printable ASCII or Latin-1 characters; the value on line ${index + 1} is not`);
+            throw parse_invalid('headers', `values must be one line of printable ASCII or Latin-1 characters; the value on line ${index + 1} is not`);
         headers[match[1]] = match[2];
     }
     const maxLatency = plain('max-latency');
@@ -59862,12 +60048,12 @@ function readGateSettings(input, mask, prefix) {
         expectBody,
         headers,
         successes: parseInteger(name('successes'), input(name('successes')), { min: 1, max: 100 }, 3),
-        intervalMs: parseDuration(name('interval'), input(name('interval')), '2s'),
-        timeoutMs: parseDuration(name('timeout'), input(name('timeout')), '60s'),
-        requestTimeoutMs: parseDuration('request-timeout', plain('request-timeout'), '5s'),
+        intervalMs: parse_parseDuration(name('interval'), input(name('interval')), '2s'),
+        timeoutMs: parse_parseDuration(name('timeout'), input(name('timeout')), '60s'),
+        requestTimeoutMs: parse_parseDuration('request-timeout', plain('request-timeout'), '5s'),
         maxLatencyMs: maxLatency === '' ? undefined : parseInteger('max-latency', maxLatency, { min: 1, max: 600_000 }),
-        insecureTls: parseBoolean('insecure-tls', plain('insecure-tls')),
-        viaHost: prefix === '' ? false : parseBoolean(name('via-host'), input(name('via-host'))),
+        insecureTls: parse_parseBoolean('insecure-tls', plain('insecure-tls')),
+        viaHost: prefix === '' ? false : parse_parseBoolean(name('via-host'), input(name('via-host'))),
     };
 }
 
@@ -59885,7 +60071,7 @@ function readHealthgateInputs(input, mask) {
         throw new ConfigurationError("Input 'url' is required: the URL(s) to check, one per line.");
     const containers = input('containers');
     if (containers !== '' && !PROJECT.test(containers)) {
-        throw invalid('containers', 'must be a compose project (app) name: lowercase letters, digits, - and _, starting with a letter or digit', containers);
+        throw parse_invalid('containers', 'must be a compose project (app) name: lowercase letters, digits, - and _, starting with a letter or digit', containers);
     }
     const hosts = input('host') === '' ? [] : readSshHosts(input, mask);
     if (containers !== '' && hosts.length === 0) {
@@ -59894,7 +60080,7 @@ function readHealthgateInputs(input, mask) {
     return {
         gate: { ...gate, viaHost: hosts.length > 0, ...(containers === '' ? {} : { containers }) },
         hosts,
-        fail: parseBoolean('fail', input('fail'), true),
+        fail: parse_parseBoolean('fail', input('fail'), true),
     };
 }
 

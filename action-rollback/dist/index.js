@@ -58245,20 +58245,47 @@ const clearCurrent = (layout) => ['rm', '-f', '--', layout.current];
 
 ;// CONCATENATED MODULE: ./src/release/lock.ts
 
+
+/** How often a holder touches its heartbeat. */
+const HEARTBEAT_MS = 15_000;
+/**
+ * The shortest `lock-stale-after`: three heartbeats. A holder that is alive touches its
+ * heartbeat every 15 s, so its lock never looks stale unless three in a row were missed.
+ */
+const MIN_STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+/** `lock-timeout`, `lock-stale-after` (at least three heartbeats) and `break-stale-lock`, as every locking action reads them. */
+function readLockOptions(input) {
+    const staleText = input('lock-stale-after');
+    const staleAfterMs = parseDuration('lock-stale-after', staleText, '10m');
+    if (staleAfterMs < MIN_STALE_AFTER_MS) {
+        throw parse_invalid('lock-stale-after', `must be at least ${formatDuration(MIN_STALE_AFTER_MS)}, three heartbeats of ${formatDuration(HEARTBEAT_MS)}: a lock whose holder is alive must never look stale`, staleText);
+    }
+    return {
+        timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
+        staleAfterMs,
+        breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
+    };
+}
+/**
+ * Shell text that sets `idle` to the seconds since the lock in `dir` (shell text, quoted) last
+ * showed life, by the host's clock: its heartbeat's age, else its folder's; empty when neither
+ * exists any more (never an arithmetic error that would abort the command).
+ */
+const idleOf = (dir) => `hb=$(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir} 2>/dev/null); if [ -n "$hb" ]; then idle=$(( $(date +%s) - hb )); else idle=; fi`;
 /** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
 function acquireLock(lockDir, owner) {
     const dir = quote_quote(lockDir);
     return quote_constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
         `if printf '%s\\n' ${quote_quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
         `else rm -rf ${dir}; echo ${quote_quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
-        `else echo held; echo "idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) ))"; ` +
+        `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
         `cat ${dir}/owner.json 2>/dev/null; fi`);
 }
 function parseLockAttempt(stdout) {
     const [first, idleLine, ...rest] = stdout.trim().split('\n');
     if (first === 'acquired')
         return { acquired: true };
-    const idleSeconds = Number(/^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1] ?? 0);
+    const idle = /^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1];
     let owner;
     try {
         owner = JSON.parse(rest.join('\n'));
@@ -58266,12 +58293,17 @@ function parseLockAttempt(stdout) {
     catch {
         owner = undefined;
     }
-    return { acquired: false, owner, idleSeconds };
+    return { acquired: false, owner, idleSeconds: idle === undefined ? undefined : Number(idle) };
 }
-/** Keeps the lock's heartbeat fresh; fails when the lock is no longer this run's. */
+/**
+ * Keeps the lock's heartbeat fresh; exits 1 when the lock is no longer this run's (broken, or
+ * taken by another run). A second look a second later lets a breaker that moved the lock
+ * aside for a moment (see breakStaleLock) put it back.
+ */
 function touchLock(lockDir, token) {
     const dir = quote_quote(lockDir);
-    return quote_constant(`grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json && touch ${dir}/heartbeat`);
+    return quote_constant(`for look in 1 2; do grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null && touch ${dir}/heartbeat 2>/dev/null && exit 0; ` +
+        `[ "$look" = 2 ] || sleep 1; done; exit 1`);
 }
 /** Removes the lock only if this run still holds it. */
 function releaseLock(lockDir, token) {
@@ -58279,13 +58311,27 @@ function releaseLock(lockDir, token) {
     return quote_constant(`if grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
 }
 /**
- * Breaks a lock whose heartbeat is older than `staleSeconds`, checked and moved aside in
- * one step on the host so that a lock that came alive again is left alone.
+ * Breaks the stale lock of `staleOwner` (the holder an attempt found idle too long): takes
+ * the lock folder over by renaming it to a name of the breaker's own (one rename: of several
+ * breakers, one wins), then confirms on what it took that it is that holder's lock (its
+ * token; a lock without one must still have none) and still stale. Only then is it removed
+ * (`broken`); anything else is put back (`alive`): a lock another run took in between is
+ * never removed. `gone`: there was no lock to take.
  */
-function breakStaleLock(lockDir, staleSeconds) {
+function breakStaleLock(lockDir, staleSeconds, staleOwner, breaker) {
     const dir = quote_quote(lockDir);
-    return quote_constant(`idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) )); ` +
-        `if [ "$idle" -ge ${staleSeconds} ] && mv ${dir} ${dir}.broken.$$; then rm -rf ${dir}.broken.$$; echo broken; else echo alive; fi`);
+    const taken = quote_quote(`${lockDir}.broken.${breaker}`);
+    const sameOwner = typeof staleOwner?.token === 'string'
+        ? `grep -qF ${quote_quote(JSON.stringify(staleOwner.token))} ${taken}/owner.json 2>/dev/null`
+        : `! grep -qF '"token"' ${taken}/owner.json 2>/dev/null`;
+    return quote_constant(`if mv -T ${dir} ${taken} 2>/dev/null; then ${idleOf(taken)}; ` +
+        `if [ -n "$idle" ] && [ "$idle" -ge ${staleSeconds} ] && ${sameOwner}; then rm -rf ${taken}; echo broken; ` +
+        `else mv -T ${taken} ${dir} 2>/dev/null; echo alive; fi; ` +
+        `else echo gone; fi`);
+}
+function parseBreakOutcome(stdout) {
+    const word = stdout.trim();
+    return word === 'broken' || word === 'gone' ? word : 'alive';
 }
 function describeOwner(owner) {
     if (!owner)
@@ -58301,24 +58347,89 @@ function describeOwner(owner) {
 
 
 
-const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
 class LockHeldError extends OperationError {
 }
+/** This run's lock was broken or taken by another run: it changes nothing more on the host. */
+class LockLostError extends OperationError {
+}
+/**
+ * The heartbeat of a held lock. Each beat touches the lock only while it is still this run's
+ * (its token in owner.json); a beat that finds it is not marks the lock lost, and from then
+ * on every command on the host is refused (RemoteHost.guard), so the run stops before its
+ * next step that would change the host, and says so.
+ */
+class Heartbeat {
+    host;
+    lockDir;
+    token;
+    reporter;
+    confirmedAt = performance.now();
+    lost;
+    beating;
+    constructor(host, lockDir, token, reporter) {
+        this.host = host;
+        this.lockDir = lockDir;
+        this.token = token;
+        this.reporter = reporter;
+    }
+    /** One beat at a time. A beat that cannot reach the host decides nothing: the next command reports the connection. */
+    beat() {
+        this.beating ??= this.touch().finally(() => {
+            this.beating = undefined;
+        });
+        return this.beating;
+    }
+    async touch() {
+        if (this.lost)
+            return;
+        let code;
+        try {
+            ({ code } = await this.host.run(touchLock(this.lockDir, this.token), { allowFailure: true, unguarded: true }));
+        }
+        catch {
+            return;
+        }
+        if (code === 0) {
+            this.confirmedAt = performance.now();
+        }
+        else {
+            this.lost = "it is no longer this run's: another run broke it as stale, or holds it now";
+            this.reporter.warning(`Lost the deploy lock ${this.lockDir} on ${describeTarget(this.host.target)} (${this.lost}); this run stops before its next step on the host.`);
+        }
+    }
+    /**
+     * Refuses `what` once the lock is lost. When the last beat that confirmed the lock is older
+     * than two heartbeats (a runner that was paused, say), the lock is confirmed first: with
+     * `lock-stale-after` at least three heartbeats, a lock confirmed that recently cannot have
+     * been broken as stale.
+     */
+    async check(what) {
+        if (!this.lost && performance.now() - this.confirmedAt > 2 * HEARTBEAT_MS)
+            await this.beat();
+        if (this.lost) {
+            throw new LockLostError(`Lost the deploy lock ${this.lockDir} on ${this.host.target.host}: ${this.lost}. Stopped before '${abbreviate(what)}', so this run changed nothing more on the host; check the host before the next deploy.`);
+        }
+    }
+}
+/** A long command line shown by its start and its end, where a command's verb usually is. */
+const abbreviate = (text) => (text.length > 120 ? `${text.slice(0, 60)} ... ${text.slice(-50)}` : text);
 /**
  * Takes an app's deploy lock on a host: waits up to `timeoutMs` for a holder to finish,
- * breaks a stale lock only when asked, and keeps the heartbeat fresh until released.
+ * breaks a stale lock only when asked, and keeps the heartbeat fresh until released. While
+ * the lock is held, every command on `host` first checks that it is still this run's.
  */
 async function holdLock(host, lockDir, holder, options, reporter) {
     const owner = { ...holder, token: (0,external_node_crypto_.randomUUID)() };
     await acquire(host, lockDir, owner, options, reporter);
-    const heartbeat = setInterval(() => {
-        host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
-    }, HEARTBEAT_MS);
+    const heartbeat = new Heartbeat(host, lockDir, owner.token, reporter);
+    const timer = setInterval(() => void heartbeat.beat(), HEARTBEAT_MS);
+    const unguard = host.guard((what) => heartbeat.check(what));
     return {
         async release() {
-            clearInterval(heartbeat);
-            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
+            clearInterval(timer);
+            unguard();
+            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true, unguarded: true }).catch((error) => {
                 reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
             });
         },
@@ -58337,19 +58448,24 @@ async function withLock(host, lockDir, holder, options, reporter, work) {
 async function acquire(host, lockDir, owner, options, reporter) {
     const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
     let reported = false;
+    const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
     const outcome = await poll(async () => {
-        let attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
-        if (!attempt.acquired && attempt.idleSeconds >= staleSeconds && options.breakStale) {
-            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
-            if (broke)
+        let attempt = await attemptOnce();
+        // The lock went away while it was looked at: its holder just released it.
+        if (!attempt.acquired && attempt.idleSeconds === undefined)
+            attempt = await attemptOnce();
+        if (!attempt.acquired && attempt.idleSeconds !== undefined && attempt.idleSeconds >= staleSeconds && options.breakStale) {
+            const broke = parseBreakOutcome((await host.run(breakStaleLock(lockDir, staleSeconds, attempt.owner, owner.token))).stdout);
+            if (broke === 'broken')
                 reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
-            attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+            attempt = await attemptOnce();
         }
         if (attempt.acquired)
             return { done: true, value: undefined };
         const holder = describeOwner(attempt.owner);
-        if (attempt.idleSeconds >= staleSeconds && !options.breakStale) {
-            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+        const idle = attempt.idleSeconds ?? 0;
+        if (idle >= staleSeconds && !options.breakStale) {
+            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${idle}s ` +
                 `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
         }
         if (!reported) {
@@ -60386,6 +60502,8 @@ class RemoteHost {
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
+    /** Checked before each command, file write and stream; a check that throws refuses it (see `guard`). */
+    guards = new Set();
     constructor(target, ssh, jump, observe) {
         this.target = target;
         this.ssh = ssh;
@@ -60431,9 +60549,24 @@ class RemoteHost {
             throw error;
         }
     }
+    /**
+     * Has `check` run before every later command, file write and stream on this host (except
+     * those run `unguarded`), until the returned function removes it. A check that throws
+     * refuses the command with its error: how a run that lost its deploy lock stops.
+     */
+    guard(check) {
+        this.guards.add(check);
+        return () => this.guards.delete(check);
+    }
+    async checkGuards(what) {
+        for (const check of this.guards)
+            await check(what);
+    }
     /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
     async run(command, options = {}) {
         const line = quote_shellLine(command).text;
+        if (!options.unguarded)
+            await this.checkGuards(line);
         this.observe?.(this.target, line);
         let result;
         try {
@@ -60444,12 +60577,12 @@ class RemoteHost {
         }
         if (result.code === null && !result.signal) {
             // The channel closed without an exit status: the connection dropped mid-command.
-            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${abbreviate(line)}'`);
+            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${connection_abbreviate(line)}'`);
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-            throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+            throw new OperationError(`${describeTarget(this.target)}: '${connection_abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -60471,6 +60604,7 @@ class RemoteHost {
     /** Starts a command and hands back its output as streams, for data too large to buffer. */
     async stream(command) {
         const line = quote_shellLine(command).text;
+        await this.checkGuards(line);
         this.observe?.(this.target, line);
         const channel = await this.connection().execAsync(line);
         const exit = new Promise((resolve) => {
@@ -60482,6 +60616,7 @@ class RemoteHost {
     }
     /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
     async writeFile(path, content, mode) {
+        await this.checkGuards(`write ${path}`);
         const sftp = await this.untilLost(this.sftp());
         const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
         try {
@@ -60523,7 +60658,7 @@ function forwardOut(ssh, host, port) {
         return Promise.reject(new OperationError('The SSH connection is closed'));
     return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
-function abbreviate(line) {
+function connection_abbreviate(line) {
     return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 async function connection_open(settings, endpoint) {
@@ -61238,6 +61373,7 @@ function readGateSettings(input, mask, prefix) {
 
 
 
+
 function readRollbackInputs(input, mask, context) {
     const to = input('to') || 'previous';
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(to))
@@ -61256,11 +61392,7 @@ function readRollbackInputs(input, mask, context) {
             to,
             reason,
             waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
-            lock: {
-                timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
-                staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
-                breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
-            },
+            lock: readLockOptions(input),
             run: context.run,
         },
         gate: readGateSettings(input, mask, 'health-'),

@@ -19,6 +19,8 @@ export interface RunOptions {
   readonly stdin?: string | Readable;
   /** Return a non-zero exit instead of throwing. */
   readonly allowFailure?: boolean;
+  /** Run whatever the guards say (see `guard`): the lock's own heartbeat and release, and removing credentials this run placed. */
+  readonly unguarded?: boolean;
 }
 
 export interface RemoteStream {
@@ -42,6 +44,8 @@ export class RemoteHost {
   /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
   private readonly lost: Promise<never>;
   private isLost = false;
+  /** Checked before each command, file write and stream; a check that throws refuses it (see `guard`). */
+  private readonly guards = new Set<(what: string) => Promise<void>>();
 
   private constructor(
     readonly target: SshTarget,
@@ -88,9 +92,24 @@ export class RemoteHost {
     }
   }
 
+  /**
+   * Has `check` run before every later command, file write and stream on this host (except
+   * those run `unguarded`), until the returned function removes it. A check that throws
+   * refuses the command with its error: how a run that lost its deploy lock stops.
+   */
+  guard(check: (what: string) => Promise<void>): () => void {
+    this.guards.add(check);
+    return () => this.guards.delete(check);
+  }
+
+  private async checkGuards(what: string): Promise<void> {
+    for (const check of this.guards) await check(what);
+  }
+
   /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
   async run(command: Command | ShellLine, options: RunOptions = {}): Promise<ExecResult> {
     const line = shellLine(command).text;
+    if (!options.unguarded) await this.checkGuards(line);
     this.observe?.(this.target, line);
     let result: ShellResult & { signal?: string | null };
     try {
@@ -127,6 +146,7 @@ export class RemoteHost {
   /** Starts a command and hands back its output as streams, for data too large to buffer. */
   async stream(command: Command | ShellLine): Promise<RemoteStream> {
     const line = shellLine(command).text;
+    await this.checkGuards(line);
     this.observe?.(this.target, line);
     const channel = await this.connection().execAsync(line);
     const exit = new Promise<{ code: number | null; signal: string | undefined }>((resolve) => {
@@ -139,6 +159,7 @@ export class RemoteHost {
 
   /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
   async writeFile(path: string, content: string | Buffer, mode: number): Promise<void> {
+    await this.checkGuards(`write ${path}`);
     const sftp = await this.untilLost(this.sftp());
     const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
     try {

@@ -215,6 +215,10 @@ class SwarmRun {
     this.deps.reporter.info(`release ${this.id} failed: ${reason}`);
     let status: DeployStatus = 'failed';
     let message: string;
+    if (reason.startsWith('Lost the deploy lock')) {
+      // Another run may be changing the stack: no rollback, no ledger event from this run.
+      return { status, message: `${reason} Release ${this.id} was interrupted and nothing was rolled back: another run may be changing the host.` };
+    }
     if (!this.servicesChanged) {
       message = `${reason}; nothing running was changed`;
     } else if (!this.settings.rollbackOnFailure) {

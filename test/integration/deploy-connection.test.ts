@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppFixture } from '../harness/app-fixture.js';
 import { startSshd } from '../harness/sandbox.js';
@@ -73,6 +73,40 @@ describe('action-deploy connections and locks', () => {
     expect(await app.get('/')).toBe('200 v2');
     const ids = app.ledger().filter((e) => e.endsWith(':deployed')).map((e) => Number(e.split(':')[0]));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
+  });
+
+  test('a run whose lock another run took stops before its next step on the host, and says so', async () => {
+    const lock = join(app.deployPath, '.lock');
+    const before = await app.get('/');
+    const events = app.ledger().length;
+    let lockLeft = '';
+    // The pre-deploy hook plays the other run: it takes the lock over (as a breaker would) and
+    // holds it past this run's next heartbeat.
+    const other = JSON.stringify({ token: 'other-run', run: 'https://github.com/acme/shop/actions/runs/77', actor: 'mallory', since: 'now', operation: 'deploy of v9' });
+    const takeOver = `mv ${lock} ${lock}.taken && mkdir ${lock} && printf '%s\\n' '${other}' > ${lock}/owner.json && touch ${lock}/heartbeat && rm -rf ${lock}.taken && sleep 17`;
+    const run = await app.deploy('v3', { 'pre-deploy': takeOver }).finally(() => {
+      // The other run's lock, as the hook left it, is checked below; the next tests need none.
+      lockLeft = existsSync(join(lock, 'owner.json')) ? readFileSync(join(lock, 'owner.json'), 'utf8') : '';
+      rmSync(lock, { recursive: true, force: true });
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/::warning::Lost the deploy lock \S+\.lock on root@127\.0\.0\.1:\d+ \(it is no longer this run's/);
+    expect(run.errors).toEqual([
+      expect.stringMatching(
+        /^Lost the deploy lock \S+\.lock on 127\.0\.0\.1: it is no longer this run's: another run broke it as stale, or holds it now\. Stopped before 'docker[ -]compose --project-name conn .* up --detach --remove-orphans', so this run changed nothing more on the host; check the host before the next deploy\. Release \d+ was interrupted and nothing was rolled back: another run may be changing the host\.$/,
+      ),
+    ]);
+    expect(run.stdout).not.toContain('::group::Wait for containers');
+    // What serves, the ledger (the release only 'started') and the other run's lock are as the other run left them.
+    expect(await app.get('/')).toBe(before);
+    expect(app.ledger().slice(events)).toEqual([expect.stringMatching(/^\d+:started$/)]);
+    expect(lockLeft).toContain('"token":"other-run"');
+  });
+
+  test('lock-stale-after below three heartbeats is refused before connecting', async () => {
+    const run = await app.deploy('v3', { 'lock-stale-after': '10s', 'break-stale-lock': 'true' });
+    expect(run.errors).toEqual(["Input 'lock-stale-after' must be at least 45s, three heartbeats of 15s: a lock whose holder is alive must never look stale; got '10s'."]);
+    expect(run.stdout).not.toMatch(/^::group::/m);
   });
 
   test('proxy-jump-fingerprint pins the jump host and host-fingerprint the target: the deploy goes through the jump', async () => {
