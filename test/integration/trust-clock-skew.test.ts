@@ -64,7 +64,7 @@ describe.each([
     await sleep(1500);
 
     // A second skewed deploy sees a live holder (1-2 s idle on the host's clock), not a stale one.
-    const waiting = await app.deploy('v3', { 'lock-stale-after': '30s', 'break-stale-lock': 'true' }, skewed(offset));
+    const waiting = await app.deploy('v3', { 'lock-stale-after': '45s', 'break-stale-lock': 'true' }, skewed(offset));
     expect(waiting.errors).toEqual([expect.stringMatching(/^Another deploy holds the lock on .*deploy of v2 .*runs\/7001\)/)]);
     expect(waiting.stdout).not.toContain('Broke a stale deploy lock');
     expect((await holder).errors).toEqual([]);
