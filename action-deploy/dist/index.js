@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8885);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3191);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8885:
+/***/ 3191:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -60405,6 +60405,29 @@ function swarmHook(directory, script, release) {
 }
 const commands_readFile = (path) => ['cat', '--', path];
 
+;// CONCATENATED MODULE: ./src/swarm/login.ts
+
+/**
+ * Runs `work` with the registry login in its private DOCKER_CONFIG folder (the password on
+ * standard input, never in argv) and removes the folder as soon as `work` ends, whether it
+ * succeeded or not: for a swarm that is right after `docker stack deploy`, which resolves the
+ * images with the login and hands it to the nodes (`--with-registry-auth`). Without a login,
+ * `work` runs with none. The removal runs even after the lock was lost: it only takes back a
+ * credential this run placed.
+ */
+async function withRegistryLogin(host, login, work) {
+    if (!login)
+        return work(undefined);
+    try {
+        await host.run(prepareDockerConfig(login.configDir));
+        await host.run(dockerLogin(login.configDir, login.registry.server, login.registry.username), { stdin: login.registry.password });
+        return await work(login.configDir);
+    }
+    finally {
+        await host.run(removeDockerConfig(login.configDir), { unguarded: true }).catch(() => undefined);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/converge.ts
 
 
@@ -60538,15 +60561,17 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
 
 
 
+
 /**
  * Puts a swarm release back exactly as it was deployed: its compose files, its update_config
  * defaults and its images pinned by digest, deployed again as the same stack from its own
- * folder with its own variables; then waits for every service to converge and gates it.
+ * folder with its own variables (logged in to the registry again when `login` is given, the
+ * login removed right after); then waits for every service to converge and gates it.
  * Behind action-deploy's automatic rollback of a swarm release and action-rollback.
  */
-async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, configDir) {
+async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, login) {
     reporter.info(`deploying release ${record.id} (${record.version}) again as stack ${record.stack}, from its pinned images`);
-    await host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir));
+    await withRegistryLogin(host, login, (configDir) => host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir)));
     const converged = await waitForStack(host, record.stack, Object.keys(record.images), timeoutMs, reporter);
     const gate = converged.ok && checkHealth ? await checkHealth(host) : undefined;
     return { ok: converged.ok, reason: converged.reason, containers: [], gate, healthy: converged.ok && (gate?.healthy ?? true) };
@@ -61210,6 +61235,7 @@ function describeSwarmPlan(settings, layout, id, previousId) {
             ? [$(prepareDockerConfig(configDir)), $(dockerLogin(configDir, settings.registry.server, settings.registry.username), '   (password on standard input)')]
             : []),
         $(stackDeploy(releaseStack(layout, stack, id, settings.composeFiles.map((f) => f.name), false), configDir)),
+        ...(configDir ? [$(removeDockerConfig(configDir), '   (right after the stack deploy, also when it failed)')] : []),
         'Wait for services:',
         `  poll docker service inspect until every service's update completed and its tasks run (up to ${formatDuration(settings.waitTimeoutMs)}); write ${IMAGES_FILE} with the digests Swarm resolved`,
         ...(settings.gate
@@ -61220,13 +61246,13 @@ function describeSwarmPlan(settings, layout, id, previousId) {
         ...(settings.postDeploy !== '' ? ['Post-deploy:', hook(settings.postDeploy)] : []),
         'Prune old releases:',
         `  remove release folders beyond the newest ${settings.keepReleases}`,
-        ...(configDir ? [$(removeDockerConfig(configDir), '   (always)')] : []),
-        `On failure: deploy ${previousId ? `release ${previousId}` : 'nothing (first release: docker stack rm)'} again from its pinned images`,
+        `On failure: deploy ${previousId ? `release ${previousId}` : 'nothing (first release: docker stack rm)'} again from its pinned images${configDir && previousId ? ', logged in again for that stack deploy only' : ''}`,
     ];
     return lines;
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/deploy.ts
+
 
 
 
@@ -61300,7 +61326,6 @@ class SwarmRun {
     previousId;
     record;
     gate;
-    configDir;
     /** Services of the stack before this deploy touched it, for `docker service rollback`. */
     before = [];
     /** From the stack deploy on, what runs may differ from the previous release. */
@@ -61311,6 +61336,10 @@ class SwarmRun {
         this.deps = deps;
         this.layout = session.layout;
         this.stack = settings.app;
+    }
+    /** The registry login, in this release's private `.docker` folder only while a stack deploy runs. */
+    loginHere() {
+        return this.settings.registry && { configDir: dockerConfigDir(this.layout, this.id), registry: this.settings.registry };
     }
     get host() {
         return this.session.host;
@@ -61340,10 +61369,6 @@ class SwarmRun {
             const outcome = await reporter.group('Recover', () => this.recover(errorMessage(error)));
             return this.result(outcome.status, outcome.message, started);
         }
-        finally {
-            if (this.configDir)
-                await this.host.run(removeDockerConfig(this.configDir)).catch(() => undefined);
-        }
         return this.result('deployed', undefined, started);
     }
     initialRecord() {
@@ -61372,18 +61397,15 @@ class SwarmRun {
     async hook(script) {
         await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }));
     }
+    /** The stack deploy, logged in for its length only: the credentials are gone before the services are waited for and gated. */
     async deployStack() {
-        const { registry } = this.settings;
         const inspect = inspectStack(this.stack);
         this.before = parseStack(this.stack, inspect.sections.read((await this.host.run(inspect)).stdout)).map((s) => s.name);
-        if (registry) {
-            const dir = dockerConfigDir(this.layout, this.id);
-            await this.host.run(prepareDockerConfig(dir));
-            this.configDir = dir;
-            await this.host.run(dockerLogin(dir, registry.server, registry.username), { stdin: registry.password });
-        }
-        this.servicesChanged = true;
-        await this.host.run(stackDeploy(releaseStack(this.layout, this.stack, this.id, this.record.composeFiles, false), this.configDir));
+        const stack = releaseStack(this.layout, this.stack, this.id, this.record.composeFiles, false);
+        await withRegistryLogin(this.host, this.loginHere(), async (configDir) => {
+            this.servicesChanged = true;
+            await this.host.run(stackDeploy(stack, configDir));
+        });
     }
     async converge() {
         const expected = Object.keys(updateDefaults(this.settings.composeFiles));
@@ -61463,7 +61485,7 @@ class SwarmRun {
         try {
             const previous = this.previousId === undefined ? undefined : await this.readRecord(this.previousId);
             if (previous && isSwarmRecord(previous)) {
-                const outcome = await restoreSwarm(this.host, this.layout, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth, this.configDir);
+                const outcome = await restoreSwarm(this.host, this.layout, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth, this.loginHere());
                 if (!outcome.ok)
                     return { restored: false, text: `rolling back FAILED: release ${previous.id} (${previous.version}) did not converge: ${outcome.reason}` };
                 // A failure after `current` switched (post-deploy) must not leave it naming the failed release.

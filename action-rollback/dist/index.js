@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6260);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8291);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6260:
+/***/ 8291:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -58202,10 +58202,10 @@ function switchCurrent(layout, id) {
 /** Registry credentials live in a private folder of the release only while pulling. */
 const dockerConfigDir = (layout, id) => `${layout.release(id).dir}/.docker`;
 function prepareDockerConfig(dir) {
-    return constant(`mkdir -m 0700 ${quote(dir)} && if [ -d "$HOME/.docker/cli-plugins" ]; then ln -s "$HOME/.docker/cli-plugins" ${quote(`${dir}/cli-plugins`)}; fi`);
+    return quote_constant(`mkdir -m 0700 ${quote_quote(dir)} && if [ -d "$HOME/.docker/cli-plugins" ]; then ln -s "$HOME/.docker/cli-plugins" ${quote_quote(`${dir}/cli-plugins`)}; fi`);
 }
 /** `docker login` reading the password from standard input: it never appears in argv. */
-const dockerLogin = (configDir, registry, username) => withEnv({ DOCKER_CONFIG: configDir }, ['docker', 'login', '--username', username, '--password-stdin', '--', registry]);
+const dockerLogin = (configDir, registry, username) => quote_withEnv({ DOCKER_CONFIG: configDir }, ['docker', 'login', '--username', username, '--password-stdin', '--', registry]);
 const removeDockerConfig = (dir) => ['rm', '-rf', dir];
 function pullImages(project, configDir) {
     const pull = compose(project, 'pull', '--quiet');
@@ -59281,6 +59281,29 @@ function swarmHook(directory, script, release) {
 }
 const readFile = (path) => ['cat', '--', path];
 
+;// CONCATENATED MODULE: ./src/swarm/login.ts
+
+/**
+ * Runs `work` with the registry login in its private DOCKER_CONFIG folder (the password on
+ * standard input, never in argv) and removes the folder as soon as `work` ends, whether it
+ * succeeded or not: for a swarm that is right after `docker stack deploy`, which resolves the
+ * images with the login and hands it to the nodes (`--with-registry-auth`). Without a login,
+ * `work` runs with none. The removal runs even after the lock was lost: it only takes back a
+ * credential this run placed.
+ */
+async function withRegistryLogin(host, login, work) {
+    if (!login)
+        return work(undefined);
+    try {
+        await host.run(prepareDockerConfig(login.configDir));
+        await host.run(dockerLogin(login.configDir, login.registry.server, login.registry.username), { stdin: login.registry.password });
+        return await work(login.configDir);
+    }
+    finally {
+        await host.run(removeDockerConfig(login.configDir), { unguarded: true }).catch(() => undefined);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/converge.ts
 
 
@@ -59414,15 +59437,17 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
 
 
 
+
 /**
  * Puts a swarm release back exactly as it was deployed: its compose files, its update_config
  * defaults and its images pinned by digest, deployed again as the same stack from its own
- * folder with its own variables; then waits for every service to converge and gates it.
+ * folder with its own variables (logged in to the registry again when `login` is given, the
+ * login removed right after); then waits for every service to converge and gates it.
  * Behind action-deploy's automatic rollback of a swarm release and action-rollback.
  */
-async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, configDir) {
+async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, login) {
     reporter.info(`deploying release ${record.id} (${record.version}) again as stack ${record.stack}, from its pinned images`);
-    await host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir));
+    await withRegistryLogin(host, login, (configDir) => host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir)));
     const converged = await waitForStack(host, record.stack, Object.keys(record.images), timeoutMs, reporter);
     const gate = converged.ok && checkHealth ? await checkHealth(host) : undefined;
     return { ok: converged.ok, reason: converged.reason, containers: [], gate, healthy: converged.ok && (gate?.healthy ?? true) };
