@@ -73,7 +73,8 @@ export function parseStack(stack: string, parts: ReadonlyMap<StackSection, strin
   try {
     inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]') as ServiceInspect[];
   } catch {
-    throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: ${(parts.get('services') ?? '').trim().slice(0, 200)}`);
+    // Not quoted: the output holds the services' environment, secrets included (JSON-escaped, so the runner's masks would miss them).
+    throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: it is not JSON.`);
   }
   const replicas = new Map(jsonLines<ServiceLine>(parts.get('replicas') ?? '').map((line) => [line.Name, line.Replicas]));
   const tasks = jsonLines<TaskLine>(parts.get('tasks') ?? '');

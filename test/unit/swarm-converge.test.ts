@@ -91,3 +91,8 @@ describe('judging convergence', () => {
     expect(judgeStack([])).toMatchObject({ kind: 'waiting', reason: 'no service yet' });
   });
 });
+
+test("output that is not JSON is reported without quoting it: it holds the services' environment", () => {
+  const torn = new Map<StackSection, string>([['services', '[{"Spec": {"Name": "shop_web", "TaskTemplate": {"ContainerSpec": {"Env": ["TOKEN=s3cr\\"et-value']]);
+  expect(() => parseStack('shop', torn)).toThrow("Could not read 'docker service inspect' output for stack shop: it is not JSON.");
+});
