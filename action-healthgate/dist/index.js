@@ -57413,12 +57413,15 @@ function readHostKeyInputs(input, hasJump) {
     }
     return { knownHosts, targetPins, jumpPins, insecureIgnore };
 }
-/** Whether a pin's host (`name`, `name:port`, `[v6]`, `[v6]:port`) is `host` on `port`; without a port it names the host on any port. */
+/**
+ * Whether a pin's host is `host` on `port`: `name` or `address` (any port), `name:port`, or
+ * `[name-or-address]:port` as known_hosts writes it.
+ */
 function pinNames(pin, host, port) {
     if (pin.host === undefined)
         return true;
-    const named = parseHostEntry('host-fingerprint', pin.host);
-    return named.host.toLowerCase() === host.toLowerCase() && (named.port === undefined || named.port === port);
+    const [, name, pinPort] = /^\[([^\]]+)\](?::(\d+))?$/.exec(pin.host) ?? /^([^:]+):(\d+)$/.exec(pin.host) ?? [pin.host, pin.host, undefined];
+    return name.toLowerCase() === host.toLowerCase() && (pinPort === undefined || Number(pinPort) === port);
 }
 /** The policy of one host: the known_hosts lines, and the pins that are its own. */
 function policyFor(keys, pins, host, port, fingerprintInput) {

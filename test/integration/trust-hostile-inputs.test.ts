@@ -214,6 +214,12 @@ function cases(): InputCase[] {
     { action: 'action-deploy', input: 'proxy-jump', inputs: deploy('proxy-jump'), carries: ['empty', 'blank'] },
     { action: 'action-deploy', input: 'known-hosts', inputs: untilConnect(deploy('known-hosts', () => ({ 'host-fingerprint': app.sandbox.ssh.fingerprint }))), carries: 'any' },
     { action: 'action-deploy', input: 'host-fingerprint', inputs: deploy('host-fingerprint'), carries: ['empty', 'blank'] },
+    {
+      action: 'action-deploy',
+      input: 'proxy-jump-fingerprint',
+      inputs: untilConnect(deploy('proxy-jump-fingerprint', () => ({ 'proxy-jump': `127.0.0.1:${closedPort}` }))),
+      carries: ['empty', 'blank'],
+    },
     { action: 'action-rollback', input: 'to', inputs: rollback('to'), carries: ['empty'] },
     { action: 'action-rollback', input: 'app', inputs: rollback('app'), carries: ['empty'] },
     { action: 'action-rollback', input: 'deploy-path', inputs: rollback('deploy-path'), carries: ['empty', 'absolute path'] },

@@ -27,6 +27,9 @@ describe('host key pins are bound to their hosts', () => {
     ]);
     // Without a port, a pin names the host on whatever port it is reached.
     expect(hosts({ host: 'web1, web2:2222', 'host-fingerprint': `web2 ${B}, web1 ${A}` }).map((h) => h.hostKeys.fingerprints)).toEqual([[A], [B]]);
+    // As known_hosts writes a host on another port; an IPv6 address.
+    expect(hosts({ host: '10.0.0.5:2222, fe80::1', 'host-fingerprint': `[10.0.0.5]:2222 ${A}\nfe80::1 ${B}` }).map((h) => h.hostKeys.fingerprints)).toEqual([[A], [B]]);
+    expect(() => hosts({ host: '10.0.0.5:2222, fe80::1', 'host-fingerprint': `[10.0.0.5]:22 ${A}\nfe80::1 ${B}` })).toThrow(/^Input 'host-fingerprint' must name a host of 'host'/);
   });
 
   test('a bare fingerprint with several hosts is refused: it would be accepted for every one of them', () => {
