@@ -136,20 +136,22 @@ function policyFor(keys: HostKeyInputs, pins: readonly FingerprintPin[], host: s
 }
 
 /**
- * Checks that each pin applies to a host it can pin: with several targets every pin names
- * its host (a bare one would vouch for all of them), and a named pin names one of them.
+ * Checks that the pins can pin these hosts: with several hosts every pin names its host (a
+ * bare one would vouch for all of them). A pin that names another host pins nothing here (a
+ * workflow may pass one list to a deploy to several hosts and a backup of one of them); a
+ * host that then has neither a pin nor any known_hosts line is refused before connecting.
  */
-function checkPins(name: 'host-fingerprint' | 'proxy-jump-fingerprint', pins: readonly FingerprintPin[], hosts: readonly SshTarget[]): void {
+function checkPins(name: 'host-fingerprint' | 'proxy-jump-fingerprint', keys: HostKeyInputs, pins: readonly FingerprintPin[], hosts: readonly SshTarget[]): void {
   if (hosts.length > 1 && pins.some((pin) => pin.host === undefined)) {
     throw new ConfigurationError(
       `Input '${name}' must name the host of each fingerprint when 'host' lists several hosts, one per line: '${hosts[0]!.host} SHA256:...'. A bare fingerprint would be accepted for every host.`,
     );
   }
-  const stray = pins.find((pin) => !hosts.some((h) => pinNames(pin, h.host, h.port)));
-  if (stray) {
-    const where = name === 'host-fingerprint' ? "'host'" : "'proxy-jump'";
-    const hint = name === 'host-fingerprint' ? "; pin the jump host with 'proxy-jump-fingerprint'" : '';
-    throw invalid(name, `must name a host of ${where}${hint}`, stray.host);
+  const unpinned = hosts.find((h) => !pins.some((pin) => pinNames(pin, h.host, h.port)));
+  if (unpinned && !keys.insecureIgnore && keys.knownHosts.length === 0) {
+    const what = name === 'host-fingerprint' ? `the host ${unpinned.host}` : `the jump host ${unpinned.host}`;
+    const hint = name === 'host-fingerprint' && pins.length > 0 ? " (a jump host is pinned by 'proxy-jump-fingerprint')" : '';
+    throw new ConfigurationError(`Input '${name}' has no fingerprint for ${what}, and 'known-hosts' is empty${hint}: give one, named '${unpinned.host} SHA256:...' when there are several, or its known_hosts line.`);
   }
 }
 
@@ -194,9 +196,9 @@ function readSshTargets(input: InputSource, mask: Masker, entries: readonly Host
   const targets = entries.map((entry): SshTarget => ({ host: entry.host, port: entry.port ?? defaultPort, username }));
   const jumpText = input('proxy-jump');
   const keys = readHostKeyInputs(input, jumpText !== '');
-  checkPins('host-fingerprint', keys.targetPins, targets);
+  checkPins('host-fingerprint', keys, keys.targetPins, targets);
   const jump = jumpText === '' ? undefined : parseJumpHost(jumpText, targets[0]!);
-  if (jump) checkPins('proxy-jump-fingerprint', keys.jumpPins, [jump]);
+  if (jump) checkPins('proxy-jump-fingerprint', keys, keys.jumpPins, [jump]);
   const connectTimeoutMs = parseDuration('connect-timeout', input('connect-timeout'), '30s');
   return targets.map((target) => ({
     ...target,

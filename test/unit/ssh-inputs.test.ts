@@ -10,7 +10,8 @@ const blob = (n: number) => Buffer.from(`host key ${n}`);
 const [A, B, J] = [fingerprint(blob(1)), fingerprint(blob(2)), fingerprint(blob(3))];
 
 const inputs = (values: Record<string, string>) => (name: string) => ({ 'private-key': KEY, username: 'deploy', ...values })[name] ?? '';
-const hosts = (values: Record<string, string>) => readSshHosts(inputs(values), () => undefined);
+const none = () => undefined;
+const hosts = (values: Record<string, string>) => readSshHosts(inputs(values), none);
 
 describe('host key pins are bound to their hosts', () => {
   test('with one host, bare fingerprints pin that host and not the jump host', () => {
@@ -29,7 +30,7 @@ describe('host key pins are bound to their hosts', () => {
     expect(hosts({ host: 'web1, web2:2222', 'host-fingerprint': `web2 ${B}, web1 ${A}` }).map((h) => h.hostKeys.fingerprints)).toEqual([[A], [B]]);
     // As known_hosts writes a host on another port; an IPv6 address.
     expect(hosts({ host: '10.0.0.5:2222, fe80::1', 'host-fingerprint': `[10.0.0.5]:2222 ${A}\nfe80::1 ${B}` }).map((h) => h.hostKeys.fingerprints)).toEqual([[A], [B]]);
-    expect(() => hosts({ host: '10.0.0.5:2222, fe80::1', 'host-fingerprint': `[10.0.0.5]:22 ${A}\nfe80::1 ${B}` })).toThrow(/^Input 'host-fingerprint' must name a host of 'host'/);
+    expect(() => hosts({ host: '10.0.0.5:2222, fe80::1', 'host-fingerprint': `[10.0.0.5]:22 ${A}\nfe80::1 ${B}` })).toThrow(/^Input 'host-fingerprint' has no fingerprint for the host 10\.0\.0\.5/);
   });
 
   test('a bare fingerprint with several hosts is refused: it would be accepted for every one of them', () => {
@@ -38,11 +39,16 @@ describe('host key pins are bound to their hosts', () => {
     );
   });
 
-  test('a pin naming a host that is not a target is refused, pointing at proxy-jump-fingerprint', () => {
+  test('a pin naming another host pins nothing here; a host left without any pin or known_hosts line is refused', () => {
+    // One list for a deploy to web1 and web2 and for a backup of web1.
+    expect(readSshSettings(inputs({ host: 'web1', 'host-fingerprint': `web1 ${A}\nweb2 ${B}` }), none).hostKeys.fingerprints).toEqual([A]);
     expect(() => hosts({ host: 'web1', 'host-fingerprint': `bastion ${A}` })).toThrow(
-      "Input 'host-fingerprint' must name a host of 'host'; pin the jump host with 'proxy-jump-fingerprint'; got 'bastion'.",
+      "Input 'host-fingerprint' has no fingerprint for the host web1, and 'known-hosts' is empty (a jump host is pinned by 'proxy-jump-fingerprint'): give one, named 'web1 SHA256:...' when there are several, or its known_hosts line.",
     );
-    expect(() => hosts({ host: 'web1', 'host-fingerprint': A, 'proxy-jump': 'bastion', 'proxy-jump-fingerprint': `web1 ${J}` })).toThrow(/^Input 'proxy-jump-fingerprint' must name a host of 'proxy-jump'/);
+    expect(() => hosts({ host: 'web1, web2', 'host-fingerprint': `web1 ${A}` })).toThrow(/^Input 'host-fingerprint' has no fingerprint for the host web2/);
+    expect(() => hosts({ host: 'web1', 'host-fingerprint': A, 'proxy-jump': 'bastion' })).toThrow(/^Input 'proxy-jump-fingerprint' has no fingerprint for the jump host bastion, and 'known-hosts' is empty: /);
+    // With known_hosts lines, a host without a pin is checked against them when connecting.
+    expect(hosts({ host: 'web1, web2', 'host-fingerprint': `web1 ${A}`, 'known-hosts': `web2 ssh-ed25519 ${blob(2).toString('base64')}` }).map((h) => h.hostKeys.fingerprints)).toEqual([[A], []]);
   });
 
   test("the jump host's fingerprint in 'host-fingerprint' too is refused", () => {
@@ -62,7 +68,7 @@ describe('host key pins are bound to their hosts', () => {
   });
 
   test('action-backup reads its one host the same way', () => {
-    expect(readSshSettings(inputs({ host: 'db1', 'host-fingerprint': `db1 ${A}` }), () => undefined).hostKeys.fingerprints).toEqual([A]);
-    expect(() => readSshSettings(inputs({ host: 'db1', 'host-fingerprint': 'SHA256:nope' }), () => undefined)).toThrow(/^Input 'host-fingerprint' must hold SHA-256 fingerprints .*; got 'SHA256:nope'\.$/);
+    expect(readSshSettings(inputs({ host: 'db1', 'host-fingerprint': `db1 ${A}` }), none).hostKeys.fingerprints).toEqual([A]);
+    expect(() => readSshSettings(inputs({ host: 'db1', 'host-fingerprint': 'SHA256:nope' }), none)).toThrow(/^Input 'host-fingerprint' must hold SHA-256 fingerprints .*; got 'SHA256:nope'\.$/);
   });
 });
