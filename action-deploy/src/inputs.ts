@@ -4,7 +4,9 @@ import type { DeploySettings, RunContext } from '../../src/deploy/settings.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
 import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
+import { maskableParts } from '../../src/inputs/secrets.js';
 import { parseEnvInput } from '../../src/release/env-file.js';
+import { readLockOptions } from '../../src/release/lock.js';
 import { Masker, readSshHosts } from '../../src/ssh/settings.js';
 import { parseParallel } from '../../src/fleet/batches.js';
 import { readStrategySettings } from '../../src/strategy/settings.js';
@@ -15,7 +17,7 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
   const ssh = hosts[0]!;
   const parallel = parseParallel(input('parallel'), hosts.length);
   const env = parseEnvInput(input('env'));
-  for (const value of Object.values(env)) if (value.length >= 4) mask(value);
+  for (const value of maskableParts(Object.values(env))) mask(value);
   const registryPassword = input('registry-password');
   if (registryPassword !== '') mask(registryPassword);
   const registryServer = input('registry');
@@ -47,11 +49,7 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     postDeploy: input('post-deploy'),
     waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
     keepReleases: parseInteger('keep-releases', input('keep-releases'), { min: 1, max: 100 }, 5),
-    lock: {
-      timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
-      staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
-      breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
-    },
+    lock: readLockOptions(input),
     gate: readGateSettings(input, mask, 'health-'),
     rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
     dryRun: parseBoolean('dry-run', input('dry-run')),

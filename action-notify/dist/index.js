@@ -38874,7 +38874,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7982);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4129);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -38883,7 +38883,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7982:
+/***/ 4129:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41853,7 +41853,116 @@ function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/inputs/secrets.ts
+/**
+ * Which inputs hold secrets, what of them is masked in the runner's log, and how a value is
+ * shown in an error. Pure: the runner edge (src/actions/core-io.ts) registers what
+ * `maskedForms` returns, and `invalid()` (src/inputs/parse.ts) asks `shownValue`.
+ */
+/** Inputs whose value is, or carries, a secret: an error about one describes its shape and never shows the value. */
+const SECRET_INPUTS = new Set([
+    'private-key',
+    'passphrase',
+    'registry-password',
+    'postgres-url',
+    'restore-to',
+    'headers',
+    'env',
+    'slack-token',
+    'slack-webhook-url',
+    's3-access-key-id',
+    's3-secret-access-key',
+    'encryption-identity',
+    'github-token',
+]);
+/** URL inputs: their user info and query may hold credentials, so errors show them redacted (`redactUrl`). */
+const URL_INPUTS = new Set(['url', 'health-url', 's3-endpoint', 'slack-api-url', 'environment-url']);
+/**
+ * The shortest part of a secret that is masked on its own. The runner replaces every
+ * occurrence of a masked string, so masking `1` or `abc` would blank out every such text in
+ * the log, and the blanks would spell out where the secret's characters stand; a secret that
+ * short is guessed in moments anyway. Whole values of secret inputs are masked at any length.
+ */
+const MIN_MASKED_LENGTH = 4;
+/**
+ * The value as an error may show it: undefined for a secret input; a URL input with its
+ * credentials hidden, or, when it is no URL, as given only if it has no place for them (no
+ * `@`, `?` or `#`).
+ */
+function shownValue(input, value) {
+    if (SECRET_INPUTS.has(input))
+        return undefined;
+    if (URL_INPUTS.has(input))
+        return redactUrl(value) ?? (/[@?#]/.test(value) ? undefined : value);
+    return value;
+}
+/**
+ * What the runner must mask for one secret value: the whole of it (whatever its length), and
+ * each of its lines of MIN_MASKED_LENGTH or more on their own (the runner matches masks line
+ * by line, so a multi-line key needs every line masked).
+ */
+function maskedForms(secret) {
+    if (secret.trim() === '')
+        return [];
+    const lines = secret.split(/\r?\n/).map((line) => line.trim());
+    return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
+}
+/** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
+const maskableParts = (parts) => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
+const decode = (text) => {
+    try {
+        return decodeURIComponent(text.replaceAll('+', ' '));
+    }
+    catch {
+        return text;
+    }
+};
+/**
+ * The secrets a URL carries: its password (whole, at any length), a user name given without a
+ * password (`https://TOKEN@host`, a token), and each query value (`?token=...`), the last two
+ * from MIN_MASKED_LENGTH on. Each as written in the URL and decoded, since either may be printed.
+ */
+function urlSecrets(url) {
+    const whole = url.password === '' ? [] : [url.password, decode(url.password)];
+    const user = url.password === '' && url.username !== '' ? [url.username, decode(url.username)] : [];
+    const query = url.search
+        .slice(1)
+        .split('&')
+        .map((pair) => pair.slice(pair.indexOf('=') + 1))
+        .filter((value, i, all) => value !== '' && all.indexOf(value) === i)
+        .flatMap((value) => [value, decode(value)]);
+    return [...new Set([...whole, ...maskableParts([...user, ...query])])];
+}
+/**
+ * A URL as shown to people: its password, a user name given without one, and every query
+ * value replaced by `***`. Undefined when the text is not a URL (its parts are then unknown).
+ */
+function redactUrl(text) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        return undefined;
+    }
+    if (url.password === '' && url.username === '' && url.search === '')
+        return text;
+    if (url.password !== '')
+        url.password = '***';
+    else if (url.username !== '')
+        url.username = '***';
+    if (url.search !== '') {
+        url.search = url.search
+            .slice(1)
+            .split('&')
+            .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=***` : '***'))
+            .join('&');
+    }
+    return url.toString().replaceAll('%2A%2A%2A', '***');
+}
+
 ;// CONCATENATED MODULE: ./src/actions/core-io.ts
+
 
 
 /**
@@ -41862,18 +41971,10 @@ function errorMessage(error) {
  * summary through it.
  */
 const readInput = (name) => getInput(name);
-/**
- * Masks a secret in everything the runner logs: the whole value and each of its lines
- * (the runner matches masks line by line, so a multi-line key needs every line masked).
- */
+/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
 function maskSecret(value) {
-    if (value.trim() === '')
-        return;
-    core_setSecret(value);
-    for (const line of value.split(/\r?\n/)) {
-        if (line.trim().length >= 4 && line !== value)
-            core_setSecret(line.trim());
-    }
+    for (const form of maskedForms(value))
+        core_setSecret(form);
 }
 const coreReporter = {
     info: (message) => info(message),
@@ -47513,8 +47614,15 @@ function webhook_describe(error) {
 
 ;// CONCATENATED MODULE: ./src/inputs/parse.ts
 
+
+/**
+ * The error for an input that is not what was expected, showing what was given unless the
+ * input holds a secret (src/inputs/secrets.ts): those errors describe the shape only, and a
+ * URL input is shown with its credentials and query values hidden.
+ */
 function invalid(name, expected, got) {
-    const shown = got === undefined ? '' : `; got '${printable(got)}'`;
+    const safe = got === undefined ? undefined : shownValue(name, got);
+    const shown = safe === undefined ? '' : `; got '${printable(safe)}'`;
     return new ConfigurationError(`Input '${name}' ${expected}${shown}.`);
 }
 /** Shows a value in an error without letting it break the line. */

@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6722);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1244);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6722:
+/***/ 1244:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56956,7 +56956,116 @@ function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/inputs/secrets.ts
+/**
+ * Which inputs hold secrets, what of them is masked in the runner's log, and how a value is
+ * shown in an error. Pure: the runner edge (src/actions/core-io.ts) registers what
+ * `maskedForms` returns, and `invalid()` (src/inputs/parse.ts) asks `shownValue`.
+ */
+/** Inputs whose value is, or carries, a secret: an error about one describes its shape and never shows the value. */
+const SECRET_INPUTS = new Set([
+    'private-key',
+    'passphrase',
+    'registry-password',
+    'postgres-url',
+    'restore-to',
+    'headers',
+    'env',
+    'slack-token',
+    'slack-webhook-url',
+    's3-access-key-id',
+    's3-secret-access-key',
+    'encryption-identity',
+    'github-token',
+]);
+/** URL inputs: their user info and query may hold credentials, so errors show them redacted (`redactUrl`). */
+const URL_INPUTS = new Set(['url', 'health-url', 's3-endpoint', 'slack-api-url', 'environment-url']);
+/**
+ * The shortest part of a secret that is masked on its own. The runner replaces every
+ * occurrence of a masked string, so masking `1` or `abc` would blank out every such text in
+ * the log, and the blanks would spell out where the secret's characters stand; a secret that
+ * short is guessed in moments anyway. Whole values of secret inputs are masked at any length.
+ */
+const MIN_MASKED_LENGTH = 4;
+/**
+ * The value as an error may show it: undefined for a secret input; a URL input with its
+ * credentials hidden, or, when it is no URL, as given only if it has no place for them (no
+ * `@`, `?` or `#`).
+ */
+function shownValue(input, value) {
+    if (SECRET_INPUTS.has(input))
+        return undefined;
+    if (URL_INPUTS.has(input))
+        return redactUrl(value) ?? (/[@?#]/.test(value) ? undefined : value);
+    return value;
+}
+/**
+ * What the runner must mask for one secret value: the whole of it (whatever its length), and
+ * each of its lines of MIN_MASKED_LENGTH or more on their own (the runner matches masks line
+ * by line, so a multi-line key needs every line masked).
+ */
+function maskedForms(secret) {
+    if (secret.trim() === '')
+        return [];
+    const lines = secret.split(/\r?\n/).map((line) => line.trim());
+    return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
+}
+/** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
+const maskableParts = (parts) => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
+const decode = (text) => {
+    try {
+        return decodeURIComponent(text.replaceAll('+', ' '));
+    }
+    catch {
+        return text;
+    }
+};
+/**
+ * The secrets a URL carries: its password (whole, at any length), a user name given without a
+ * password (`https://TOKEN@host`, a token), and each query value (`?token=...`), the last two
+ * from MIN_MASKED_LENGTH on. Each as written in the URL and decoded, since either may be printed.
+ */
+function urlSecrets(url) {
+    const whole = url.password === '' ? [] : [url.password, decode(url.password)];
+    const user = url.password === '' && url.username !== '' ? [url.username, decode(url.username)] : [];
+    const query = url.search
+        .slice(1)
+        .split('&')
+        .map((pair) => pair.slice(pair.indexOf('=') + 1))
+        .filter((value, i, all) => value !== '' && all.indexOf(value) === i)
+        .flatMap((value) => [value, decode(value)]);
+    return [...new Set([...whole, ...maskableParts([...user, ...query])])];
+}
+/**
+ * A URL as shown to people: its password, a user name given without one, and every query
+ * value replaced by `***`. Undefined when the text is not a URL (its parts are then unknown).
+ */
+function redactUrl(text) {
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        return undefined;
+    }
+    if (url.password === '' && url.username === '' && url.search === '')
+        return text;
+    if (url.password !== '')
+        url.password = '***';
+    else if (url.username !== '')
+        url.username = '***';
+    if (url.search !== '') {
+        url.search = url.search
+            .slice(1)
+            .split('&')
+            .map((pair) => (pair.includes('=') ? `${pair.slice(0, pair.indexOf('='))}=***` : '***'))
+            .join('&');
+    }
+    return url.toString().replaceAll('%2A%2A%2A', '***');
+}
+
 ;// CONCATENATED MODULE: ./src/actions/core-io.ts
+
 
 
 /**
@@ -56965,18 +57074,10 @@ function errorMessage(error) {
  * summary through it.
  */
 const readInput = (name) => getInput(name);
-/**
- * Masks a secret in everything the runner logs: the whole value and each of its lines
- * (the runner matches masks line by line, so a multi-line key needs every line masked).
- */
+/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
 function maskSecret(value) {
-    if (value.trim() === '')
-        return;
-    core_setSecret(value);
-    for (const line of value.split(/\r?\n/)) {
-        if (line.trim().length >= 4 && line !== value)
-            core_setSecret(line.trim());
-    }
+    for (const form of maskedForms(value))
+        core_setSecret(form);
 }
 const coreReporter = {
     info: (message) => info(message),
@@ -57031,8 +57132,15 @@ function defaultAppName(env = process.env) {
 
 ;// CONCATENATED MODULE: ./src/inputs/parse.ts
 
+
+/**
+ * The error for an input that is not what was expected, showing what was given unless the
+ * input holds a secret (src/inputs/secrets.ts): those errors describe the shape only, and a
+ * URL input is shown with its credentials and query values hidden.
+ */
 function parse_invalid(name, expected, got) {
-    const shown = got === undefined ? '' : `; got '${parse_printable(got)}'`;
+    const safe = got === undefined ? undefined : shownValue(name, got);
+    const shown = safe === undefined ? '' : `; got '${parse_printable(safe)}'`;
     return new errors_ConfigurationError(`Input '${name}' ${expected}${shown}.`);
 }
 /** Shows a value in an error without letting it break the line. */
@@ -57127,7 +57235,8 @@ function parseKnownHosts(text) {
         }
         const [first, second, third] = fields;
         if (first !== undefined && KEY_TYPE.test(first) && second !== undefined) {
-            entries.push({ patterns: [], type: first, key: second, revoked });
+            // A key without a host would vouch for every host: a key of one machine accepted for all.
+            throw new Error(`line ${index + 1} names no host; put the host's name first ('host key-type base64-key', as ssh-keyscan prints it)`);
         }
         else if (first !== undefined && second !== undefined && KEY_TYPE.test(second) && third !== undefined) {
             entries.push({ patterns: first.split(','), type: second, key: third, revoked });
@@ -57164,8 +57273,6 @@ function patternMatches(pattern, name) {
     return globToRegExp(pattern).test(name);
 }
 function entryMatchesHost(entry, names) {
-    if (entry.patterns.length === 0)
-        return true;
     const negated = entry.patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
     if (names.some((name) => negated.some((p) => patternMatches(p, name))))
         return false;
@@ -57177,9 +57284,25 @@ function pinnedKeyTypes(policy, host, port) {
     const types = policy.knownHosts.filter((e) => !e.revoked && entryMatchesHost(e, names)).map((e) => e.type);
     return [...new Set(types)];
 }
-function verifyHostKey(policy, host, port, keyBlob) {
+/**
+ * The host key algorithms to offer for pinned key types. An RSA key signs with SHA-512 or
+ * SHA-256 (RFC 8332) on any current server; OpenSSH 8.8 and later refuse `ssh-rsa`'s SHA-1
+ * signatures, which stay last only for servers older than OpenSSH 7.2.
+ */
+function hostKeyAlgorithms(keyTypes) {
+    return [...new Set(keyTypes.flatMap((type) => (type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type])))];
+}
+/**
+ * Whether `keyBlob` is a key the user pinned for `host`:`port`. `refused` is a key that
+ * must never be accepted here: the jump host's own key, when this is the target behind it
+ * (a jump host answering for the target itself).
+ */
+function verifyHostKey(policy, host, port, keyBlob, refused) {
     if (policy.insecureIgnore)
         return { ok: true };
+    if (refused && refused.equals(keyBlob)) {
+        return { ok: false, reason: `it presented the jump host's own key (${fingerprint(keyBlob)}): the jump host answered for the target` };
+    }
     const names = hostNames(host, port);
     const presented = keyBlob.toString('base64');
     const matching = policy.knownHosts.filter((e) => e.key === presented && entryMatchesHost(e, names));
@@ -57187,7 +57310,28 @@ function verifyHostKey(policy, host, port, keyBlob) {
         return { ok: false, reason: 'its key is marked @revoked in known-hosts' };
     if (matching.length > 0 || policy.fingerprints.includes(fingerprint(keyBlob)))
         return { ok: true };
-    return { ok: false, reason: `it presented a key with fingerprint ${fingerprint(keyBlob)}, which matches neither 'known-hosts' nor 'host-fingerprint'` };
+    return { ok: false, reason: `it presented a key with fingerprint ${fingerprint(keyBlob)}, which matches neither 'known-hosts' nor '${policy.fingerprintInput}'` };
+}
+/** A word that is meant as a fingerprint (`SHA256:...`, `MD5:...`), well-formed or not; anything else before one names a host. */
+const FINGERPRINT_LIKE = /^(sha|md)\d*:/i;
+/**
+ * Fingerprint pins: entries separated by newlines or commas, each `[HOST] SHA256:...`
+ * (several fingerprints after one host name are several pins for it). Throws an error whose
+ * message is the word that is not a SHA-256 fingerprint where one belongs.
+ */
+function parseFingerprintPins(text) {
+    const pins = [];
+    for (const entry of text.split(/[\n,]/)) {
+        const words = entry.trim().split(/\s+/).filter((w) => w !== '');
+        const host = words.length > 1 && !FINGERPRINT_LIKE.test(words[0]) ? words[0] : undefined;
+        for (const word of host === undefined ? words : words.slice(1)) {
+            const fp = normalizeFingerprint(word);
+            if (fp === undefined)
+                throw new Error(word);
+            pins.push({ host, fingerprint: fp });
+        }
+    }
+    return pins;
 }
 
 ;// CONCATENATED MODULE: ./src/ssh/settings.ts
@@ -57237,7 +57381,15 @@ function checkPrivateKey(key, passphrase) {
         throw new errors_ConfigurationError("Input 'private-key' holds a public key; give the private key.");
     }
 }
-function readHostKeyPolicy(input) {
+function readPins(input, name) {
+    try {
+        return parseFingerprintPins(input(name));
+    }
+    catch (error) {
+        throw parse_invalid(name, "must hold SHA-256 fingerprints like 'SHA256:' followed by 43 base64 characters, each after the host it pins when there are several", error.message);
+    }
+}
+function readHostKeyInputs(input, hasJump) {
     const insecureIgnore = parseBoolean('insecure-ignore-host-key', input('insecure-ignore-host-key'));
     let knownHosts;
     try {
@@ -57246,27 +57398,69 @@ function readHostKeyPolicy(input) {
     catch (error) {
         throw new errors_ConfigurationError(`Input 'known-hosts' must hold lines as ssh-keyscan prints them: ${error.message}.`);
     }
-    const fingerprints = input('host-fingerprint')
-        .split(/[\s,]+/)
-        .filter((f) => f !== '')
-        .map((f) => normalizeFingerprint(f) ?? (() => { throw parse_invalid('host-fingerprint', "must be a SHA-256 fingerprint like 'SHA256:' followed by 43 base64 characters", f); })());
-    if (!insecureIgnore && knownHosts.length === 0 && fingerprints.length === 0) {
+    const targetPins = readPins(input, 'host-fingerprint');
+    const jumpPins = readPins(input, 'proxy-jump-fingerprint');
+    if (jumpPins.length > 0 && !hasJump)
+        throw new errors_ConfigurationError("Input 'proxy-jump-fingerprint' pins the jump host of 'proxy-jump', which is not set.");
+    const shared = targetPins.find((pin) => jumpPins.some((jump) => jump.fingerprint === pin.fingerprint));
+    if (shared) {
+        throw new errors_ConfigurationError(`Input 'host-fingerprint' holds the jump host's fingerprint ${shared.fingerprint} (it is in 'proxy-jump-fingerprint' too): 'host-fingerprint' pins the target host(s) only, so remove it there.`);
+    }
+    if (!insecureIgnore && knownHosts.length === 0 && targetPins.length === 0) {
         throw new errors_ConfigurationError("Input 'known-hosts' or 'host-fingerprint' is required so the host's identity can be checked. " +
             "Get the line with 'ssh-keyscan -p PORT HOST' (run it from a machine you trust), or set 'insecure-ignore-host-key: true' for a throwaway host.");
     }
-    return { knownHosts, fingerprints, insecureIgnore };
+    return { knownHosts, targetPins, jumpPins, insecureIgnore };
+}
+/**
+ * Whether a pin's host is `host` on `port`: `name` or `address` (any port), `name:port`, or
+ * `[name-or-address]:port` as known_hosts writes it.
+ */
+function pinNames(pin, host, port) {
+    if (pin.host === undefined)
+        return true;
+    const [, name, pinPort] = /^\[([^\]]+)\](?::(\d+))?$/.exec(pin.host) ?? /^([^:]+):(\d+)$/.exec(pin.host) ?? [pin.host, pin.host, undefined];
+    return name.toLowerCase() === host.toLowerCase() && (pinPort === undefined || Number(pinPort) === port);
+}
+/** The policy of one host: the known_hosts lines, and the pins that are its own. */
+function policyFor(keys, pins, host, port, fingerprintInput) {
+    return {
+        knownHosts: keys.knownHosts,
+        fingerprints: pins.filter((pin) => pinNames(pin, host, port)).map((pin) => pin.fingerprint),
+        insecureIgnore: keys.insecureIgnore,
+        fingerprintInput,
+    };
+}
+/**
+ * Checks that the pins can pin these hosts: with several hosts every pin names its host (a
+ * bare one would vouch for all of them). A pin that names another host pins nothing here (a
+ * workflow may pass one list to a deploy to several hosts and a backup of one of them); a
+ * host that then has neither a pin nor any known_hosts line is refused before connecting.
+ */
+function checkPins(name, keys, pins, hosts) {
+    if (hosts.length > 1 && pins.some((pin) => pin.host === undefined)) {
+        throw new errors_ConfigurationError(`Input '${name}' must name the host of each fingerprint when 'host' lists several hosts, one per line: '${hosts[0].host} SHA256:...'. A bare fingerprint would be accepted for every host.`);
+    }
+    const unpinned = hosts.find((h) => !pins.some((pin) => pinNames(pin, h.host, h.port)));
+    if (unpinned && !keys.insecureIgnore && keys.knownHosts.length === 0) {
+        const what = name === 'host-fingerprint' ? `the host ${unpinned.host}` : `the jump host ${unpinned.host}`;
+        const hint = name === 'host-fingerprint' && pins.length > 0 ? " (a jump host is pinned by 'proxy-jump-fingerprint')" : '';
+        throw new errors_ConfigurationError(`Input '${name}' has no fingerprint for ${what}, and 'known-hosts' is empty${hint}: give one, named '${unpinned.host} SHA256:...' when there are several, or its known_hosts line.`);
+    }
+}
+/** One host as `host` lists it: `host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). */
+function parseHostEntry(name, entry) {
+    const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
+    const named = /^([^:]+):(\d+)$/.exec(entry);
+    const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : named ? [named[1], named[2]] : [entry, undefined];
+    return { host: parseHost(name, address), port: port === undefined ? undefined : parseInteger(name, port, { min: 1, max: 65535 }) };
 }
 /**
  * `host` as a list: entries separated by commas or newlines, each `host`, `host:port`,
  * `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). Duplicates are refused.
  */
 function parseHostList(raw) {
-    const entries = parseList(parse_required('host', raw)).map((entry) => {
-        const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
-        const named = /^([^:]+):(\d+)$/.exec(entry);
-        const [address, port] = bracketed ? [bracketed[1], bracketed[2]] : named ? [named[1], named[2]] : [entry, undefined];
-        return { host: parseHost('host', address), port: port === undefined ? undefined : parseInteger('host', port, { min: 1, max: 65535 }) };
-    });
+    const entries = parseList(parse_required('host', raw)).map((entry) => parseHostEntry('host', entry));
     const seen = new Set();
     for (const entry of entries) {
         const key = `${entry.host}:${entry.port ?? ''}`;
@@ -57276,38 +57470,40 @@ function parseHostList(raw) {
     }
     return entries;
 }
-/** Parses the SSH inputs for one host: the `host` input's, or `entry` (one host of a list). */
-function readSshSettings(input, mask, entry) {
+/** The SSH settings of each host in `entries` (the hosts of `host`), checked before connecting. */
+function readSshTargets(input, mask, entries) {
     const privateKey = parse_required('private-key', input('private-key'));
     const passphrase = input('passphrase');
     mask(privateKey);
     if (passphrase !== '')
         mask(passphrase);
     checkPrivateKey(privateKey, passphrase);
-    const host = entry?.host ?? parseHost('host', parse_required('host', input('host')));
     const username = parseUsername('username', parse_required('username', input('username')));
-    const port = entry?.port ?? parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
-    const jump = input('proxy-jump');
-    return {
-        host,
-        port,
-        username,
+    const defaultPort = parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
+    const targets = entries.map((entry) => ({ host: entry.host, port: entry.port ?? defaultPort, username }));
+    const jumpText = input('proxy-jump');
+    const keys = readHostKeyInputs(input, jumpText !== '');
+    checkPins('host-fingerprint', keys, keys.targetPins, targets);
+    const jump = jumpText === '' ? undefined : parseJumpHost(jumpText, targets[0]);
+    if (jump)
+        checkPins('proxy-jump-fingerprint', keys, keys.jumpPins, [jump]);
+    const connectTimeoutMs = parseDuration('connect-timeout', input('connect-timeout'), '30s');
+    return targets.map((target) => ({
+        ...target,
         privateKey,
         passphrase,
-        hostKeys: readHostKeyPolicy(input),
-        proxyJump: jump === '' ? undefined : parseJumpHost(jump, { host, port, username }),
-        connectTimeoutMs: parseDuration('connect-timeout', input('connect-timeout'), '30s'),
-    };
+        hostKeys: policyFor(keys, keys.targetPins, target.host, target.port, 'host-fingerprint'),
+        proxyJump: jump && { ...jump, hostKeys: policyFor(keys, keys.jumpPins, jump.host, jump.port, 'proxy-jump-fingerprint') },
+        connectTimeoutMs,
+    }));
+}
+/** Parses the SSH inputs for the one host of `host`. */
+function readSshSettings(input, mask) {
+    return readSshTargets(input, mask, [{ host: parseHost('host', required('host', input('host'))), port: undefined }])[0];
 }
 /** The SSH settings of every host in `host` (one or several), checked before connecting. */
 function readSshHosts(input, mask) {
-    const masked = new Set();
-    const maskOnce = (secret) => {
-        if (!masked.has(secret))
-            mask(secret);
-        masked.add(secret);
-    };
-    return parseHostList(input('host')).map((entry) => readSshSettings(input, maskOnce, entry));
+    return readSshTargets(input, mask, parseHostList(input('host')));
 }
 const describeTarget = (t) => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;
 
@@ -57717,19 +57913,10 @@ function latencyFailure(p95Ms, maxMs) {
 }
 
 ;// CONCATENATED MODULE: ./src/health/words.ts
-/** A URL as shown to people: a password in it (already masked in logs) replaced by `***`. */
+
+/** A URL as shown to people: its password, a token as user name and query values (already masked in logs) replaced by `***`. */
 function displayUrl(url) {
-    let parsed;
-    try {
-        parsed = new URL(url);
-    }
-    catch {
-        return url;
-    }
-    if (parsed.password === '')
-        return url;
-    parsed.password = '***';
-    return parsed.toString();
+    return redactUrl(url) ?? url;
 }
 /** `HTTP 404 from http://...` names its URL already; other failures do not. */
 function namesUrl(result) {
@@ -57958,7 +58145,51 @@ function cli_composeEnvironment(project) {
     return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };
 }
 
+;// CONCATENATED MODULE: ./src/shell/sections.ts
+
+
+/**
+ * Several outputs read back in one round trip, each after a marker line. The marker holds a
+ * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
+ * hook's stderr quoted in a failure message, an env value `compose config` prints, a
+ * container's error) can end a section early or start one: it was written before the nonce
+ * existed. The one place deploy-kit splits command output on markers.
+ */
+class sections_Sections {
+    prefix;
+    constructor(nonce = (0,external_node_crypto_.randomBytes)(12).toString('hex')) {
+        if (!/^[0-9a-f]{8,}$/.test(nonce))
+            throw new Error('A section nonce is hexadecimal, at least 8 digits');
+        this.prefix = `@@deploy-kit-${nonce}@@`;
+    }
+    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
+    start(name) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        return quote_constant(`printf '\\n%s\\n' ${quote_quote(`${this.prefix}${name}`)}`);
+    }
+    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
+    read(stdout) {
+        const found = new Map();
+        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
+        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
+            const newline = chunk.indexOf('\n');
+            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
+        }
+        return found;
+    }
+}
+/**
+ * Runs each part in order, each after its section's marker; the line's exit status is 0
+ * (each part reports through its output: a part that fails prints what it printed).
+ */
+function inSections(parts, sections = new sections_Sections()) {
+    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${quote_shellLine(part).text}`).join('; ');
+    return { text: `${text}; true`, sections };
+}
+
 ;// CONCATENATED MODULE: ./src/release/commands.ts
+
 
 
 /**
@@ -57976,26 +58207,28 @@ function switchCurrent(layout, id) {
 /** Registry credentials live in a private folder of the release only while pulling. */
 const dockerConfigDir = (layout, id) => `${layout.release(id).dir}/.docker`;
 function prepareDockerConfig(dir) {
-    return constant(`mkdir -m 0700 ${quote(dir)} && if [ -d "$HOME/.docker/cli-plugins" ]; then ln -s "$HOME/.docker/cli-plugins" ${quote(`${dir}/cli-plugins`)}; fi`);
+    return quote_constant(`mkdir -m 0700 ${quote_quote(dir)} && if [ -d "$HOME/.docker/cli-plugins" ]; then ln -s "$HOME/.docker/cli-plugins" ${quote_quote(`${dir}/cli-plugins`)}; fi`);
 }
 /** `docker login` reading the password from standard input: it never appears in argv. */
-const dockerLogin = (configDir, registry, username) => withEnv({ DOCKER_CONFIG: configDir }, ['docker', 'login', '--username', username, '--password-stdin', '--', registry]);
+const dockerLogin = (configDir, registry, username) => quote_withEnv({ DOCKER_CONFIG: configDir }, ['docker', 'login', '--username', username, '--password-stdin', '--', registry]);
 const removeDockerConfig = (dir) => ['rm', '-rf', dir];
 function pullImages(project, configDir) {
     const pull = compose(project, 'pull', '--quiet');
     return configDir ? withEnv({ DOCKER_CONFIG: configDir }, pull) : shellLine(pull);
 }
 const renderConfig = (project) => compose(project, 'config');
-/** The line between the pull's output and the rendered compose config in `pullWhileRendering`'s output. */
-const CONFIG_MARKER = '@@deploy-kit@@config';
 /**
  * Pulls the project's images while Compose renders its config (neither needs the other; each
- * is a Compose start-up of its own), in one round trip: stdout is the marker, then the
- * config; the pull's output goes to stderr. Fails when either fails.
+ * is a Compose start-up of its own), in one round trip: stdout is the `config` section, the
+ * rendered config; the pull's output goes to stderr. Fails when either fails.
  */
 function pullWhileRendering(project, configDir) {
-    return constant(`{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; echo ${CONFIG_MARKER}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
-        `wait $pulling && exit $rendered`);
+    const sections = new Sections();
+    return {
+        text: `{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; ${sections.start('config').text}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
+            `wait $pulling && exit $rendered`,
+        sections,
+    };
 }
 const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
 const commands_startContainers = (project) => cli_compose(project, 'up', '--detach', '--remove-orphans');
@@ -58017,20 +58250,47 @@ const clearCurrent = (layout) => ['rm', '-f', '--', layout.current];
 
 ;// CONCATENATED MODULE: ./src/release/lock.ts
 
+
+/** How often a holder touches its heartbeat. */
+const HEARTBEAT_MS = 15_000;
+/**
+ * The shortest `lock-stale-after`: three heartbeats. A holder that is alive touches its
+ * heartbeat every 15 s, so its lock never looks stale unless three in a row were missed.
+ */
+const MIN_STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+/** `lock-timeout`, `lock-stale-after` (at least three heartbeats) and `break-stale-lock`, as every locking action reads them. */
+function readLockOptions(input) {
+    const staleText = input('lock-stale-after');
+    const staleAfterMs = parseDuration('lock-stale-after', staleText, '10m');
+    if (staleAfterMs < MIN_STALE_AFTER_MS) {
+        throw parse_invalid('lock-stale-after', `must be at least ${formatDuration(MIN_STALE_AFTER_MS)}, three heartbeats of ${formatDuration(HEARTBEAT_MS)}: a lock whose holder is alive must never look stale`, staleText);
+    }
+    return {
+        timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
+        staleAfterMs,
+        breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
+    };
+}
+/**
+ * Shell text that sets `idle` to the seconds since the lock in `dir` (shell text, quoted) last
+ * showed life, by the host's clock: its heartbeat's age, else its folder's; empty when neither
+ * exists any more (never an arithmetic error that would abort the command).
+ */
+const idleOf = (dir) => `hb=$(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir} 2>/dev/null); if [ -n "$hb" ]; then idle=$(( $(date +%s) - hb )); else idle=; fi`;
 /** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
 function acquireLock(lockDir, owner) {
     const dir = quote_quote(lockDir);
     return quote_constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
         `if printf '%s\\n' ${quote_quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
         `else rm -rf ${dir}; echo ${quote_quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
-        `else echo held; echo "idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) ))"; ` +
+        `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
         `cat ${dir}/owner.json 2>/dev/null; fi`);
 }
 function parseLockAttempt(stdout) {
     const [first, idleLine, ...rest] = stdout.trim().split('\n');
     if (first === 'acquired')
         return { acquired: true };
-    const idleSeconds = Number(/^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1] ?? 0);
+    const idle = /^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1];
     let owner;
     try {
         owner = JSON.parse(rest.join('\n'));
@@ -58038,12 +58298,17 @@ function parseLockAttempt(stdout) {
     catch {
         owner = undefined;
     }
-    return { acquired: false, owner, idleSeconds };
+    return { acquired: false, owner, idleSeconds: idle === undefined ? undefined : Number(idle) };
 }
-/** Keeps the lock's heartbeat fresh; fails when the lock is no longer this run's. */
+/**
+ * Keeps the lock's heartbeat fresh; exits 1 when the lock is no longer this run's (broken, or
+ * taken by another run). A second look a second later lets a breaker that moved the lock
+ * aside for a moment (see breakStaleLock) put it back.
+ */
 function touchLock(lockDir, token) {
     const dir = quote_quote(lockDir);
-    return quote_constant(`grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json && touch ${dir}/heartbeat`);
+    return quote_constant(`for look in 1 2; do grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null && touch ${dir}/heartbeat 2>/dev/null && exit 0; ` +
+        `[ "$look" = 2 ] || sleep 1; done; exit 1`);
 }
 /** Removes the lock only if this run still holds it. */
 function releaseLock(lockDir, token) {
@@ -58051,13 +58316,27 @@ function releaseLock(lockDir, token) {
     return quote_constant(`if grep -qF ${quote_quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
 }
 /**
- * Breaks a lock whose heartbeat is older than `staleSeconds`, checked and moved aside in
- * one step on the host so that a lock that came alive again is left alone.
+ * Breaks the stale lock of `staleOwner` (the holder an attempt found idle too long): takes
+ * the lock folder over by renaming it to a name of the breaker's own (one rename: of several
+ * breakers, one wins), then confirms on what it took that it is that holder's lock (its
+ * token; a lock without one must still have none) and still stale. Only then is it removed
+ * (`broken`); anything else is put back (`alive`): a lock another run took in between is
+ * never removed. `gone`: there was no lock to take.
  */
-function breakStaleLock(lockDir, staleSeconds) {
+function breakStaleLock(lockDir, staleSeconds, staleOwner, breaker) {
     const dir = quote_quote(lockDir);
-    return quote_constant(`idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) )); ` +
-        `if [ "$idle" -ge ${staleSeconds} ] && mv ${dir} ${dir}.broken.$$; then rm -rf ${dir}.broken.$$; echo broken; else echo alive; fi`);
+    const taken = quote_quote(`${lockDir}.broken.${breaker}`);
+    const sameOwner = typeof staleOwner?.token === 'string'
+        ? `grep -qF ${quote_quote(JSON.stringify(staleOwner.token))} ${taken}/owner.json 2>/dev/null`
+        : `! grep -qF '"token"' ${taken}/owner.json 2>/dev/null`;
+    return quote_constant(`if mv -T ${dir} ${taken} 2>/dev/null; then ${idleOf(taken)}; ` +
+        `if [ -n "$idle" ] && [ "$idle" -ge ${staleSeconds} ] && ${sameOwner}; then rm -rf ${taken}; echo broken; ` +
+        `else mv -T ${taken} ${dir} 2>/dev/null; echo alive; fi; ` +
+        `else echo gone; fi`);
+}
+function parseBreakOutcome(stdout) {
+    const word = stdout.trim();
+    return word === 'broken' || word === 'gone' ? word : 'alive';
 }
 function describeOwner(owner) {
     if (!owner)
@@ -58073,24 +58352,89 @@ function describeOwner(owner) {
 
 
 
-const HEARTBEAT_MS = 15_000;
 const RETRY_MS = 2_000;
 class LockHeldError extends OperationError {
 }
+/** This run's lock was broken or taken by another run: it changes nothing more on the host. */
+class LockLostError extends OperationError {
+}
+/**
+ * The heartbeat of a held lock. Each beat touches the lock only while it is still this run's
+ * (its token in owner.json); a beat that finds it is not marks the lock lost, and from then
+ * on every command on the host is refused (RemoteHost.guard), so the run stops before its
+ * next step that would change the host, and says so.
+ */
+class Heartbeat {
+    host;
+    lockDir;
+    token;
+    reporter;
+    confirmedAt = performance.now();
+    lost;
+    beating;
+    constructor(host, lockDir, token, reporter) {
+        this.host = host;
+        this.lockDir = lockDir;
+        this.token = token;
+        this.reporter = reporter;
+    }
+    /** One beat at a time. A beat that cannot reach the host decides nothing: the next command reports the connection. */
+    beat() {
+        this.beating ??= this.touch().finally(() => {
+            this.beating = undefined;
+        });
+        return this.beating;
+    }
+    async touch() {
+        if (this.lost)
+            return;
+        let code;
+        try {
+            ({ code } = await this.host.run(touchLock(this.lockDir, this.token), { allowFailure: true, unguarded: true }));
+        }
+        catch {
+            return;
+        }
+        if (code === 0) {
+            this.confirmedAt = performance.now();
+        }
+        else {
+            this.lost = "it is no longer this run's: another run broke it as stale, or holds it now";
+            this.reporter.warning(`Lost the deploy lock ${this.lockDir} on ${describeTarget(this.host.target)} (${this.lost}); this run stops before its next step on the host.`);
+        }
+    }
+    /**
+     * Refuses `what` once the lock is lost. When the last beat that confirmed the lock is older
+     * than two heartbeats (a runner that was paused, say), the lock is confirmed first: with
+     * `lock-stale-after` at least three heartbeats, a lock confirmed that recently cannot have
+     * been broken as stale.
+     */
+    async check(what) {
+        if (!this.lost && performance.now() - this.confirmedAt > 2 * HEARTBEAT_MS)
+            await this.beat();
+        if (this.lost) {
+            throw new LockLostError(`Lost the deploy lock ${this.lockDir} on ${this.host.target.host}: ${this.lost}. Stopped before '${abbreviate(what)}', so this run changed nothing more on the host; check the host before the next deploy.`);
+        }
+    }
+}
+/** A long command line shown by its start and its end, where a command's verb usually is. */
+const abbreviate = (text) => (text.length > 120 ? `${text.slice(0, 60)} ... ${text.slice(-50)}` : text);
 /**
  * Takes an app's deploy lock on a host: waits up to `timeoutMs` for a holder to finish,
- * breaks a stale lock only when asked, and keeps the heartbeat fresh until released.
+ * breaks a stale lock only when asked, and keeps the heartbeat fresh until released. While
+ * the lock is held, every command on `host` first checks that it is still this run's.
  */
 async function holdLock(host, lockDir, holder, options, reporter) {
     const owner = { ...holder, token: (0,external_node_crypto_.randomUUID)() };
     await acquire(host, lockDir, owner, options, reporter);
-    const heartbeat = setInterval(() => {
-        host.run(touchLock(lockDir, owner.token), { allowFailure: true }).catch(() => undefined);
-    }, HEARTBEAT_MS);
+    const heartbeat = new Heartbeat(host, lockDir, owner.token, reporter);
+    const timer = setInterval(() => void heartbeat.beat(), HEARTBEAT_MS);
+    const unguard = host.guard((what) => heartbeat.check(what));
     return {
         async release() {
-            clearInterval(heartbeat);
-            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true }).catch((error) => {
+            clearInterval(timer);
+            unguard();
+            await host.run(releaseLock(lockDir, owner.token), { allowFailure: true, unguarded: true }).catch((error) => {
                 reporter.warning(`Could not release the deploy lock on ${describeTarget(host.target)}: ${error.message}`);
             });
         },
@@ -58109,19 +58453,24 @@ async function withLock(host, lockDir, holder, options, reporter, work) {
 async function acquire(host, lockDir, owner, options, reporter) {
     const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
     let reported = false;
+    const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
     const outcome = await poll(async () => {
-        let attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
-        if (!attempt.acquired && attempt.idleSeconds >= staleSeconds && options.breakStale) {
-            const broke = (await host.run(breakStaleLock(lockDir, staleSeconds))).stdout.trim() === 'broken';
-            if (broke)
+        let attempt = await attemptOnce();
+        // The lock went away while it was looked at: its holder just released it.
+        if (!attempt.acquired && attempt.idleSeconds === undefined)
+            attempt = await attemptOnce();
+        if (!attempt.acquired && attempt.idleSeconds !== undefined && attempt.idleSeconds >= staleSeconds && options.breakStale) {
+            const broke = parseBreakOutcome((await host.run(breakStaleLock(lockDir, staleSeconds, attempt.owner, owner.token))).stdout);
+            if (broke === 'broken')
                 reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
-            attempt = parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+            attempt = await attemptOnce();
         }
         if (attempt.acquired)
             return { done: true, value: undefined };
         const holder = describeOwner(attempt.owner);
-        if (attempt.idleSeconds >= staleSeconds && !options.breakStale) {
-            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${attempt.idleSeconds}s ` +
+        const idle = attempt.idleSeconds ?? 0;
+        if (idle >= staleSeconds && !options.breakStale) {
+            throw new LockHeldError(`The deploy lock ${lockDir} on ${host.target.host} is stale: held by ${holder}, with no sign of life for ${idle}s ` +
                 `(more than 'lock-stale-after'). If that run is gone, run again with 'break-stale-lock: true'.`);
         }
         if (!reported) {
@@ -58901,6 +59250,7 @@ function releaseStack(layout, stack, id, composeFiles, pinned) {
 
 ;// CONCATENATED MODULE: ./src/swarm/commands.ts
 
+
 /**
  * Builders for the commands a swarm release runs on the manager. They return commands;
  * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
@@ -58917,16 +59267,15 @@ function stackDeploy(stack, configDir) {
     const sourced = quote_constant(`. ${quote_quote(stack.envScript)}`);
     return quote_inDirectory(stack.directory, quote_allOf(sourced, configDir ? quote_withEnv({ DOCKER_CONFIG: configDir }, deploy) : quote_shellLine(deploy)));
 }
-const SECTION = '@@deploy-kit-swarm@@';
-const STACK_SECTION = SECTION;
 /** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
 function inspectStack(stack) {
     const label = quote_quote(`label=com.docker.stack.namespace=${stack}`);
     const json = quote_quote('{{json .}}');
-    return quote_constant(`echo ${SECTION}services; ids=$(docker service ls --quiet --filter ${label}); ` +
-        `if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi; ` +
-        `echo ${SECTION}replicas; docker service ls --filter ${label} --format ${json}; ` +
-        `echo ${SECTION}tasks; docker stack ps ${quote_quote(stack)} --no-trunc --format ${json} 2>/dev/null; true`);
+    return inSections([
+        ['services', quote_constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
+        ['replicas', quote_constant(`docker service ls --filter ${label} --format ${json}`)],
+        ['tasks', quote_constant(`docker stack ps ${quote_quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
+    ]);
 }
 /** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
 const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
@@ -58938,19 +59287,33 @@ function swarmHook(directory, script, release) {
 }
 const readFile = (path) => ['cat', '--', path];
 
+;// CONCATENATED MODULE: ./src/swarm/login.ts
+
+/**
+ * Runs `work` with the registry login in its private DOCKER_CONFIG folder (the password on
+ * standard input, never in argv) and removes the folder as soon as `work` ends, whether it
+ * succeeded or not: for a swarm that is right after `docker stack deploy`, which resolves the
+ * images with the login and hands it to the nodes (`--with-registry-auth`). Without a login,
+ * `work` runs with none. The removal runs even after the lock was lost: it only takes back a
+ * credential this run placed.
+ */
+async function withRegistryLogin(host, login, work) {
+    if (!login)
+        return work(undefined);
+    try {
+        await host.run(prepareDockerConfig(login.configDir));
+        await host.run(dockerLogin(login.configDir, login.registry.server, login.registry.username), { stdin: login.registry.password });
+        return await work(login.configDir);
+    }
+    finally {
+        await host.run(removeDockerConfig(login.configDir), { unguarded: true }).catch(() => undefined);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/converge.ts
 
 
-
 const FAILED_TASKS = 3;
-function sections(stdout) {
-    const found = new Map();
-    for (const chunk of stdout.split(STACK_SECTION).slice(1)) {
-        const newline = chunk.indexOf('\n');
-        found.set(newline === -1 ? chunk : chunk.slice(0, newline), newline === -1 ? '' : chunk.slice(newline + 1));
-    }
-    return found;
-}
 function jsonLines(text) {
     return text
         .split('\n')
@@ -58959,14 +59322,15 @@ function jsonLines(text) {
 }
 /** `shop_web.1` or `shop_web.<node id>` -> `shop_web`. */
 const taskService = (taskName) => taskName.replace(/\.[^.]+$/, '');
-function parseStack(stack, stdout) {
-    const parts = sections(stdout);
+/** The stack's services in the sections of `inspectStack`'s output. */
+function parseStack(stack, parts) {
     let inspected;
     try {
         inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]');
     }
     catch {
-        throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: ${(parts.get('services') ?? '').trim().slice(0, 200)}`);
+        // Not quoted: the output holds the services' environment, secrets included (JSON-escaped, so the runner's masks would miss them).
+        throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: it is not JSON.`);
     }
     const replicas = new Map(jsonLines(parts.get('replicas') ?? '').map((line) => [line.Name, line.Replicas]));
     const tasks = jsonLines(parts.get('tasks') ?? '');
@@ -59053,7 +59417,8 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
     /** Why Swarm started rolling back, which its final status no longer says. */
     let cause = '';
     const outcome = await poll(async () => {
-        const verdict = judgeStack(parseStack(stack, (await host.run(inspectStack(stack))).stdout), expected, goal);
+        const inspect = inspectStack(stack);
+        const verdict = judgeStack(parseStack(stack, inspect.sections.read((await host.run(inspect)).stdout)), expected, goal);
         last = verdict.services;
         if (goal === 'update')
             cause = verdict.services.find((s) => s.update?.state === 'rollback_started')?.update?.message || cause;
@@ -59079,15 +59444,17 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
 
 
 
+
 /**
  * Puts a swarm release back exactly as it was deployed: its compose files, its update_config
  * defaults and its images pinned by digest, deployed again as the same stack from its own
- * folder with its own variables; then waits for every service to converge and gates it.
+ * folder with its own variables (logged in to the registry again when `login` is given, the
+ * login removed right after); then waits for every service to converge and gates it.
  * Behind action-deploy's automatic rollback of a swarm release and action-rollback.
  */
-async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, configDir) {
+async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, login) {
     reporter.info(`deploying release ${record.id} (${record.version}) again as stack ${record.stack}, from its pinned images`);
-    await host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir));
+    await withRegistryLogin(host, login, (configDir) => host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir)));
     const converged = await waitForStack(host, record.stack, Object.keys(record.images), timeoutMs, reporter);
     const gate = converged.ok && checkHealth ? await checkHealth(host) : undefined;
     return { ok: converged.ok, reason: converged.reason, containers: [], gate, healthy: converged.ok && (gate?.healthy ?? true) };
@@ -60215,6 +60582,8 @@ class RemoteHost {
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
+    /** Checked before each command, file write and stream; a check that throws refuses it (see `guard`). */
+    guards = new Set();
     constructor(target, ssh, jump, observe, shell, 
     /** What the `greeting` given to `connect` printed. */
     greeting) {
@@ -60247,8 +60616,10 @@ class RemoteHost {
     static async connect(settings, observe, greeting) {
         let jump;
         let sock;
+        let jumpKey;
         if (settings.proxyJump) {
-            jump = await connection_open(settings, settings.proxyJump, undefined);
+            const jumpHost = settings.proxyJump;
+            jump = await connection_open(settings, { target: jumpHost, hostKeys: jumpHost.hostKeys, role: 'jump host', seen: (key) => (jumpKey = key) });
             try {
                 sock = await forwardOut(jump, settings.host, settings.port);
             }
@@ -60259,7 +60630,8 @@ class RemoteHost {
         }
         let ssh;
         try {
-            ssh = await connection_open(settings, settings, sock);
+            // Behind a jump host, the target must not present the jump host's own key: that is the jump host answering for it.
+            ssh = await connection_open(settings, { target: settings, hostKeys: settings.hostKeys, role: 'host', sock, refused: jumpKey });
             const { shell, rest } = await identify(ssh, settings, greeting, observe);
             return new RemoteHost(settings, ssh, jump, observe, shell, rest);
         }
@@ -60269,9 +60641,24 @@ class RemoteHost {
             throw error;
         }
     }
+    /**
+     * Has `check` run before every later command, file write and stream on this host (except
+     * those run `unguarded`), until the returned function removes it. A check that throws
+     * refuses the command with its error: how a run that lost its deploy lock stops.
+     */
+    guard(check) {
+        this.guards.add(check);
+        return () => this.guards.delete(check);
+    }
+    async checkGuards(what) {
+        for (const check of this.guards)
+            await check(what);
+    }
     /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
     async run(command, options = {}) {
         const line = quote_shellLine(command).text;
+        if (!options.unguarded)
+            await this.checkGuards(line);
         this.observe?.(this.target, line);
         let result;
         try {
@@ -60284,12 +60671,12 @@ class RemoteHost {
         }
         if (result.code === null && !result.signal) {
             // The channel closed without an exit status: the connection dropped mid-command.
-            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${abbreviate(line)}'`);
+            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${connection_abbreviate(line)}'`);
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-            throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+            throw new OperationError(`${describeTarget(this.target)}: '${connection_abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -60311,6 +60698,7 @@ class RemoteHost {
     /** Starts a command and hands back its output as streams, for data too large to buffer. */
     async stream(command) {
         const line = quote_shellLine(command).text;
+        await this.checkGuards(line);
         this.observe?.(this.target, line);
         const channel = await this.connection().execAsync(forLoginShell(this.shell, { text: line }));
         const exit = new Promise((resolve) => {
@@ -60322,6 +60710,7 @@ class RemoteHost {
     }
     /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
     async writeFile(path, content, mode) {
+        await this.checkGuards(`write ${path}`);
         const sftp = await this.untilLost(this.sftp());
         const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
         try {
@@ -60380,13 +60769,15 @@ function forwardOut(ssh, host, port) {
         return Promise.reject(new OperationError('The SSH connection is closed'));
     return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
-function abbreviate(line) {
+function connection_abbreviate(line) {
     return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
-async function connection_open(settings, target, sock) {
+async function connection_open(settings, endpoint) {
+    const { target, hostKeys, sock } = endpoint;
     const ssh = new NodeSSH();
     let refusal;
-    const keyTypes = pinnedKeyTypes(settings.hostKeys, target.host, target.port);
+    // With fingerprints pinned for this host, the key type is not known before the exchange: every type is offered.
+    const keyTypes = hostKeys.fingerprints.length === 0 ? pinnedKeyTypes(hostKeys, target.host, target.port) : [];
     try {
         await ssh.connect({
             host: target.host,
@@ -60398,10 +60789,12 @@ async function connection_open(settings, target, sock) {
             keepaliveInterval: 10_000,
             keepaliveCountMax: 3,
             ...(sock ? { sock } : {}),
-            ...(keyTypes.length > 0 && settings.hostKeys.fingerprints.length === 0 ? { algorithms: { serverHostKey: keyTypes } } : {}),
+            ...(keyTypes.length > 0 ? { algorithms: { serverHostKey: hostKeyAlgorithms(keyTypes) } } : {}),
             hostVerifier: (key) => {
-                const verdict = verifyHostKey(settings.hostKeys, target.host, target.port, key);
-                if (!verdict.ok)
+                const verdict = verifyHostKey(hostKeys, target.host, target.port, key, endpoint.refused);
+                if (verdict.ok)
+                    endpoint.seen?.(key);
+                else
                     refusal = verdict.reason;
                 return verdict.ok;
             },
@@ -60409,7 +60802,7 @@ async function connection_open(settings, target, sock) {
     }
     catch (error) {
         ssh.dispose();
-        throw connectError(settings, target, error, refusal);
+        throw connectError(settings, endpoint, error, refusal);
     }
     // Every command is a handful of small round trips; with Nagle's algorithm on, each one waits
     // for the peer's delayed ACK (40 ms on Linux), which made a bare `true` take ~250 ms.
@@ -60418,12 +60811,14 @@ async function connection_open(settings, target, sock) {
     ssh.connection?.on('error', () => undefined);
     return ssh;
 }
-function connectError(settings, target, error, refusal) {
+function connectError(settings, endpoint, error, refusal) {
+    const { target } = endpoint;
     const where = describeTarget(target);
-    const hostPort = `${target.host}:${target.port}`;
+    const hostPort = `${endpoint.role === 'jump host' ? 'the jump host ' : ''}${target.host}:${target.port}`;
     if (refusal) {
+        const pin = endpoint.hostKeys.fingerprintInput;
         return new OperationError(`Host key verification failed for ${hostPort}: ${refusal}. Nothing was sent to the host. ` +
-            `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}).`);
+            `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}) or '${pin}'.`);
     }
     const err = error;
     switch (err.code) {
@@ -60572,6 +60967,7 @@ function releasesToPrune(existing, keep, protect, summaries = []) {
 ;// CONCATENATED MODULE: ./src/release/state.ts
 
 
+
 /** Run as the connection's greeting (RemoteHost.connect): its text stays free of quotes, backslashes, ! and newlines. */
 const probeHost = quote_constant('echo "home=$HOME"; ' +
     'if docker compose version >/dev/null 2>&1; then echo compose=v2; ' +
@@ -60581,18 +60977,16 @@ function parseHostFacts(stdout) {
     const compose = value('compose');
     return { home: value('home'), compose: compose === 'v1' || compose === 'v2' ? compose : undefined };
 }
-const state_SECTION = '@@deploy-kit@@';
+/** One round trip: where `current` points, the release folders, and the ledger. */
 function readAppState(layout) {
-    return quote_constant(`echo ${state_SECTION}current; readlink ${quote_quote(layout.current)} 2>/dev/null; ` +
-        `echo ${state_SECTION}releases; ls -1 ${quote_quote(layout.releases)} 2>/dev/null; ` +
-        `echo ${state_SECTION}ledger; cat ${quote_quote(layout.ledger)} 2>/dev/null; true`);
+    return inSections([
+        ['current', quote_constant(`readlink ${quote_quote(layout.current)} 2>/dev/null`)],
+        ['releases', quote_constant(`ls -1 ${quote_quote(layout.releases)} 2>/dev/null`)],
+        ['ledger', quote_constant(`cat ${quote_quote(layout.ledger)} 2>/dev/null`)],
+    ]);
 }
-function parseAppState(stdout) {
-    const sections = new Map();
-    for (const chunk of stdout.split(state_SECTION).slice(1)) {
-        const newline = chunk.indexOf('\n');
-        sections.set(chunk.slice(0, newline), chunk.slice(newline + 1));
-    }
+/** The state in the output of `readAppState` (its sections, read with the nonce of that very line). */
+function parseAppState(sections) {
     const link = (sections.get('current') ?? '').trim();
     const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
     const releaseDirs = (sections.get('releases') ?? '')
@@ -60604,6 +60998,7 @@ function parseAppState(stdout) {
 }
 
 ;// CONCATENATED MODULE: ./src/release/session.ts
+
 
 
 
@@ -60646,17 +61041,17 @@ async function openAppSession(ssh, app, deployPath, reporter, observe) {
     }
 }
 async function readState(session) {
-    return parseAppState((await session.host.run(readAppState(session.layout))).stdout);
+    const line = readAppState(session.layout);
+    return parseAppState(line.sections.read((await session.host.run(line)).stdout));
 }
 /** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
 async function readRecords(session, ids) {
     const records = new Map();
     if (ids.length === 0)
         return records;
-    const script = ids.map((id) => `echo @@release; cat ${quote_quote(session.layout.release(id).recordFile)} 2>/dev/null`).join('; ');
-    const { stdout } = await session.host.run(quote_constant(`${script}; true`));
-    for (const chunk of stdout.split('@@release\n').slice(1)) {
-        const record = parseRecord(chunk);
+    const line = inSections(ids.map((id) => [id, quote_constant(`cat ${quote_quote(session.layout.release(id).recordFile)} 2>/dev/null`)]));
+    for (const text of line.sections.read((await session.host.run(line)).stdout).values()) {
+        const record = parseRecord(text);
         if (record)
             records.set(record.id, record);
     }
@@ -61033,10 +61428,11 @@ function readGateSettings(input, mask, prefix) {
         catch {
             throw parse_invalid(urlInput, 'must hold http:// or https:// URLs, one per line', url);
         }
+        // Masked before any check can fail: the password, a token as user name, query values (?token=...).
+        for (const secret of urlSecrets(parsed))
+            mask(secret);
         if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
             throw parse_invalid(urlInput, 'must hold http:// or https:// URLs', url);
-        if (parsed.password)
-            mask(parsed.password);
     }
     const plain = (base) => (prefix === '' ? input(base) : '');
     const expectStatus = input(name('expect-status')) || '200-399';
@@ -61052,15 +61448,20 @@ function readGateSettings(input, mask, prefix) {
         }
     }
     const headers = {};
-    for (const line of parseList(plain('headers'), /\n/)) {
+    const headerLines = plain('headers').split('\n');
+    for (const value of maskableParts(headerLines.map((line) => /:\s*(.*)$/.exec(line.trim())?.[1] ?? line.trim())))
+        mask(value);
+    for (const [index, raw] of headerLines.entries()) {
+        const line = raw.trim();
+        if (line === '')
+            continue;
         const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(line);
         if (!match)
-            throw new errors_ConfigurationError(`Input 'headers' must hold 'Name: value' lines; a line starts with '${line.slice(0, 20)}'.`);
+            throw parse_invalid('headers', `must hold 'Name: value' lines; line ${index + 1} is not one`);
         // What Node's HTTP client accepts in a header value (it throws on anything else, mid-gate).
         if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]))
-            throw parse_invalid('headers', 'values must be one line of printable ASCII or Latin-1 characters');
+            throw parse_invalid('headers', `values must be one line of printable ASCII or Latin-1 characters; the value on line ${index + 1} is not`);
         headers[match[1]] = match[2];
-        mask(match[2]);
     }
     const maxLatency = plain('max-latency');
     return {
@@ -61084,6 +61485,7 @@ function readGateSettings(input, mask, prefix) {
 
 
 
+
 function readRollbackInputs(input, mask, context) {
     const to = input('to') || 'previous';
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(to))
@@ -61102,11 +61504,7 @@ function readRollbackInputs(input, mask, context) {
             to,
             reason,
             waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
-            lock: {
-                timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
-                staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
-                breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
-            },
+            lock: readLockOptions(input),
             run: context.run,
         },
         gate: readGateSettings(input, mask, 'health-'),

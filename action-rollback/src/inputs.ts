@@ -1,7 +1,8 @@
 import { readGateSettings } from '../../src/health/settings.js';
 import type { GateSettings } from '../../src/health/types.js';
 import { parseAppName, parseDeployPath } from '../../src/inputs/names.js';
-import { InputSource, invalid, parseBoolean, parseDuration } from '../../src/inputs/parse.js';
+import { InputSource, invalid, parseDuration } from '../../src/inputs/parse.js';
+import { readLockOptions } from '../../src/release/lock.js';
 import type { RollbackSettings } from '../../src/rollback/rollback.js';
 import type { RunContext } from '../../src/deploy/settings.js';
 import { Masker, SshSettings, readSshHosts } from '../../src/ssh/settings.js';
@@ -32,11 +33,7 @@ export function readRollbackInputs(input: InputSource, mask: Masker, context: { 
       to,
       reason,
       waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
-      lock: {
-        timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
-        staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
-        breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
-      },
+      lock: readLockOptions(input),
       run: context.run,
     },
     gate: readGateSettings(input, mask, 'health-'),

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { ConfigurationError, OperationError } from '../errors.js';
 import type { InputSource } from '../inputs/parse.js';
+import { maskedForms } from '../inputs/secrets.js';
 import type { Reporter } from '../report.js';
 
 /**
@@ -10,16 +11,9 @@ import type { Reporter } from '../report.js';
  */
 export const readInput: InputSource = (name) => core.getInput(name);
 
-/**
- * Masks a secret in everything the runner logs: the whole value and each of its lines
- * (the runner matches masks line by line, so a multi-line key needs every line masked).
- */
+/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
 export function maskSecret(value: string): void {
-  if (value.trim() === '') return;
-  core.setSecret(value);
-  for (const line of value.split(/\r?\n/)) {
-    if (line.trim().length >= 4 && line !== value) core.setSecret(line.trim());
-  }
+  for (const form of maskedForms(value)) core.setSecret(form);
 }
 
 export const coreReporter: Reporter = {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigurationError } from '../errors.js';
@@ -7,6 +7,40 @@ import { IMAGES_FILE } from '../release/layout.js';
 import type { ComposeFileInput } from './settings.js';
 
 const RESERVED = new Set(['.env', 'release.json', IMAGES_FILE]);
+
+const isInside = (root: string, path: string): boolean => {
+  const inside = relative(root, path);
+  return !inside.startsWith('..') && !isAbsolute(inside);
+};
+
+/**
+ * Reads one compose file where its real path (every link on the way resolved) is a regular
+ * file inside the workspace: a link in the repository cannot make the runner upload one of
+ * its own files (`/proc/self/environ` holds every input, secrets included).
+ */
+function readWorkspaceFile(workspace: string, full: string, path: string): string {
+  const problem = (what: string) => new ConfigurationError(`Input 'compose-file': '${printable(path)}' ${what}`);
+  let real: string;
+  try {
+    real = realpathSync(full);
+  } catch {
+    throw problem(`was not found in ${workspace}. Did the job check out the repository?`);
+  }
+  if (!isInside(realpathSync(workspace), real)) throw problem('is a link to a file outside the workspace; compose files must be regular files inside it.');
+  // Opened without following a link (the path is real already) and checked on the open file, so what is read is what was checked.
+  let fd: number;
+  try {
+    fd = openSync(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    throw problem('cannot be read.');
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw problem('is not a regular file.');
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
  * Reads the compose files named by the `compose-file` input from the workspace and checks
@@ -18,8 +52,7 @@ export function readComposeFiles(raw: string, workspace: string): { files: Compo
   let version: string | undefined;
   for (const path of paths) {
     const full = resolve(workspace, path);
-    const inside = relative(workspace, full);
-    if (inside.startsWith('..') || isAbsolute(inside)) {
+    if (!isInside(workspace, full)) {
       throw new ConfigurationError(`Input 'compose-file' must name files inside the workspace; '${printable(path)}' is outside it.`);
     }
     const name = basename(full);
@@ -29,12 +62,7 @@ export function readComposeFiles(raw: string, workspace: string): { files: Compo
     if (files.some((f) => f.name === name)) {
       throw new ConfigurationError(`Input 'compose-file' names two files called '${name}'; the release folder keeps them side by side, so give them different names.`);
     }
-    let content: string;
-    try {
-      content = readFileSync(full, 'utf8');
-    } catch {
-      throw new ConfigurationError(`Input 'compose-file': '${printable(path)}' was not found in ${workspace}. Did the job check out the repository?`);
-    }
+    const content = readWorkspaceFile(workspace, full, path);
     let document: unknown;
     try {
       document = parse(content);

@@ -2,10 +2,10 @@ import { OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { waitForContainers } from '../release/activate.js';
-import { CONFIG_MARKER, appendLedger, inspectImages, removeImages, removeReleases, stopContainers, switchCurrent } from '../release/commands.js';
+import { appendLedger, inspectImages, removeImages, removeReleases, stopContainers, switchCurrent } from '../release/commands.js';
 import { imagesOverride, pinImages, serviceImages } from '../release/images.js';
 import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
-import { withLock } from '../release/lock-session.js';
+import { LockLostError, withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
 import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
 import { restoreRelease } from '../release/restore.js';
@@ -16,6 +16,7 @@ import { RollingRun } from '../strategy/rolling-run.js';
 import { moveTraffic, publishedAddresses } from '../strategy/traffic.js';
 import { DeployTarget, Phase, Step, describePlan, initialRecord, ledgerEvent, planDeploy, releaseProject } from './plan.js';
 import { ShellLine, allOf } from '../shell/quote.js';
+import type { SectionedLine } from '../shell/sections.js';
 import { DeploySettings } from './settings.js';
 
 export type DeployStatus = 'deployed' | 'failed' | 'rolled-back' | 'planned';
@@ -118,7 +119,8 @@ export async function deployLocked(session: AppSession, settings: DeploySettings
   } catch (error) {
     const reason = errorMessage(error);
     // Undo is for phases that never touched what serves; once one did, recovery restores instead.
-    const undo = containersChanged ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
+    // A run that lost its lock undoes nothing: another run may be changing the host.
+    const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
     if (undo.length > 0) await reporter.group('Undo', () => run.undo(undo));
     const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
     return { ...run.result(status.status, status.message, started), untouched: !containersChanged };
@@ -160,7 +162,8 @@ class DeployRun {
   private async step(step: Step): Promise<void> {
     switch (step.kind) {
       case 'run':
-        await this.host.run(step.command, step.stdin === undefined ? {} : { stdin: step.stdin });
+        // An `always` step (removing the registry credentials) runs even when the lock was lost: it only takes back what this run placed.
+        await this.host.run(step.command, { ...(step.stdin === undefined ? {} : { stdin: step.stdin }), ...(step.always ? { unguarded: true } : {}) });
         return;
       case 'write':
         await this.host.writeFile(step.path, step.content, step.mode);
@@ -210,9 +213,9 @@ class DeployRun {
     }
   }
 
-  private async pinImages(pullThenConfig: ShellLine): Promise<void> {
-    const output = (await this.host.run(pullThenConfig)).stdout;
-    const images = this.target.pinnedImages ?? serviceImages(output.slice(output.indexOf(`${CONFIG_MARKER}\n`) + CONFIG_MARKER.length + 1));
+  private async pinImages(pull: ShellLine | SectionedLine<'config'>): Promise<void> {
+    const output = (await this.host.run(pull)).stdout;
+    const images = this.target.pinnedImages ?? serviceImages('sections' in pull ? (pull.sections.read(output).get('config') ?? '') : '');
     const refs = Object.values(images);
     const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
     const services = Object.keys(images);
@@ -284,6 +287,11 @@ class DeployRun {
     if (reason.startsWith('Lost the SSH connection')) {
       // Nothing more can reach the host: say what to do instead of a chain of failed recovery steps.
       message = `${reason}; release ${id} was interrupted ${containersChanged ? 'after its containers changed' : 'before any container changed'}, and the lock stays until it is stale: check the host before the next deploy (docs/troubleshooting.md#an-interrupted-deploy)`;
+      return { status, message };
+    }
+    if (reason.startsWith('Lost the deploy lock')) {
+      // Another run may be changing the host: no rollback, no ledger event from this run.
+      message = `${reason} Release ${id} was interrupted and nothing was rolled back: another run may be changing the host.`;
       return { status, message };
     }
     if (containersChanged && this.settings.rollbackOnFailure) {

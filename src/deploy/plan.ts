@@ -7,6 +7,7 @@ import { AppLayout, IMAGES_FILE } from '../release/layout.js';
 import { LedgerEvent } from '../release/ledger.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
 import { Command, ShellLine, allOf, shellLine } from '../shell/quote.js';
+import type { SectionedLine } from '../shell/sections.js';
 import { planBlueGreen } from '../strategy/blue-green.js';
 import type { BuiltinNginx } from '../strategy/nginx.js';
 import { strategyRecord } from '../strategy/record.js';
@@ -22,11 +23,11 @@ export type Step =
   | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean }
   | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number; readonly secret: boolean }
   /**
-   * Runs `command` (the pull, and `compose config` after a marker line: see pullWhileRendering;
-   * the pull alone when the target's images are pinned already) and pins each service's image
-   * to the digest pulled.
+   * Runs `command` (the pull, and `compose config` in a section of its output: see
+   * pullWhileRendering; the pull alone when the target's images are pinned already) and pins
+   * each service's image to the digest pulled.
    */
-  | { readonly kind: 'pin-images'; readonly command: ShellLine }
+  | { readonly kind: 'pin-images'; readonly command: ShellLine | SectionedLine<'config'> }
   /** Runs `command` (points `current` at the new release) with the ledger's `deployed` event appended, timed when it runs, in one round trip. */
   | { readonly kind: 'switch-current'; readonly command: ShellLine }
   /** With `probe`, a `starting` container's own HEALTHCHECK is run at once (see inspectContainers). */

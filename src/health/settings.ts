@@ -1,5 +1,5 @@
-import { ConfigurationError } from '../errors.js';
 import { InputSource, invalid, parseBoolean, parseDuration, parseInteger, parseList } from '../inputs/parse.js';
+import { maskableParts, urlSecrets } from '../inputs/secrets.js';
 import type { Masker } from '../ssh/settings.js';
 import { parseStatusSpec } from './status.js';
 import type { GateSettings } from './types.js';
@@ -21,8 +21,9 @@ export function readGateSettings(input: InputSource, mask: Masker, prefix: '' | 
     } catch {
       throw invalid(urlInput, 'must hold http:// or https:// URLs, one per line', url);
     }
+    // Masked before any check can fail: the password, a token as user name, query values (?token=...).
+    for (const secret of urlSecrets(parsed)) mask(secret);
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(urlInput, 'must hold http:// or https:// URLs', url);
-    if (parsed.password) mask(parsed.password);
   }
   const plain = (base: string) => (prefix === '' ? input(base) : '');
   const expectStatus = input(name('expect-status')) || '200-399';
@@ -37,13 +38,16 @@ export function readGateSettings(input: InputSource, mask: Masker, prefix: '' | 
     }
   }
   const headers: Record<string, string> = {};
-  for (const line of parseList(plain('headers'), /\n/)) {
+  const headerLines = plain('headers').split('\n');
+  for (const value of maskableParts(headerLines.map((line) => /:\s*(.*)$/.exec(line.trim())?.[1] ?? line.trim()))) mask(value);
+  for (const [index, raw] of headerLines.entries()) {
+    const line = raw.trim();
+    if (line === '') continue;
     const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+):\s*(.*)$/.exec(line);
-    if (!match) throw new ConfigurationError(`Input 'headers' must hold 'Name: value' lines; a line starts with '${line.slice(0, 20)}'.`);
+    if (!match) throw invalid('headers', `must hold 'Name: value' lines; line ${index + 1} is not one`);
     // What Node's HTTP client accepts in a header value (it throws on anything else, mid-gate).
-    if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]!)) throw invalid('headers', 'values must be one line of printable ASCII or Latin-1 characters');
+    if (/[^\t\x20-\x7e\x80-\xff]/.test(match[2]!)) throw invalid('headers', `values must be one line of printable ASCII or Latin-1 characters; the value on line ${index + 1} is not`);
     headers[match[1]!] = match[2]!;
-    mask(match[2]!);
   }
   const maxLatency = plain('max-latency');
   return {

@@ -1,3 +1,4 @@
+import { redactUrl } from '../inputs/secrets.js';
 import type { GateCheck, GateRound } from './types.js';
 
 /**
@@ -6,17 +7,9 @@ import type { GateCheck, GateRound } from './types.js';
  */
 export type UrlResult = GateRound['results'][number];
 
-/** A URL as shown to people: a password in it (already masked in logs) replaced by `***`. */
+/** A URL as shown to people: its password, a token as user name and query values (already masked in logs) replaced by `***`. */
 export function displayUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return url;
-  }
-  if (parsed.password === '') return url;
-  parsed.password = '***';
-  return parsed.toString();
+  return redactUrl(url) ?? url;
 }
 
 /** `HTTP 404 from http://...` names its URL already; other failures do not. */

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { shownValue } from './secrets.js';
 
 /**
  * Pure parsers for action inputs. Each takes the input's name so that its error names
@@ -8,8 +9,14 @@ import { ConfigurationError } from '../errors.js';
 /** Reads one input by name, already trimmed; '' when not given. */
 export type InputSource = (name: string) => string;
 
+/**
+ * The error for an input that is not what was expected, showing what was given unless the
+ * input holds a secret (src/inputs/secrets.ts): those errors describe the shape only, and a
+ * URL input is shown with its credentials and query values hidden.
+ */
 export function invalid(name: string, expected: string, got?: string): ConfigurationError {
-  const shown = got === undefined ? '' : `; got '${printable(got)}'`;
+  const safe = got === undefined ? undefined : shownValue(name, got);
+  const shown = safe === undefined ? '' : `; got '${printable(safe)}'`;
   return new ConfigurationError(`Input '${name}' ${expected}${shown}.`);
 }
 

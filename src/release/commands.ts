@@ -1,5 +1,6 @@
 import { ComposeProject, compose, composeEnvironment } from '../compose/cli.js';
 import { Command, ShellLine, allOf, constant, inDirectory, quote, shellLine, userScript, withEnv } from '../shell/quote.js';
+import { SectionedLine, Sections } from '../shell/sections.js';
 import { AppLayout } from './layout.js';
 import { LedgerEvent } from './ledger.js';
 
@@ -43,19 +44,19 @@ export function pullImages(project: ComposeProject, configDir: string | undefine
 
 export const renderConfig = (project: ComposeProject): Command => compose(project, 'config');
 
-/** The line between the pull's output and the rendered compose config in `pullWhileRendering`'s output. */
-export const CONFIG_MARKER = '@@deploy-kit@@config';
-
 /**
  * Pulls the project's images while Compose renders its config (neither needs the other; each
- * is a Compose start-up of its own), in one round trip: stdout is the marker, then the
- * config; the pull's output goes to stderr. Fails when either fails.
+ * is a Compose start-up of its own), in one round trip: stdout is the `config` section, the
+ * rendered config; the pull's output goes to stderr. Fails when either fails.
  */
-export function pullWhileRendering(project: ComposeProject, configDir: string | undefined): ShellLine {
-  return constant(
-    `{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; echo ${CONFIG_MARKER}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
+export function pullWhileRendering(project: ComposeProject, configDir: string | undefined): SectionedLine<'config'> {
+  const sections = new Sections<'config'>();
+  return {
+    text:
+      `{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; ${sections.start('config').text}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
       `wait $pulling && exit $rendered`,
-  );
+    sections,
+  };
 }
 
 export const inspectImages = (refs: readonly string[]): Command => ['docker', 'image', 'inspect', '--', ...refs];

@@ -1,3 +1,4 @@
+import { InputSource, formatDuration, invalid, parseBoolean, parseDuration } from '../inputs/parse.js';
 import { ShellLine, constant, quote } from '../shell/quote.js';
 
 /**
@@ -15,9 +16,51 @@ export interface LockOwner {
   readonly operation: string;
 }
 
+/** How often a holder touches its heartbeat. */
+export const HEARTBEAT_MS = 15_000;
+
+/**
+ * The shortest `lock-stale-after`: three heartbeats. A holder that is alive touches its
+ * heartbeat every 15 s, so its lock never looks stale unless three in a row were missed.
+ */
+export const MIN_STALE_AFTER_MS = 3 * HEARTBEAT_MS;
+
+export interface LockOptions {
+  readonly timeoutMs: number;
+  readonly staleAfterMs: number;
+  readonly breakStale: boolean;
+}
+
+/** `lock-timeout`, `lock-stale-after` (at least three heartbeats) and `break-stale-lock`, as every locking action reads them. */
+export function readLockOptions(input: InputSource): LockOptions {
+  const staleText = input('lock-stale-after');
+  const staleAfterMs = parseDuration('lock-stale-after', staleText, '10m');
+  if (staleAfterMs < MIN_STALE_AFTER_MS) {
+    throw invalid(
+      'lock-stale-after',
+      `must be at least ${formatDuration(MIN_STALE_AFTER_MS)}, three heartbeats of ${formatDuration(HEARTBEAT_MS)}: a lock whose holder is alive must never look stale`,
+      staleText,
+    );
+  }
+  return {
+    timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '0'),
+    staleAfterMs,
+    breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
+  };
+}
+
 export type LockAttempt =
   | { readonly acquired: true }
-  | { readonly acquired: false; readonly owner: Partial<LockOwner> | undefined; readonly idleSeconds: number };
+  /** Held; `idleSeconds` undefined when the lock went away while it was looked at (try again at once). */
+  | { readonly acquired: false; readonly owner: Partial<LockOwner> | undefined; readonly idleSeconds: number | undefined };
+
+/**
+ * Shell text that sets `idle` to the seconds since the lock in `dir` (shell text, quoted) last
+ * showed life, by the host's clock: its heartbeat's age, else its folder's; empty when neither
+ * exists any more (never an arithmetic error that would abort the command).
+ */
+const idleOf = (dir: string): string =>
+  `hb=$(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir} 2>/dev/null); if [ -n "$hb" ]; then idle=$(( $(date +%s) - hb )); else idle=; fi`;
 
 /** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
 export function acquireLock(lockDir: string, owner: LockOwner): ShellLine {
@@ -26,7 +69,7 @@ export function acquireLock(lockDir: string, owner: LockOwner): ShellLine {
     `mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
       `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
       `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
-      `else echo held; echo "idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) ))"; ` +
+      `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
       `cat ${dir}/owner.json 2>/dev/null; fi`,
   );
 }
@@ -34,20 +77,27 @@ export function acquireLock(lockDir: string, owner: LockOwner): ShellLine {
 export function parseLockAttempt(stdout: string): LockAttempt {
   const [first, idleLine, ...rest] = stdout.trim().split('\n');
   if (first === 'acquired') return { acquired: true };
-  const idleSeconds = Number(/^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1] ?? 0);
+  const idle = /^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1];
   let owner: Partial<LockOwner> | undefined;
   try {
     owner = JSON.parse(rest.join('\n')) as Partial<LockOwner>;
   } catch {
     owner = undefined;
   }
-  return { acquired: false, owner, idleSeconds };
+  return { acquired: false, owner, idleSeconds: idle === undefined ? undefined : Number(idle) };
 }
 
-/** Keeps the lock's heartbeat fresh; fails when the lock is no longer this run's. */
+/**
+ * Keeps the lock's heartbeat fresh; exits 1 when the lock is no longer this run's (broken, or
+ * taken by another run). A second look a second later lets a breaker that moved the lock
+ * aside for a moment (see breakStaleLock) put it back.
+ */
 export function touchLock(lockDir: string, token: string): ShellLine {
   const dir = quote(lockDir);
-  return constant(`grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json && touch ${dir}/heartbeat`);
+  return constant(
+    `for look in 1 2; do grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null && touch ${dir}/heartbeat 2>/dev/null && exit 0; ` +
+      `[ "$look" = 2 ] || sleep 1; done; exit 1`,
+  );
 }
 
 /** Removes the lock only if this run still holds it. */
@@ -56,16 +106,34 @@ export function releaseLock(lockDir: string, token: string): ShellLine {
   return constant(`if grep -qF ${quote(JSON.stringify(token))} ${dir}/owner.json 2>/dev/null; then rm -rf ${dir}; fi`);
 }
 
+export type BreakOutcome = 'broken' | 'alive' | 'gone';
+
 /**
- * Breaks a lock whose heartbeat is older than `staleSeconds`, checked and moved aside in
- * one step on the host so that a lock that came alive again is left alone.
+ * Breaks the stale lock of `staleOwner` (the holder an attempt found idle too long): takes
+ * the lock folder over by renaming it to a name of the breaker's own (one rename: of several
+ * breakers, one wins), then confirms on what it took that it is that holder's lock (its
+ * token; a lock without one must still have none) and still stale. Only then is it removed
+ * (`broken`); anything else is put back (`alive`): a lock another run took in between is
+ * never removed. `gone`: there was no lock to take.
  */
-export function breakStaleLock(lockDir: string, staleSeconds: number): ShellLine {
+export function breakStaleLock(lockDir: string, staleSeconds: number, staleOwner: Partial<LockOwner> | undefined, breaker: string): ShellLine {
   const dir = quote(lockDir);
+  const taken = quote(`${lockDir}.broken.${breaker}`);
+  const sameOwner =
+    typeof staleOwner?.token === 'string'
+      ? `grep -qF ${quote(JSON.stringify(staleOwner.token))} ${taken}/owner.json 2>/dev/null`
+      : `! grep -qF '"token"' ${taken}/owner.json 2>/dev/null`;
   return constant(
-    `idle=$(( $(date +%s) - $(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir}) )); ` +
-      `if [ "$idle" -ge ${staleSeconds} ] && mv ${dir} ${dir}.broken.$$; then rm -rf ${dir}.broken.$$; echo broken; else echo alive; fi`,
+    `if mv -T ${dir} ${taken} 2>/dev/null; then ${idleOf(taken)}; ` +
+      `if [ -n "$idle" ] && [ "$idle" -ge ${staleSeconds} ] && ${sameOwner}; then rm -rf ${taken}; echo broken; ` +
+      `else mv -T ${taken} ${dir} 2>/dev/null; echo alive; fi; ` +
+      `else echo gone; fi`,
   );
+}
+
+export function parseBreakOutcome(stdout: string): BreakOutcome {
+  const word = stdout.trim();
+  return word === 'broken' || word === 'gone' ? word : 'alive';
 }
 
 export function describeOwner(owner: Partial<LockOwner> | undefined): string {

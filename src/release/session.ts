@@ -2,6 +2,7 @@ import { ComposeProject, ComposeVariant } from '../compose/cli.js';
 import { OperationError } from '../errors.js';
 import { Reporter } from '../report.js';
 import { constant, quote } from '../shell/quote.js';
+import { inSections } from '../shell/sections.js';
 import { CommandObserver, RemoteHost } from '../ssh/connection.js';
 import { SshSettings, describeTarget } from '../ssh/settings.js';
 import { AppLayout, appLayout, resolveDeployPath } from './layout.js';
@@ -59,18 +60,18 @@ export async function openAppSession(ssh: SshSettings, app: string, deployPath: 
   }
 }
 
-export async function readState(session: AppSession): Promise<AppState> {
-  return parseAppState((await session.host.run(readAppState(session.layout))).stdout);
+export async function readState(session: Pick<AppSession, 'host' | 'layout'>): Promise<AppState> {
+  const line = readAppState(session.layout);
+  return parseAppState(line.sections.read((await session.host.run(line)).stdout));
 }
 
 /** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
 export async function readRecords(session: AppSession, ids: readonly string[]): Promise<Map<string, ReleaseRecord>> {
   const records = new Map<string, ReleaseRecord>();
   if (ids.length === 0) return records;
-  const script = ids.map((id) => `echo @@release; cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`).join('; ');
-  const { stdout } = await session.host.run(constant(`${script}; true`));
-  for (const chunk of stdout.split('@@release\n').slice(1)) {
-    const record = parseRecord(chunk);
+  const line = inSections(ids.map((id) => [id, constant(`cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`)] as const));
+  for (const text of line.sections.read((await session.host.run(line)).stdout).values()) {
+    const record = parseRecord(text);
     if (record) records.set(record.id, record);
   }
   return records;

@@ -1,4 +1,5 @@
 import { ShellLine, constant, quote } from '../shell/quote.js';
+import { SectionedLine, inSections } from '../shell/sections.js';
 import type { ComposeVariant } from '../compose/cli.js';
 import { AppLayout } from './layout.js';
 import { LedgerEvent, ReleaseSummary, compareIds, parseLedger, summarize } from './ledger.js';
@@ -30,22 +31,19 @@ export interface AppState {
   readonly releases: readonly ReleaseSummary[];
 }
 
-const SECTION = '@@deploy-kit@@';
+type StateSection = 'current' | 'releases' | 'ledger';
 
-export function readAppState(layout: AppLayout): ShellLine {
-  return constant(
-    `echo ${SECTION}current; readlink ${quote(layout.current)} 2>/dev/null; ` +
-      `echo ${SECTION}releases; ls -1 ${quote(layout.releases)} 2>/dev/null; ` +
-      `echo ${SECTION}ledger; cat ${quote(layout.ledger)} 2>/dev/null; true`,
-  );
+/** One round trip: where `current` points, the release folders, and the ledger. */
+export function readAppState(layout: AppLayout): SectionedLine<StateSection> {
+  return inSections<StateSection>([
+    ['current', constant(`readlink ${quote(layout.current)} 2>/dev/null`)],
+    ['releases', constant(`ls -1 ${quote(layout.releases)} 2>/dev/null`)],
+    ['ledger', constant(`cat ${quote(layout.ledger)} 2>/dev/null`)],
+  ]);
 }
 
-export function parseAppState(stdout: string): AppState {
-  const sections = new Map<string, string>();
-  for (const chunk of stdout.split(SECTION).slice(1)) {
-    const newline = chunk.indexOf('\n');
-    sections.set(chunk.slice(0, newline), chunk.slice(newline + 1));
-  }
+/** The state in the output of `readAppState` (its sections, read with the nonce of that very line). */
+export function parseAppState(sections: ReadonlyMap<StateSection, string>): AppState {
   const link = (sections.get('current') ?? '').trim();
   const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
   const releaseDirs = (sections.get('releases') ?? '')

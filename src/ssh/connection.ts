@@ -5,7 +5,7 @@ import { OperationError, errorMessage } from '../errors.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
 import { CommandShell, ShellResult } from './command-shell.js';
-import { pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
+import { HostKeyPolicy, hostKeyAlgorithms, pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
 import { LoginShell, firstCommand, forLoginShell, loginShellOf, readFirstCommand } from './login-shell.js';
 import { SshSettings, SshTarget, describeTarget } from './settings.js';
 
@@ -20,6 +20,8 @@ export interface RunOptions {
   readonly stdin?: string | Readable;
   /** Return a non-zero exit instead of throwing. */
   readonly allowFailure?: boolean;
+  /** Run whatever the guards say (see `guard`): the lock's own heartbeat and release, and removing credentials this run placed. */
+  readonly unguarded?: boolean;
 }
 
 export interface RemoteStream {
@@ -44,6 +46,8 @@ export class RemoteHost {
   /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
   private readonly lost: Promise<never>;
   private isLost = false;
+  /** Checked before each command, file write and stream; a check that throws refuses it (see `guard`). */
+  private readonly guards = new Set<(what: string) => Promise<void>>();
 
   private constructor(
     readonly target: SshTarget,
@@ -77,8 +81,10 @@ export class RemoteHost {
   static async connect(settings: SshSettings, observe?: CommandObserver, greeting?: ShellLine): Promise<RemoteHost> {
     let jump: NodeSSH | undefined;
     let sock: ClientChannel | undefined;
+    let jumpKey: Buffer | undefined;
     if (settings.proxyJump) {
-      jump = await open(settings, settings.proxyJump, undefined);
+      const jumpHost = settings.proxyJump;
+      jump = await open(settings, { target: jumpHost, hostKeys: jumpHost.hostKeys, role: 'jump host', seen: (key) => (jumpKey = key) });
       try {
         sock = await forwardOut(jump, settings.host, settings.port);
       } catch (error) {
@@ -88,7 +94,8 @@ export class RemoteHost {
     }
     let ssh: NodeSSH | undefined;
     try {
-      ssh = await open(settings, settings, sock);
+      // Behind a jump host, the target must not present the jump host's own key: that is the jump host answering for it.
+      ssh = await open(settings, { target: settings, hostKeys: settings.hostKeys, role: 'host', sock, refused: jumpKey });
       const { shell, rest } = await identify(ssh, settings, greeting, observe);
       return new RemoteHost(settings, ssh, jump, observe, shell, rest);
     } catch (error) {
@@ -98,9 +105,24 @@ export class RemoteHost {
     }
   }
 
+  /**
+   * Has `check` run before every later command, file write and stream on this host (except
+   * those run `unguarded`), until the returned function removes it. A check that throws
+   * refuses the command with its error: how a run that lost its deploy lock stops.
+   */
+  guard(check: (what: string) => Promise<void>): () => void {
+    this.guards.add(check);
+    return () => this.guards.delete(check);
+  }
+
+  private async checkGuards(what: string): Promise<void> {
+    for (const check of this.guards) await check(what);
+  }
+
   /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
   async run(command: Command | ShellLine, options: RunOptions = {}): Promise<ExecResult> {
     const line = shellLine(command).text;
+    if (!options.unguarded) await this.checkGuards(line);
     this.observe?.(this.target, line);
     let result: ShellResult & { signal?: string | null };
     try {
@@ -139,6 +161,7 @@ export class RemoteHost {
   /** Starts a command and hands back its output as streams, for data too large to buffer. */
   async stream(command: Command | ShellLine): Promise<RemoteStream> {
     const line = shellLine(command).text;
+    await this.checkGuards(line);
     this.observe?.(this.target, line);
     const channel = await this.connection().execAsync(forLoginShell(this.shell, { text: line }));
     const exit = new Promise<{ code: number | null; signal: string | undefined }>((resolve) => {
@@ -151,6 +174,7 @@ export class RemoteHost {
 
   /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */
   async writeFile(path: string, content: string | Buffer, mode: number): Promise<void> {
+    await this.checkGuards(`write ${path}`);
     const sftp = await this.untilLost(this.sftp());
     const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
     try {
@@ -219,10 +243,24 @@ function abbreviate(line: string): string {
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
 
-async function open(settings: SshSettings, target: SshTarget, sock: ClientChannel | undefined): Promise<NodeSSH> {
+/** One SSH connection to open: the host, the keys it may present, and (behind a jump host) the channel to it. */
+interface Endpoint {
+  readonly target: SshTarget;
+  readonly hostKeys: HostKeyPolicy;
+  readonly role: 'host' | 'jump host';
+  readonly sock?: ClientChannel | undefined;
+  /** A key this host must not present, however it was pinned. */
+  readonly refused?: Buffer | undefined;
+  /** Told the key the host presented, once it was accepted. */
+  readonly seen?: (key: Buffer) => void;
+}
+
+async function open(settings: SshSettings, endpoint: Endpoint): Promise<NodeSSH> {
+  const { target, hostKeys, sock } = endpoint;
   const ssh = new NodeSSH();
   let refusal: string | undefined;
-  const keyTypes = pinnedKeyTypes(settings.hostKeys, target.host, target.port);
+  // With fingerprints pinned for this host, the key type is not known before the exchange: every type is offered.
+  const keyTypes = hostKeys.fingerprints.length === 0 ? pinnedKeyTypes(hostKeys, target.host, target.port) : [];
   try {
     await ssh.connect({
       host: target.host,
@@ -234,16 +272,17 @@ async function open(settings: SshSettings, target: SshTarget, sock: ClientChanne
       keepaliveInterval: 10_000,
       keepaliveCountMax: 3,
       ...(sock ? { sock } : {}),
-      ...(keyTypes.length > 0 && settings.hostKeys.fingerprints.length === 0 ? { algorithms: { serverHostKey: keyTypes as never } } : {}),
+      ...(keyTypes.length > 0 ? { algorithms: { serverHostKey: hostKeyAlgorithms(keyTypes) as never } } : {}),
       hostVerifier: (key: Buffer) => {
-        const verdict = verifyHostKey(settings.hostKeys, target.host, target.port, key);
-        if (!verdict.ok) refusal = verdict.reason;
+        const verdict = verifyHostKey(hostKeys, target.host, target.port, key, endpoint.refused);
+        if (verdict.ok) endpoint.seen?.(key);
+        else refusal = verdict.reason;
         return verdict.ok;
       },
     });
   } catch (error) {
     ssh.dispose();
-    throw connectError(settings, target, error, refusal);
+    throw connectError(settings, endpoint, error, refusal);
   }
   // Every command is a handful of small round trips; with Nagle's algorithm on, each one waits
   // for the peer's delayed ACK (40 ms on Linux), which made a bare `true` take ~250 ms.
@@ -253,13 +292,15 @@ async function open(settings: SshSettings, target: SshTarget, sock: ClientChanne
   return ssh;
 }
 
-function connectError(settings: SshSettings, target: SshTarget, error: unknown, refusal: string | undefined): OperationError {
+function connectError(settings: SshSettings, endpoint: Endpoint, error: unknown, refusal: string | undefined): OperationError {
+  const { target } = endpoint;
   const where = describeTarget(target);
-  const hostPort = `${target.host}:${target.port}`;
+  const hostPort = `${endpoint.role === 'jump host' ? 'the jump host ' : ''}${target.host}:${target.port}`;
   if (refusal) {
+    const pin = endpoint.hostKeys.fingerprintInput;
     return new OperationError(
       `Host key verification failed for ${hostPort}: ${refusal}. Nothing was sent to the host. ` +
-        `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}).`,
+        `If the host was rebuilt, check the new key out of band and update 'known-hosts' (ssh-keyscan -p ${target.port} ${target.host}) or '${pin}'.`,
     );
   }
   const err = error as NodeJS.ErrnoException & { level?: string };

@@ -5,7 +5,7 @@ import { createHash, createHmac } from 'node:crypto';
  * decision whether a key a host presents is one the user pinned. Pure: no I/O.
  */
 export interface KnownHostKey {
-  /** Host patterns of the line; empty when the line names no host (a bare key). */
+  /** Host patterns of the line (never empty: a line that names no host is refused). */
   readonly patterns: readonly string[];
   readonly type: string;
   /** The key blob, base64 as in the file. */
@@ -13,10 +13,17 @@ export interface KnownHostKey {
   readonly revoked: boolean;
 }
 
+/**
+ * What one connection accepts: the known_hosts lines (each names its hosts) and the
+ * fingerprints pinned for this very host (the target's from `host-fingerprint`, the jump
+ * host's from `proxy-jump-fingerprint`), so a pin never vouches for another host.
+ */
 export interface HostKeyPolicy {
   readonly knownHosts: readonly KnownHostKey[];
   readonly fingerprints: readonly string[];
   readonly insecureIgnore: boolean;
+  /** The input the fingerprints came from, for errors. */
+  readonly fingerprintInput: 'host-fingerprint' | 'proxy-jump-fingerprint';
 }
 
 const KEY_TYPE = /^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)$/;
@@ -37,7 +44,8 @@ export function parseKnownHosts(text: string): KnownHostKey[] {
     }
     const [first, second, third] = fields;
     if (first !== undefined && KEY_TYPE.test(first) && second !== undefined) {
-      entries.push({ patterns: [], type: first, key: second, revoked });
+      // A key without a host would vouch for every host: a key of one machine accepted for all.
+      throw new Error(`line ${index + 1} names no host; put the host's name first ('host key-type base64-key', as ssh-keyscan prints it)`);
     } else if (first !== undefined && second !== undefined && KEY_TYPE.test(second) && third !== undefined) {
       entries.push({ patterns: first.split(','), type: second, key: third, revoked });
     } else {
@@ -77,7 +85,6 @@ function patternMatches(pattern: string, name: string): boolean {
 }
 
 function entryMatchesHost(entry: KnownHostKey, names: readonly string[]): boolean {
-  if (entry.patterns.length === 0) return true;
   const negated = entry.patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
   if (names.some((name) => negated.some((p) => patternMatches(p, name)))) return false;
   return names.some((name) => entry.patterns.some((p) => !p.startsWith('!') && patternMatches(p, name)));
@@ -90,14 +97,59 @@ export function pinnedKeyTypes(policy: HostKeyPolicy, host: string, port: number
   return [...new Set(types)];
 }
 
+/**
+ * The host key algorithms to offer for pinned key types. An RSA key signs with SHA-512 or
+ * SHA-256 (RFC 8332) on any current server; OpenSSH 8.8 and later refuse `ssh-rsa`'s SHA-1
+ * signatures, which stay last only for servers older than OpenSSH 7.2.
+ */
+export function hostKeyAlgorithms(keyTypes: readonly string[]): string[] {
+  return [...new Set(keyTypes.flatMap((type) => (type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type])))];
+}
+
 export type HostKeyVerdict = { ok: true } | { ok: false; reason: string };
 
-export function verifyHostKey(policy: HostKeyPolicy, host: string, port: number, keyBlob: Buffer): HostKeyVerdict {
+/**
+ * Whether `keyBlob` is a key the user pinned for `host`:`port`. `refused` is a key that
+ * must never be accepted here: the jump host's own key, when this is the target behind it
+ * (a jump host answering for the target itself).
+ */
+export function verifyHostKey(policy: HostKeyPolicy, host: string, port: number, keyBlob: Buffer, refused?: Buffer): HostKeyVerdict {
   if (policy.insecureIgnore) return { ok: true };
+  if (refused && refused.equals(keyBlob)) {
+    return { ok: false, reason: `it presented the jump host's own key (${fingerprint(keyBlob)}): the jump host answered for the target` };
+  }
   const names = hostNames(host, port);
   const presented = keyBlob.toString('base64');
   const matching = policy.knownHosts.filter((e) => e.key === presented && entryMatchesHost(e, names));
   if (matching.some((e) => e.revoked)) return { ok: false, reason: 'its key is marked @revoked in known-hosts' };
   if (matching.length > 0 || policy.fingerprints.includes(fingerprint(keyBlob))) return { ok: true };
-  return { ok: false, reason: `it presented a key with fingerprint ${fingerprint(keyBlob)}, which matches neither 'known-hosts' nor 'host-fingerprint'` };
+  return { ok: false, reason: `it presented a key with fingerprint ${fingerprint(keyBlob)}, which matches neither 'known-hosts' nor '${policy.fingerprintInput}'` };
+}
+
+/** One entry of `host-fingerprint` or `proxy-jump-fingerprint`: a fingerprint, and the host it names (undefined: bare). */
+export interface FingerprintPin {
+  readonly host: string | undefined;
+  readonly fingerprint: string;
+}
+
+/** A word that is meant as a fingerprint (`SHA256:...`, `MD5:...`), well-formed or not; anything else before one names a host. */
+const FINGERPRINT_LIKE = /^(sha|md)\d*:/i;
+
+/**
+ * Fingerprint pins: entries separated by newlines or commas, each `[HOST] SHA256:...`
+ * (several fingerprints after one host name are several pins for it). Throws an error whose
+ * message is the word that is not a SHA-256 fingerprint where one belongs.
+ */
+export function parseFingerprintPins(text: string): FingerprintPin[] {
+  const pins: FingerprintPin[] = [];
+  for (const entry of text.split(/[\n,]/)) {
+    const words = entry.trim().split(/\s+/).filter((w) => w !== '');
+    const host = words.length > 1 && !FINGERPRINT_LIKE.test(words[0]!) ? words[0] : undefined;
+    for (const word of host === undefined ? words : words.slice(1)) {
+      const fp = normalizeFingerprint(word);
+      if (fp === undefined) throw new Error(word);
+      pins.push({ host, fingerprint: fp });
+    }
+  }
+  return pins;
 }

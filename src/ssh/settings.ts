@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import ssh2 from 'ssh2';
 import { ConfigurationError } from '../errors.js';
 import { InputSource, invalid, parseBoolean, parseDuration, parseInteger, parseList, required } from '../inputs/parse.js';
-import { HostKeyPolicy, normalizeFingerprint, parseKnownHosts } from './known-hosts.js';
+import { FingerprintPin, HostKeyPolicy, KnownHostKey, parseFingerprintPins, parseKnownHosts } from './known-hosts.js';
 
 /** The SSH inputs every host-facing action shares, parsed and checked before connecting. */
 export interface SshTarget {
@@ -11,11 +11,17 @@ export interface SshTarget {
   readonly username: string;
 }
 
+/** The jump host of `proxy-jump`, with the keys it may present (`proxy-jump-fingerprint`, or its known_hosts lines). */
+export interface JumpHost extends SshTarget {
+  readonly hostKeys: HostKeyPolicy;
+}
+
 export interface SshSettings extends SshTarget {
   readonly privateKey: string;
   readonly passphrase: string;
+  /** The keys this host may present: its known_hosts lines and the `host-fingerprint` pins that apply to it. */
   readonly hostKeys: HostKeyPolicy;
-  readonly proxyJump: SshTarget | undefined;
+  readonly proxyJump: JumpHost | undefined;
   readonly connectTimeoutMs: number;
 }
 
@@ -67,7 +73,23 @@ function checkPrivateKey(key: string, passphrase: string): void {
   }
 }
 
-function readHostKeyPolicy(input: InputSource): HostKeyPolicy {
+/** The host key inputs, parsed: known_hosts lines, and the fingerprints of the targets and of the jump host. */
+interface HostKeyInputs {
+  readonly knownHosts: readonly KnownHostKey[];
+  readonly targetPins: readonly FingerprintPin[];
+  readonly jumpPins: readonly FingerprintPin[];
+  readonly insecureIgnore: boolean;
+}
+
+function readPins(input: InputSource, name: 'host-fingerprint' | 'proxy-jump-fingerprint'): FingerprintPin[] {
+  try {
+    return parseFingerprintPins(input(name));
+  } catch (error) {
+    throw invalid(name, "must hold SHA-256 fingerprints like 'SHA256:' followed by 43 base64 characters, each after the host it pins when there are several", (error as Error).message);
+  }
+}
+
+function readHostKeyInputs(input: InputSource, hasJump: boolean): HostKeyInputs {
   const insecureIgnore = parseBoolean('insecure-ignore-host-key', input('insecure-ignore-host-key'));
   let knownHosts;
   try {
@@ -75,17 +97,62 @@ function readHostKeyPolicy(input: InputSource): HostKeyPolicy {
   } catch (error) {
     throw new ConfigurationError(`Input 'known-hosts' must hold lines as ssh-keyscan prints them: ${(error as Error).message}.`);
   }
-  const fingerprints = input('host-fingerprint')
-    .split(/[\s,]+/)
-    .filter((f) => f !== '')
-    .map((f) => normalizeFingerprint(f) ?? (() => { throw invalid('host-fingerprint', "must be a SHA-256 fingerprint like 'SHA256:' followed by 43 base64 characters", f); })());
-  if (!insecureIgnore && knownHosts.length === 0 && fingerprints.length === 0) {
+  const targetPins = readPins(input, 'host-fingerprint');
+  const jumpPins = readPins(input, 'proxy-jump-fingerprint');
+  if (jumpPins.length > 0 && !hasJump) throw new ConfigurationError("Input 'proxy-jump-fingerprint' pins the jump host of 'proxy-jump', which is not set.");
+  const shared = targetPins.find((pin) => jumpPins.some((jump) => jump.fingerprint === pin.fingerprint));
+  if (shared) {
+    throw new ConfigurationError(
+      `Input 'host-fingerprint' holds the jump host's fingerprint ${shared.fingerprint} (it is in 'proxy-jump-fingerprint' too): 'host-fingerprint' pins the target host(s) only, so remove it there.`,
+    );
+  }
+  if (!insecureIgnore && knownHosts.length === 0 && targetPins.length === 0) {
     throw new ConfigurationError(
       "Input 'known-hosts' or 'host-fingerprint' is required so the host's identity can be checked. " +
         "Get the line with 'ssh-keyscan -p PORT HOST' (run it from a machine you trust), or set 'insecure-ignore-host-key: true' for a throwaway host.",
     );
   }
-  return { knownHosts, fingerprints, insecureIgnore };
+  return { knownHosts, targetPins, jumpPins, insecureIgnore };
+}
+
+/**
+ * Whether a pin's host is `host` on `port`: `name` or `address` (any port), `name:port`, or
+ * `[name-or-address]:port` as known_hosts writes it.
+ */
+function pinNames(pin: FingerprintPin, host: string, port: number): boolean {
+  if (pin.host === undefined) return true;
+  const [, name, pinPort] = /^\[([^\]]+)\](?::(\d+))?$/.exec(pin.host) ?? /^([^:]+):(\d+)$/.exec(pin.host) ?? [pin.host, pin.host, undefined];
+  return name!.toLowerCase() === host.toLowerCase() && (pinPort === undefined || Number(pinPort) === port);
+}
+
+/** The policy of one host: the known_hosts lines, and the pins that are its own. */
+function policyFor(keys: HostKeyInputs, pins: readonly FingerprintPin[], host: string, port: number, fingerprintInput: HostKeyPolicy['fingerprintInput']): HostKeyPolicy {
+  return {
+    knownHosts: keys.knownHosts,
+    fingerprints: pins.filter((pin) => pinNames(pin, host, port)).map((pin) => pin.fingerprint),
+    insecureIgnore: keys.insecureIgnore,
+    fingerprintInput,
+  };
+}
+
+/**
+ * Checks that the pins can pin these hosts: with several hosts every pin names its host (a
+ * bare one would vouch for all of them). A pin that names another host pins nothing here (a
+ * workflow may pass one list to a deploy to several hosts and a backup of one of them); a
+ * host that then has neither a pin nor any known_hosts line is refused before connecting.
+ */
+function checkPins(name: 'host-fingerprint' | 'proxy-jump-fingerprint', keys: HostKeyInputs, pins: readonly FingerprintPin[], hosts: readonly SshTarget[]): void {
+  if (hosts.length > 1 && pins.some((pin) => pin.host === undefined)) {
+    throw new ConfigurationError(
+      `Input '${name}' must name the host of each fingerprint when 'host' lists several hosts, one per line: '${hosts[0]!.host} SHA256:...'. A bare fingerprint would be accepted for every host.`,
+    );
+  }
+  const unpinned = hosts.find((h) => !pins.some((pin) => pinNames(pin, h.host, h.port)));
+  if (unpinned && !keys.insecureIgnore && keys.knownHosts.length === 0) {
+    const what = name === 'host-fingerprint' ? `the host ${unpinned.host}` : `the jump host ${unpinned.host}`;
+    const hint = name === 'host-fingerprint' && pins.length > 0 ? " (a jump host is pinned by 'proxy-jump-fingerprint')" : '';
+    throw new ConfigurationError(`Input '${name}' has no fingerprint for ${what}, and 'known-hosts' is empty${hint}: give one, named '${unpinned.host} SHA256:...' when there are several, or its known_hosts line.`);
+  }
 }
 
 /** One entry of `host`: a name or address, with the port when the entry carries one. */
@@ -94,17 +161,20 @@ export interface HostEntry {
   readonly port: number | undefined;
 }
 
+/** One host as `host` lists it: `host`, `host:port`, `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). */
+export function parseHostEntry(name: string, entry: string): HostEntry {
+  const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
+  const named = /^([^:]+):(\d+)$/.exec(entry);
+  const [address, port] = bracketed ? [bracketed[1]!, bracketed[2]] : named ? [named[1]!, named[2]] : [entry, undefined];
+  return { host: parseHost(name, address), port: port === undefined ? undefined : parseInteger(name, port, { min: 1, max: 65535 }) };
+}
+
 /**
  * `host` as a list: entries separated by commas or newlines, each `host`, `host:port`,
  * `[v6]` or `[v6]:port` (a bare IPv6 address carries no port). Duplicates are refused.
  */
 export function parseHostList(raw: string): HostEntry[] {
-  const entries = parseList(required('host', raw)).map((entry): HostEntry => {
-    const bracketed = /^(\[[^\]]*\])(?::(\d+))?$/.exec(entry);
-    const named = /^([^:]+):(\d+)$/.exec(entry);
-    const [address, port] = bracketed ? [bracketed[1]!, bracketed[2]] : named ? [named[1]!, named[2]] : [entry, undefined];
-    return { host: parseHost('host', address), port: port === undefined ? undefined : parseInteger('host', port, { min: 1, max: 65535 }) };
-  });
+  const entries = parseList(required('host', raw)).map((entry) => parseHostEntry('host', entry));
   const seen = new Set<string>();
   for (const entry of entries) {
     const key = `${entry.host}:${entry.port ?? ''}`;
@@ -114,37 +184,40 @@ export function parseHostList(raw: string): HostEntry[] {
   return entries;
 }
 
-/** Parses the SSH inputs for one host: the `host` input's, or `entry` (one host of a list). */
-export function readSshSettings(input: InputSource, mask: Masker, entry?: HostEntry): SshSettings {
+/** The SSH settings of each host in `entries` (the hosts of `host`), checked before connecting. */
+function readSshTargets(input: InputSource, mask: Masker, entries: readonly HostEntry[]): SshSettings[] {
   const privateKey = required('private-key', input('private-key'));
   const passphrase = input('passphrase');
   mask(privateKey);
   if (passphrase !== '') mask(passphrase);
   checkPrivateKey(privateKey, passphrase);
-  const host = entry?.host ?? parseHost('host', required('host', input('host')));
   const username = parseUsername('username', required('username', input('username')));
-  const port = entry?.port ?? parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
-  const jump = input('proxy-jump');
-  return {
-    host,
-    port,
-    username,
+  const defaultPort = parseInteger('port', input('port'), { min: 1, max: 65535 }, 22);
+  const targets = entries.map((entry): SshTarget => ({ host: entry.host, port: entry.port ?? defaultPort, username }));
+  const jumpText = input('proxy-jump');
+  const keys = readHostKeyInputs(input, jumpText !== '');
+  checkPins('host-fingerprint', keys, keys.targetPins, targets);
+  const jump = jumpText === '' ? undefined : parseJumpHost(jumpText, targets[0]!);
+  if (jump) checkPins('proxy-jump-fingerprint', keys, keys.jumpPins, [jump]);
+  const connectTimeoutMs = parseDuration('connect-timeout', input('connect-timeout'), '30s');
+  return targets.map((target) => ({
+    ...target,
     privateKey,
     passphrase,
-    hostKeys: readHostKeyPolicy(input),
-    proxyJump: jump === '' ? undefined : parseJumpHost(jump, { host, port, username }),
-    connectTimeoutMs: parseDuration('connect-timeout', input('connect-timeout'), '30s'),
-  };
+    hostKeys: policyFor(keys, keys.targetPins, target.host, target.port, 'host-fingerprint'),
+    proxyJump: jump && { ...jump, hostKeys: policyFor(keys, keys.jumpPins, jump.host, jump.port, 'proxy-jump-fingerprint') },
+    connectTimeoutMs,
+  }));
+}
+
+/** Parses the SSH inputs for the one host of `host`. */
+export function readSshSettings(input: InputSource, mask: Masker): SshSettings {
+  return readSshTargets(input, mask, [{ host: parseHost('host', required('host', input('host'))), port: undefined }])[0]!;
 }
 
 /** The SSH settings of every host in `host` (one or several), checked before connecting. */
 export function readSshHosts(input: InputSource, mask: Masker): SshSettings[] {
-  const masked = new Set<string>();
-  const maskOnce: Masker = (secret) => {
-    if (!masked.has(secret)) mask(secret);
-    masked.add(secret);
-  };
-  return parseHostList(input('host')).map((entry) => readSshSettings(input, maskOnce, entry));
+  return readSshTargets(input, mask, parseHostList(input('host')));
 }
 
 export const describeTarget = (t: SshTarget): string => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;

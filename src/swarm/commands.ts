@@ -1,4 +1,5 @@
 import { Command, ShellLine, allOf, constant, inDirectory, quote, shellLine, userScript, withEnv } from '../shell/quote.js';
+import { SectionedLine, inSections } from '../shell/sections.js';
 
 /**
  * Builders for the commands a swarm release runs on the manager. They return commands;
@@ -29,19 +30,17 @@ export function stackDeploy(stack: StackFiles, configDir?: string): ShellLine {
   return inDirectory(stack.directory, allOf(sourced, configDir ? withEnv({ DOCKER_CONFIG: configDir }, deploy) : shellLine(deploy)));
 }
 
-const SECTION = '@@deploy-kit-swarm@@';
-export const STACK_SECTION = SECTION;
+export type StackSection = 'services' | 'replicas' | 'tasks';
 
 /** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
-export function inspectStack(stack: string): ShellLine {
+export function inspectStack(stack: string): SectionedLine<StackSection> {
   const label = quote(`label=com.docker.stack.namespace=${stack}`);
   const json = quote('{{json .}}');
-  return constant(
-    `echo ${SECTION}services; ids=$(docker service ls --quiet --filter ${label}); ` +
-      `if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi; ` +
-      `echo ${SECTION}replicas; docker service ls --filter ${label} --format ${json}; ` +
-      `echo ${SECTION}tasks; docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null; true`,
-  );
+  return inSections<StackSection>([
+    ['services', constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
+    ['replicas', constant(`docker service ls --filter ${label} --format ${json}`)],
+    ['tasks', constant(`docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
+  ]);
 }
 
 /** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */

@@ -1,10 +1,10 @@
 import { OperationError } from '../errors.js';
-import { STACK_SECTION } from './commands.js';
+import type { StackSection } from './commands.js';
 import { serviceKey } from './stack.js';
 
 /**
  * Whether a stack's services have converged on their current spec. Pure evaluation of
- * `inspectStack` output:
+ * `inspectStack` output (its sections):
  *
  * - a service whose update Swarm runs (`UpdateStatus.State`) is waited for while `updating`
  *   or `rollback_started`; `completed` passes; `rollback_completed`, `paused` and
@@ -57,15 +57,6 @@ interface TaskLine {
   Error: string;
 }
 
-function sections(stdout: string): Map<string, string> {
-  const found = new Map<string, string>();
-  for (const chunk of stdout.split(STACK_SECTION).slice(1)) {
-    const newline = chunk.indexOf('\n');
-    found.set(newline === -1 ? chunk : chunk.slice(0, newline), newline === -1 ? '' : chunk.slice(newline + 1));
-  }
-  return found;
-}
-
 function jsonLines<T>(text: string): T[] {
   return text
     .split('\n')
@@ -76,13 +67,14 @@ function jsonLines<T>(text: string): T[] {
 /** `shop_web.1` or `shop_web.<node id>` -> `shop_web`. */
 const taskService = (taskName: string): string => taskName.replace(/\.[^.]+$/, '');
 
-export function parseStack(stack: string, stdout: string): StackService[] {
-  const parts = sections(stdout);
+/** The stack's services in the sections of `inspectStack`'s output. */
+export function parseStack(stack: string, parts: ReadonlyMap<StackSection, string>): StackService[] {
   let inspected: ServiceInspect[];
   try {
     inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]') as ServiceInspect[];
   } catch {
-    throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: ${(parts.get('services') ?? '').trim().slice(0, 200)}`);
+    // Not quoted: the output holds the services' environment, secrets included (JSON-escaped, so the runner's masks would miss them).
+    throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: it is not JSON.`);
   }
   const replicas = new Map(jsonLines<ServiceLine>(parts.get('replicas') ?? '').map((line) => [line.Name, line.Replicas]));
   const tasks = jsonLines<TaskLine>(parts.get('tasks') ?? '');

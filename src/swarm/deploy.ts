@@ -4,21 +4,21 @@ import type { DeploySettings } from '../deploy/settings.js';
 import { ConfigurationError, OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
-import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, removeDockerConfig, removeReleases, switchCurrent } from '../release/commands.js';
+import { appendLedger, createReleaseDir, dockerConfigDir, removeReleases, switchCurrent } from '../release/commands.js';
 import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout } from '../release/layout.js';
 import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord, parseRecord } from '../release/record.js';
-import { HostSession, openHostSession } from '../release/session.js';
-import { AppState, parseAppState, readAppState } from '../release/state.js';
+import { HostSession, openHostSession, readState } from '../release/session.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import { inspectStack, readFile, removeStack, serviceRollback, stackDeploy, swarmHook, swarmNodeState } from './commands.js';
 import { parseStack, stackImages } from './converge.js';
 import { describeSwarmPlan } from './plan.js';
 import { SwarmRecord, isSwarmRecord, releaseStack } from './record.js';
+import { SwarmLogin, withRegistryLogin } from './login.js';
 import { restoreSwarm } from './restore.js';
 import { ENV_SCRIPT, SWARM_FILE, checkSwarmFileNames, formatEnvScript, swarmOverride, updateDefaults } from './stack.js';
 import { waitForStack } from './wait.js';
@@ -63,12 +63,8 @@ async function requireManager(host: RemoteHost): Promise<void> {
   }
 }
 
-async function readState(host: RemoteHost, layout: AppLayout): Promise<AppState> {
-  return parseAppState((await host.run(readAppState(layout))).stdout);
-}
-
 async function dryRun(session: HostSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
-  const state = await readState(session.host, session.layout);
+  const state = await readState(session);
   const id = nextReleaseId(state.releases, state.releaseDirs);
   const plan = describeSwarmPlan(settings, session.layout, id, state.current);
   await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
@@ -83,7 +79,6 @@ class SwarmRun {
   private previousId: string | undefined;
   private record!: SwarmRecord;
   private gate: GateResult | undefined;
-  private configDir: string | undefined;
   /** Services of the stack before this deploy touched it, for `docker service rollback`. */
   private before: readonly string[] = [];
   /** From the stack deploy on, what runs may differ from the previous release. */
@@ -98,6 +93,11 @@ class SwarmRun {
     this.stack = settings.app;
   }
 
+  /** The registry login, in this release's private `.docker` folder only while a stack deploy runs. */
+  private loginHere(): SwarmLogin | undefined {
+    return this.settings.registry && { configDir: dockerConfigDir(this.layout, this.id), registry: this.settings.registry };
+  }
+
   private get host(): RemoteHost {
     return this.session.host;
   }
@@ -105,7 +105,7 @@ class SwarmRun {
   async run(started: number): Promise<DeployResult> {
     const { reporter } = this.deps;
     const { settings } = this;
-    const state = await readState(this.host, this.layout);
+    const state = await readState(this.session);
     this.id = nextReleaseId(state.releases, state.releaseDirs);
     this.previousId = state.current;
     this.record = this.initialRecord();
@@ -122,8 +122,6 @@ class SwarmRun {
     } catch (error) {
       const outcome = await reporter.group('Recover', () => this.recover(errorMessage(error)));
       return this.result(outcome.status, outcome.message, started);
-    } finally {
-      if (this.configDir) await this.host.run(removeDockerConfig(this.configDir)).catch(() => undefined);
     }
     return this.result('deployed', undefined, started);
   }
@@ -155,17 +153,15 @@ class SwarmRun {
     await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }));
   }
 
+  /** The stack deploy, logged in for its length only: the credentials are gone before the services are waited for and gated. */
   private async deployStack(): Promise<void> {
-    const { registry } = this.settings;
-    this.before = parseStack(this.stack, (await this.host.run(inspectStack(this.stack))).stdout).map((s) => s.name);
-    if (registry) {
-      const dir = dockerConfigDir(this.layout, this.id);
-      await this.host.run(prepareDockerConfig(dir));
-      this.configDir = dir;
-      await this.host.run(dockerLogin(dir, registry.server, registry.username), { stdin: registry.password });
-    }
-    this.servicesChanged = true;
-    await this.host.run(stackDeploy(releaseStack(this.layout, this.stack, this.id, this.record.composeFiles, false), this.configDir));
+    const inspect = inspectStack(this.stack);
+    this.before = parseStack(this.stack, inspect.sections.read((await this.host.run(inspect)).stdout)).map((s) => s.name);
+    const stack = releaseStack(this.layout, this.stack, this.id, this.record.composeFiles, false);
+    await withRegistryLogin(this.host, this.loginHere(), async (configDir) => {
+      this.servicesChanged = true;
+      await this.host.run(stackDeploy(stack, configDir));
+    });
   }
 
   private async converge(): Promise<void> {
@@ -199,7 +195,7 @@ class SwarmRun {
   }
 
   private async prune(): Promise<void> {
-    const state = await readState(this.host, this.layout);
+    const state = await readState(this.session);
     const keep = this.settings.keepReleases;
     const doomed = releasesToPrune(state.releaseDirs, keep, [this.id, state.current], state.releases);
     if (doomed.length === 0) {
@@ -219,6 +215,10 @@ class SwarmRun {
     this.deps.reporter.info(`release ${this.id} failed: ${reason}`);
     let status: DeployStatus = 'failed';
     let message: string;
+    if (reason.startsWith('Lost the deploy lock')) {
+      // Another run may be changing the stack: no rollback, no ledger event from this run.
+      return { status, message: `${reason} Release ${this.id} was interrupted and nothing was rolled back: another run may be changing the host.` };
+    }
     if (!this.servicesChanged) {
       message = `${reason}; nothing running was changed`;
     } else if (!this.settings.rollbackOnFailure) {
@@ -239,7 +239,7 @@ class SwarmRun {
     try {
       const previous = this.previousId === undefined ? undefined : await this.readRecord(this.previousId);
       if (previous && isSwarmRecord(previous)) {
-        const outcome = await restoreSwarm(this.host, this.layout, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth, this.configDir);
+        const outcome = await restoreSwarm(this.host, this.layout, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth, this.loginHere());
         if (!outcome.ok) return { restored: false, text: `rolling back FAILED: release ${previous.id} (${previous.version}) did not converge: ${outcome.reason}` };
         // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
         await this.host.run(switchCurrent(this.layout, previous.id));

@@ -31,6 +31,7 @@ export function describeSwarmPlan(settings: DeploySettings, layout: AppLayout, i
       ? [$(prepareDockerConfig(configDir)), $(dockerLogin(configDir, settings.registry.server, settings.registry.username), '   (password on standard input)')]
       : []),
     $(stackDeploy(releaseStack(layout, stack, id, settings.composeFiles.map((f) => f.name), false), configDir)),
+    ...(configDir ? [$(removeDockerConfig(configDir), '   (right after the stack deploy, also when it failed)')] : []),
     'Wait for services:',
     `  poll docker service inspect until every service's update completed and its tasks run (up to ${formatDuration(settings.waitTimeoutMs)}); write ${IMAGES_FILE} with the digests Swarm resolved`,
     ...(settings.gate
@@ -41,8 +42,7 @@ export function describeSwarmPlan(settings: DeploySettings, layout: AppLayout, i
     ...(settings.postDeploy !== '' ? ['Post-deploy:', hook(settings.postDeploy)] : []),
     'Prune old releases:',
     `  remove release folders beyond the newest ${settings.keepReleases}`,
-    ...(configDir ? [$(removeDockerConfig(configDir), '   (always)')] : []),
-    `On failure: deploy ${previousId ? `release ${previousId}` : 'nothing (first release: docker stack rm)'} again from its pinned images`,
+    `On failure: deploy ${previousId ? `release ${previousId}` : 'nothing (first release: docker stack rm)'} again from its pinned images${configDir && previousId ? ', logged in again for that stack deploy only' : ''}`,
   ];
   return lines;
 }

@@ -34,7 +34,8 @@ export async function waitForStack(
   let cause = '';
   const outcome = await poll<StackVerdict>(
     async () => {
-      const verdict = judgeStack(parseStack(stack, (await host.run(inspectStack(stack))).stdout), expected, goal);
+      const inspect = inspectStack(stack);
+      const verdict = judgeStack(parseStack(stack, inspect.sections.read((await host.run(inspect)).stdout)), expected, goal);
       last = verdict.services;
       if (goal === 'update') cause = verdict.services.find((s) => s.update?.state === 'rollback_started')?.update?.message || cause;
       if (verdict.kind !== 'waiting') return { done: true, value: verdict };

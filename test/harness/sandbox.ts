@@ -106,7 +106,7 @@ export interface SshdOptions {
   readonly composeV1Only?: boolean;
   /** One-way latency of a relay put in front of sshd, in ms; 0 for none. Default: WAN_ONE_WAY_MS in the `wan` pass. */
   readonly latencyMs?: number;
-  /** sshd's own host key type (default ed25519). */
+  /** The type of the sshd's only host key; default `ed25519`. */
   readonly hostKeyType?: 'ed25519' | 'rsa' | 'ecdsa';
   /** `ListenAddress` and the endpoint's `host`; default `127.0.0.1`. */
   readonly listenAddress?: string;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Fleet, FleetHost, startFleet, stopFleet } from '../harness/fleet.js';
@@ -153,11 +154,14 @@ describe('one release to four hosts', () => {
     expect(run.summary).toContain('rollback FAILED');
     expect(await serving()).toEqual(['200 v2', '200 v3', '200 v2', '200 v2']);
 
-    // Back online: its lock is the dead run's, stale after lock-stale-after; a rollback breaks it and says so.
+    // Back online: its lock is the dead run's, stale after lock-stale-after (as found two
+    // minutes on: its heartbeat aged on the host); a rollback breaks it and says so.
     await fleet.startSshd(2);
+    const deadLock = join(deployPath(fleet.host(2)), '.lock');
+    execFileSync('touch', ['-d', '2 minutes ago', join(deadLock, 'heartbeat'), deadLock]);
     const recover = await runAction(
       'action-rollback',
-      { ...inputs([fleet.host(2)], gate), to: '2', 'break-stale-lock': 'true', 'lock-stale-after': '1s', reason: 'host 2 was cut off during the fleet rollback' },
+      { ...inputs([fleet.host(2)], gate), to: '2', 'break-stale-lock': 'true', 'lock-stale-after': '1m', reason: 'host 2 was cut off during the fleet rollback' },
       { cwd: workspace },
     );
     expect(recover.errors).toEqual([]);

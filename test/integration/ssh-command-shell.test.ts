@@ -15,7 +15,7 @@ function connectTo(sshd: SshEndpoint): Promise<RemoteHost> {
     username: sshd.username,
     privateKey: currentSandbox().privateKey,
     passphrase: '',
-    hostKeys: { knownHosts: parseKnownHosts(sshd.knownHosts), fingerprints: [], insecureIgnore: false },
+    hostKeys: { knownHosts: parseKnownHosts(sshd.knownHosts), fingerprints: [], insecureIgnore: false, fingerprintInput: 'host-fingerprint' },
     proxyJump: undefined,
     connectTimeoutMs: 10_000,
   });

@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionRun, runAction } from '../harness/run-action.js';
@@ -18,7 +20,8 @@ interface SwarmApp {
 describe('target: swarm', () => {
   let sandbox: SandboxInfo;
   let app: SwarmApp;
-  const SECRET = 'swarm secret with spaces $HOME "quotes"';
+  // Also the section markers of `docker service inspect` output, old and new style (issue 17, item 3): the value is in every inspect's output.
+  const SECRET = 'swarm secret with spaces $HOME "quotes" @@deploy-kit-swarm@@tasks @@deploy-kit-0123456789abcdef01234567@@services';
 
   function createApp(name: string, port: number): SwarmApp {
     const workspace = join(sandbox.dir, 'workspaces', name);
@@ -220,6 +223,43 @@ describe('target: swarm', () => {
     expect(await get(adopted)).toBe('200 v1');
     expect(current(adopted)).toBeUndefined();
     expect(ledger(adopted)).toEqual(['1:started', '1:failed']);
+  });
+
+  test('registry credentials: releases/<id>/.docker is gone before the health gate runs, and a recovery logs in again', async () => {
+    const login = createApp('swarm-login', await freePort());
+    // The health endpoint is the app's, through a proxy that looks at the release folders on
+    // each request: what anyone on the host would see while the gate runs.
+    const seen: { release: string; docker: boolean }[] = [];
+    const gate = createServer((_request, response) => {
+      const releases = existsSync(join(login.deployPath, 'releases')) ? readdirSync(join(login.deployPath, 'releases')) : [];
+      for (const release of releases) seen.push({ release, docker: existsSync(join(login.deployPath, 'releases', release, '.docker')) });
+      fetch(`http://127.0.0.1:${login.port}/health`, { signal: AbortSignal.timeout(2000) }).then(
+        (answer) => response.writeHead(answer.status).end(),
+        () => response.writeHead(502).end(),
+      );
+    });
+    await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
+    const registry = { registry: sandbox.registry, 'registry-username': 'deploy-bot', 'registry-password': 'swarm-registry-pw' };
+    const gateInputs = { 'health-url': `http://127.0.0.1:${(gate.address() as AddressInfo).port}/health`, 'health-successes': '1', 'health-timeout': '3s' };
+    try {
+      const first = await deploy(login, 'v1', { ...registry, ...gateInputs });
+      expect(first.errors).toEqual([]);
+      expect(seen.filter((s) => s.release === '1').length).toBeGreaterThan(0);
+      expect(seen.filter((s) => s.docker)).toEqual([]);
+
+      // Release 2 (/health 404) fails its gate; the recovery deploys release 1 again, logging in again, and gates it.
+      seen.length = 0;
+      const run = await deploy(login, 'broken', { ...registry, ...gateInputs });
+      expect(run.outputs).toMatchObject({ status: 'rolled-back', 'release-id': '2' });
+      expect(run.errors).toEqual([expect.stringMatching(/^broken failed its health gate .*; rolled back to v1 \(release 1\), which is healthy$/)]);
+      expect(seen.filter((s) => s.release === '2').length).toBeGreaterThan(0);
+      expect(seen.filter((s) => s.docker)).toEqual([]);
+      expect(['1', '2'].map((id) => existsSync(join(login.deployPath, 'releases', id, '.docker')))).toEqual([false, false]);
+      expect(run.everything).not.toContain('swarm-registry-pw');
+    } finally {
+      gate.close();
+      docker(sandbox, ['stack', 'rm', login.name]);
+    }
   });
 
   test('strategy inputs are refused with target: swarm, before connecting', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,27 +64,29 @@ describe.each([
     await sleep(1500);
 
     // A second skewed deploy sees a live holder (1-2 s idle on the host's clock), not a stale one.
-    const waiting = await app.deploy('v3', { 'lock-stale-after': '30s', 'break-stale-lock': 'true' }, skewed(offset));
+    const waiting = await app.deploy('v3', { 'lock-stale-after': '45s', 'break-stale-lock': 'true' }, skewed(offset));
     expect(waiting.errors).toEqual([expect.stringMatching(/^Another deploy holds the lock on .*deploy of v2 .*runs\/7001\)/)]);
     expect(waiting.stdout).not.toContain('Broke a stale deploy lock');
     expect((await holder).errors).toEqual([]);
     expect(await app.get('/')).toBe('200 v2');
 
-    // A dead holder's lock, its heartbeat touched now on the host: not stale at once...
+    // A dead holder's lock, its heartbeat last touched 40 s ago by the host's clock: not stale
+    // under 'lock-stale-after: 45s'...
     const lock = join(app.deployPath, '.lock');
     mkdirSync(lock);
     writeFileSync(join(lock, 'owner.json'), JSON.stringify({ token: 'gone', run: 'https://github.com/acme/shop/actions/runs/9', actor: 'bob', since: new Date().toISOString(), operation: 'deploy of v0' }));
-    writeFileSync(join(lock, 'heartbeat'), '');
-    const early = await app.deploy('v3', { 'lock-stale-after': '3s' }, skewed(offset));
+    const heartbeatAt = (secondsAgo: number) => execFileSync('touch', ['-d', `${secondsAgo} seconds ago`, join(lock, 'heartbeat'), lock]);
+    heartbeatAt(40);
+    const early = await app.deploy('v3', { 'lock-stale-after': '45s' }, skewed(offset));
     expect(early.errors).toEqual([expect.stringMatching(/^Another deploy holds the lock .*bob's deploy of v0/)]);
-    // ...and stale once 3 s of host time passed: idle is measured in seconds, not hours.
-    await sleep(3500);
-    const late = await app.deploy('v3', { 'lock-stale-after': '3s' }, skewed(offset));
+    // ...and stale once more than 45 s of host time passed: idle is measured in seconds, not hours.
+    heartbeatAt(50);
+    const late = await app.deploy('v3', { 'lock-stale-after': '45s' }, skewed(offset));
     const idle = Number(/no sign of life for (\d+)s/.exec(late.errors[0] ?? '')?.[1]);
     expect(late.errors).toEqual([expect.stringMatching(/is stale: held by bob's deploy of v0/)]);
-    expect(idle).toBeGreaterThanOrEqual(3);
-    expect(idle).toBeLessThan(60);
-    const broken = await app.deploy('v3', { 'lock-stale-after': '3s', 'break-stale-lock': 'true' }, skewed(offset));
+    expect(idle).toBeGreaterThanOrEqual(50);
+    expect(idle).toBeLessThan(120);
+    const broken = await app.deploy('v3', { 'lock-stale-after': '45s', 'break-stale-lock': 'true' }, skewed(offset));
     expect(broken.errors).toEqual([]);
     expect(await app.get('/')).toBe('200 v3');
   });

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
@@ -214,6 +214,12 @@ function cases(): InputCase[] {
     { action: 'action-deploy', input: 'proxy-jump', inputs: deploy('proxy-jump'), carries: ['empty', 'blank'] },
     { action: 'action-deploy', input: 'known-hosts', inputs: untilConnect(deploy('known-hosts', () => ({ 'host-fingerprint': app.sandbox.ssh.fingerprint }))), carries: 'any' },
     { action: 'action-deploy', input: 'host-fingerprint', inputs: deploy('host-fingerprint'), carries: ['empty', 'blank'] },
+    {
+      action: 'action-deploy',
+      input: 'proxy-jump-fingerprint',
+      inputs: untilConnect(deploy('proxy-jump-fingerprint', () => ({ 'proxy-jump': `127.0.0.1:${closedPort}` }))),
+      carries: ['empty', 'blank'],
+    },
     { action: 'action-rollback', input: 'to', inputs: rollback('to'), carries: ['empty'] },
     { action: 'action-rollback', input: 'app', inputs: rollback('app'), carries: ['empty'] },
     { action: 'action-rollback', input: 'deploy-path', inputs: rollback('deploy-path'), carries: ['empty', 'absolute path'] },
@@ -281,6 +287,29 @@ describe('hostile values are refused before connecting, or carried through as da
   test('at least 40 hostile values, over every input above', () => {
     expect(HOSTILE.length).toBeGreaterThanOrEqual(40);
     expect(cases().length).toBeGreaterThanOrEqual(35);
+  });
+});
+
+describe('compose files that leave the workspace', () => {
+  test("override.yml -> /proc/self/environ is refused before connecting: the action's environment never reaches the host", async () => {
+    const canary = `environ-canary-${ID}`;
+    const link = join(app.workspace, 'override.yml');
+    symlinkSync('/proc/self/environ', link);
+    try {
+      const before = app.hostSnapshot();
+      const run = await runAction('action-deploy', app.inputs('v1', { 'compose-file': 'docker-compose.yml\noverride.yml' }), {
+        cwd: app.workspace,
+        env: { ...RUN_ENV, DEPLOY_KIT_TEST_CANARY: canary },
+      });
+      expect(run.errors).toEqual(["Input 'compose-file': 'override.yml' is a link to a file outside the workspace; compose files must be regular files inside it."]);
+      expect(run.stdout).not.toMatch(/^::group::/m);
+      expect(app.hostSnapshot()).toBe(before);
+      // No file of any deploy path holds the environment's canary (grep: 1 = nothing found).
+      const grep = spawnSync('grep', ['-rlF', canary, join(app.sandbox.dir, 'hosts')], { encoding: 'utf8' });
+      expect([grep.status, grep.stdout]).toEqual([1, '']);
+    } finally {
+      rmSync(link, { force: true });
+    }
   });
 });
 

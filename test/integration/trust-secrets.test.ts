@@ -23,6 +23,7 @@ const HEADER_TOKEN = 'hdr-token-Pp2secret';
 const S3_SECRET = 's3-secret-Wq1x9secret';
 const S3_KEY_ID = 'AKIASECRETKEYID42';
 const PG_PASSWORD = 'pg-pw-Ll7secret';
+const QUERY_TOKEN = 'query-token-Tt5secret';
 
 let app: AppFixture;
 let slack: SlackApiServer;
@@ -55,6 +56,7 @@ function secrets(): string[] {
     S3_SECRET,
     S3_KEY_ID,
     PG_PASSWORD,
+    QUERY_TOKEN,
   ].flatMap(pieces);
 }
 
@@ -87,7 +89,7 @@ function deployInputs(version: string, extra: Record<string, string> = {}): Reco
     'registry-username': 'deploy-bot',
     'registry-password': REGISTRY_PASSWORD,
     env: `DATABASE_URL=postgres://shop:${DB_PASSWORD}@db/shop\nCERT="-----BEGIN CERT-----\\n${CERT_LINES.join('\\n')}\\n-----END CERT-----"`,
-    'health-url': `http://probe:${URL_PASSWORD}@127.0.0.1:${app.port}/health`,
+    'health-url': `http://probe:${URL_PASSWORD}@127.0.0.1:${app.port}/health?token=${QUERY_TOKEN}`,
     'health-interval': '200ms',
     'health-successes': '1',
     ...extra,
@@ -126,6 +128,7 @@ describe('no secret in anything an action writes or keeps, on success and failur
     expect(ok.errors).toEqual([]);
     expect(ok.stdout).toContain(`::add-mask::${REGISTRY_PASSWORD}`);
     expect(ok.stdout).toContain(`::add-mask::${CERT_LINES[1]}`);
+    expect(ok.stdout).toContain(`::add-mask::${QUERY_TOKEN}`);
     const pullFails = await record('deploy pull fails', runAction('action-deploy', deployInputs('does-not-exist'), options()));
     expect(pullFails.code).toBe(1);
     const gateFails = await record('deploy gate fails', runAction('action-deploy', deployInputs('broken', { 'health-timeout': '2s' }), options()));
@@ -182,8 +185,18 @@ describe('no secret in anything an action writes or keeps, on success and failur
     expect(run.stdout).toContain(`::add-mask::${PG_PASSWORD}`);
   });
 
+  test('malformed secret inputs: each error names its input and shows none of the secret', async () => {
+    const gate = { timeout: '1s', interval: '200ms', successes: '1' };
+    const url = await record('healthgate url not a URL', runAction('action-healthgate', { ...gate, url: `http://probe:${URL_PASSWORD}"\\@127.0.0.1:99999/health` }, options()));
+    expect(url.errors).toEqual(["Input 'url' must hold http:// or https:// URLs, one per line."]);
+    const header = await record('healthgate header line', runAction('action-healthgate', { ...gate, url: `http://127.0.0.1:${app.port}/health`, headers: HEADER_TOKEN }, options()));
+    expect(header.errors).toEqual(["Input 'headers' must hold 'Name: value' lines; line 1 is not one."]);
+    const env = await record('deploy env key', runAction('action-deploy', deployInputs('v1', { env: `CERT=-----BEGIN CERT-----\n${DB_PASSWORD}=x` }), options()));
+    expect(env.errors).toEqual(["Input 'env' must have keys of letters, digits and _, not starting with a digit; the key on line 2 is not one."]);
+  });
+
   test('none of the runs above wrote a secret; the ledger and release.json hold none', () => {
-    expect(runs.length).toBeGreaterThanOrEqual(8);
+    expect(runs.length).toBeGreaterThanOrEqual(11);
     for (const { name, run } of runs) expect([name, leaks(run.everything)]).toEqual([name, []]);
     expect(leaks(hostKept())).toEqual([]);
   });

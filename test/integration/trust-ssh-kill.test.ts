@@ -90,10 +90,19 @@ interface Kill {
 
 const sshOf = () => ({ port: String(sshd.port), 'known-hosts': sshd.knownHosts });
 
+/**
+ * The dead run's lock, as a later run finds it two minutes on: its heartbeat and folder aged
+ * on the host ('lock-stale-after' is at least three heartbeats, 45 s).
+ */
+function ageLock(app: AppFixture): void {
+  const lock = join(app.deployPath, '.lock');
+  execFileSync('touch', ['-d', '2 minutes ago', join(lock, 'heartbeat'), lock]);
+}
+
 async function deployWithKill(app: AppFixture, version: string, kill: Kill): Promise<{ run: ActionRun; killedWhile: string }> {
   let seen = '';
   let armed: Promise<string> | undefined;
-  const run = await runAction('action-deploy', app.inputs(version, { ...sshOf(), 'lock-stale-after': '2s', ...kill.inputs }), {
+  const run = await runAction('action-deploy', app.inputs(version, { ...sshOf(), ...kill.inputs }), {
     cwd: app.workspace,
     // A run that hangs on the dead connection is killed here, and fails the test below.
     timeoutMs: 90_000,
@@ -185,13 +194,13 @@ describe.each(PHASES)('the SSH connection killed during %s', (name, kill) => {
     expect(existsSync(join(app.deployPath, '.lock', 'owner.json'))).toBe(true);
 
     // Without break-stale-lock, once stale: refused, naming the dead run.
-    await sleep(2500);
-    const refused = await app.deploy('v3', { ...sshOf(), ...gate, 'lock-stale-after': '2s' });
+    ageLock(app);
+    const refused = await app.deploy('v3', { ...sshOf(), ...gate, 'lock-stale-after': '1m' });
     expect(refused.code).toBe(1);
     expect(refused.errors).toEqual([expect.stringMatching(/is stale: held by octocat's deploy of v2 since \S+ \(https:\/\/github\.com\/acme\/shop\/actions\/runs\/4242\), with no sign of life for \d+s/)]);
 
     // With it: broken, said so, and the next release deploys.
-    const next = await app.deploy('v3', { ...sshOf(), ...gate, 'lock-stale-after': '2s', 'break-stale-lock': 'true' });
+    const next = await app.deploy('v3', { ...sshOf(), ...gate, 'lock-stale-after': '1m', 'break-stale-lock': 'true' });
     expect(next.errors).toEqual([]);
     expect(next.stdout).toMatch(/::warning::Broke a stale deploy lock held by octocat's deploy of v2 /);
     expect(await app.get('/')).toBe('200 v3');
@@ -225,8 +234,8 @@ describe('a rollback right after an interrupted deploy', () => {
     expect(await servesOneOf(app, ['v2'])).toBe('200 v2');
     expect(app.current()).toBe('releases/1');
 
-    await sleep(2500);
-    const back = await app.rollback({ ...sshOf(), to: 'previous', 'lock-stale-after': '2s', 'break-stale-lock': 'true' });
+    ageLock(app);
+    const back = await app.rollback({ ...sshOf(), to: 'previous', 'lock-stale-after': '1m', 'break-stale-lock': 'true' });
     expect(back.errors).toEqual([]);
     expect(back.stdout).toMatch(/::warning::Broke a stale deploy lock held by octocat's deploy of v2 /);
     expect(await app.get('/')).toBe('200 v1');

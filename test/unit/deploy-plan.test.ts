@@ -12,6 +12,7 @@ const settings = (over: Partial<DeploySettings> = {}): DeploySettings =>
   });
 
 const layout = appLayout('/home/deploy/deploy-kit/shop');
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const target = (s: DeploySettings) => ({
   layout,
   releaseId: '7',
@@ -49,7 +50,13 @@ describe('deploy plan', () => {
             `printf '%s\\\\n' '\\{"release":"7","event":"started",.*"reason":"replacing 6"\\}' >> /home/deploy/deploy-kit/shop/ledger.jsonl$`,
         ),
       ),
-      `{ ${compose} --env-file ${dir}/.env pull --quiet; } >&2 & pulling=$!; echo @@deploy-kit@@config; ${compose} --env-file ${dir}/.env config; rendered=$?; wait $pulling && exit $rendered`,
+      // The rendered config follows a marker whose nonce is drawn for this one line (src/shell/sections.ts).
+      expect.stringMatching(
+        new RegExp(
+          `^${escape(`{ ${compose} --env-file ${dir}/.env pull --quiet; } >&2 & pulling=$!; printf '\\n%s\\n' `)}@@deploy-kit-[0-9a-f]{24}@@config; ` +
+            `${escape(`${compose} --env-file ${dir}/.env config; rendered=$?; wait $pulling && exit $rendered`)}$`,
+        ),
+      ),
       `${compose} -f ${dir}/deploy-kit.images.yml --env-file ${dir}/.env up --detach --remove-orphans`,
       'ln -sfn releases/7 /home/deploy/deploy-kit/shop/current.next && mv -T /home/deploy/deploy-kit/shop/current.next /home/deploy/deploy-kit/shop/current',
     ]);

@@ -2,7 +2,7 @@ import type { DeploySettings } from '../../src/deploy/settings.js';
 
 /** A deploy's settings as a test starts from them: one host, one compose file, no gate. */
 export const deploySettings = (over: Partial<DeploySettings> = {}): DeploySettings => ({
-  ssh: { host: 'web1', port: 22, username: 'deploy', privateKey: 'k', passphrase: '', hostKeys: { knownHosts: [], fingerprints: [], insecureIgnore: true }, proxyJump: undefined, connectTimeoutMs: 30_000 },
+  ssh: { host: 'web1', port: 22, username: 'deploy', privateKey: 'k', passphrase: '', hostKeys: { knownHosts: [], fingerprints: [], insecureIgnore: true, fingerprintInput: 'host-fingerprint' }, proxyJump: undefined, connectTimeoutMs: 30_000 },
   app: 'shop',
   version: 'v2',
   composeFiles: [{ name: 'docker-compose.yml', content: 'services: {}' }],

@@ -52,8 +52,11 @@ test('the dry-run plan names every command and hides file contents', () => {
     'Wait for services:',
     'Switch current to release 7:',
     'Prune old releases:',
-    'On failure: deploy release 6 again from its pinned images',
+    'On failure: deploy release 6 again from its pinned images, logged in again for that stack deploy only',
   ]);
   expect(text).toContain('write /home/deploy/deploy-kit/shop/releases/7/deploy-kit.env.sh (mode 0600, contents hidden)');
   expect(text).toContain('docker login --username ann --password-stdin -- ghcr.io   (password on standard input)');
+  // The login folder goes right after the stack deploy, before services are waited for and gated.
+  const deployAt = plan.findIndex((line) => line.includes('docker stack deploy'));
+  expect(plan[deployAt + 1]).toBe('  $ rm -rf /home/deploy/deploy-kit/shop/releases/7/.docker   (right after the stack deploy, also when it failed)');
 });

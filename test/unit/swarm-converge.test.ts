@@ -1,19 +1,16 @@
-import { STACK_SECTION } from '../../src/swarm/commands.js';
+import type { StackSection } from '../../src/swarm/commands.js';
 import { StackService, judgeStack, parseStack, stackImages } from '../../src/swarm/converge.js';
 
 const IMAGE = 'reg/app:v2@sha256:aaa';
 const OLD = 'reg/app:v1@sha256:bbb';
 
-function output(services: object[], replicas: object[], tasks: object[]): string {
-  return [
-    `${STACK_SECTION}services`,
-    JSON.stringify(services, null, 2),
-    `${STACK_SECTION}replicas`,
-    ...replicas.map((r) => JSON.stringify(r)),
-    `${STACK_SECTION}tasks`,
-    ...tasks.map((t) => JSON.stringify(t)),
-    '',
-  ].join('\n');
+/** `inspectStack`'s output, as its sections read it back. */
+function output(services: object[], replicas: object[], tasks: object[]): Map<StackSection, string> {
+  return new Map<StackSection, string>([
+    ['services', `${JSON.stringify(services, null, 2)}\n`],
+    ['replicas', replicas.map((r) => `${JSON.stringify(r)}\n`).join('')],
+    ['tasks', tasks.map((t) => `${JSON.stringify(t)}\n`).join('')],
+  ]);
 }
 
 const service = (update?: object) => ({ ID: 'x', Spec: { Name: 'shop_web', TaskTemplate: { ContainerSpec: { Image: IMAGE } } }, ...(update ? { UpdateStatus: update } : {}) });
@@ -93,4 +90,9 @@ describe('judging convergence', () => {
     expect(judgeStack([view({})], ['web', 'worker'])).toMatchObject({ kind: 'waiting', reason: 'no service worker yet' });
     expect(judgeStack([])).toMatchObject({ kind: 'waiting', reason: 'no service yet' });
   });
+});
+
+test("output that is not JSON is reported without quoting it: it holds the services' environment", () => {
+  const torn = new Map<StackSection, string>([['services', '[{"Spec": {"Name": "shop_web", "TaskTemplate": {"ContainerSpec": {"Env": ["TOKEN=s3cr\\"et-value']]);
+  expect(() => parseStack('shop', torn)).toThrow("Could not read 'docker service inspect' output for stack shop: it is not JSON.");
 });

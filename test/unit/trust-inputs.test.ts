@@ -73,7 +73,7 @@ test("health headers: values Node's HTTP client would throw on mid-gate are refu
   const input = (values: Record<string, string>) => (name: string) => values[name] ?? '';
   const read = (headers: string) => readGateSettings(input({ url: 'http://127.0.0.1/', headers }), () => undefined, '');
   expect(read('Authorization: Bearer abc')?.headers).toEqual({ Authorization: 'Bearer abc' });
-  expect(() => read('X-Name: \u0455hop')).toThrow("Input 'headers' values must be one line of printable ASCII or Latin-1 characters.");
+  expect(() => read('X-Name: \u0455hop')).toThrow("Input 'headers' values must be one line of printable ASCII or Latin-1 characters; the value on line 1 is not.");
   expect(() => read('X-Name: a\u200bb')).toThrow(/Input 'headers'/);
 });
 
