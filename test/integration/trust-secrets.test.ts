@@ -192,7 +192,7 @@ describe('no secret in anything an action writes or keeps, on success and failur
     const header = await record('healthgate header line', runAction('action-healthgate', { ...gate, url: `http://127.0.0.1:${app.port}/health`, headers: HEADER_TOKEN }, options()));
     expect(header.errors).toEqual(["Input 'headers' must hold 'Name: value' lines; line 1 is not one."]);
     const env = await record('deploy env key', runAction('action-deploy', deployInputs('v1', { env: `CERT=-----BEGIN CERT-----\n${DB_PASSWORD}=x` }), options()));
-    expect(env.errors).toEqual(["Input 'env' must have keys of letters, digits and _, not starting with a digit; the key on line 2 is not one."]);
+    expect(env.errors).toEqual(["Input 'env', line 2 is not KEY=value: each line must be KEY=value (KEY: letters, digits and _, not starting with a digit; 'export ' in front is allowed), a # comment, or empty. The line is not shown: it may hold a secret."]);
   });
 
   test('none of the runs above wrote a secret; the ledger and release.json hold none', () => {

@@ -50,7 +50,7 @@ const CASES: readonly (readonly [string, keyof typeof readers, Record<string, st
   ['passphrase', 'deploy', { 'private-key': ENCRYPTED, passphrase: SECRET }, /^Input 'passphrase' does not decrypt 'private-key'\.$/],
   ['registry-password', 'deploy', { 'registry-password': SECRET }, /^Inputs 'registry-username' and 'registry-password' go together/],
   ['env (value)', 'deploy', { env: `TOKEN='${SECRET}\${HOME}'` }, /^Input 'env': the value of TOKEN contains '\$\{\.\.\.\}'/],
-  ['env (a line of a value taken for a key)', 'deploy', { env: `CERT=-----BEGIN\n${SECRET} = x` }, /^Input 'env' must have keys of letters, digits and _, not starting with a digit; the key on line 2 is not one\.$/],
+  ['env (a line of a value taken for a key)', 'deploy', { env: `CERT=-----BEGIN\n${SECRET} = x` }, /^Input 'env', line 2 is not KEY=value: .*The line is not shown: it may hold a secret\.$/],
   ['health-url (no URL)', 'deploy', { 'health-url': `http://probe:${SECRET}@shop.example.com:99999/health` }, /^Input 'health-url' must hold http:\/\/ or https:\/\/ URLs, one per line\.$/],
   ['health-url (userinfo and query)', 'rollback', { 'health-url': `ftp://probe:${encodeURIComponent(SECRET)}@shop.example.com/health?token=${encodeURIComponent(SECRET)}` }, /^Input 'health-url' must hold http:\/\/ or https:\/\/ URLs; got 'ftp:\/\/probe:\*\*\*@shop\.example\.com\/health\?token=\*\*\*'\.$/],
   ['url (a token as user name)', 'healthgate', { url: `gopher://${encodeURIComponent(SECRET)}@shop.example.com/` }, /^Input 'url' must hold http:\/\/ or https:\/\/ URLs; got 'gopher:\/\/\*\*\*@shop\.example\.com\/'\.$/],
