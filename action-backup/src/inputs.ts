@@ -5,7 +5,7 @@ import type { ActionSettings, BackupCommon, DumpSource, S3Settings } from '../..
 import type { RunContext } from '../../src/deploy/settings.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
-import { InputSource, invalid, oneOf, parseBoolean, parseInteger, parseList, required } from '../../src/inputs/parse.js';
+import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger, parseList, required } from '../../src/inputs/parse.js';
 import { Masker, readSshSettings } from '../../src/ssh/settings.js';
 
 /** action.yml's default, for runs that pass an empty `verify-query`. */
@@ -27,6 +27,8 @@ export function readBackupInputs(input: InputSource, mask: Masker, context: { ru
   const restoreTo = readDatabaseUrl(input, mask, 'restore-to');
 
   const mode = oneOf('mode', input('mode'), ['backup', 'restore'] as const, 'backup');
+  const verifyQuery = input('verify-query') || DEFAULT_VERIFY_QUERY;
+  const showRowData = parseBoolean('show-row-data', input('show-row-data'));
   const common: BackupCommon = {
     ssh: readSshSettings(input, mask),
     app: parseAppName(input('app'), context.defaultApp),
@@ -35,7 +37,15 @@ export function readBackupInputs(input: InputSource, mask: Masker, context: { ru
     s3: readS3(input, accessKey, secretKey),
     identity,
     verify: parseBoolean('verify', input('verify')),
-    verifyQuery: input('verify-query') || DEFAULT_VERIFY_QUERY,
+    verifyQuery,
+    // The default query counts tables; a query of the user's own can return rows.
+    showVerifyResult: showRowData || verifyQuery === DEFAULT_VERIFY_QUERY,
+    showRowData,
+    lock: {
+      timeoutMs: parseDuration('lock-timeout', input('lock-timeout'), '10m'),
+      staleAfterMs: parseDuration('lock-stale-after', input('lock-stale-after'), '10m'),
+      breakStale: parseBoolean('break-stale-lock', input('break-stale-lock')),
+    },
     run: context.run,
   };
   if (identity !== '') checkIdentity(identity);

@@ -59106,8 +59106,11 @@ class connection_RemoteHost {
         const result = await shell.run(line);
         return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
     }
-    /** Starts a command and hands back its output as streams, for data too large to buffer. */
-    async stream(command) {
+    /**
+     * Starts a command and hands back its output as streams, for data too large to buffer.
+     * `stdin` (a password line) is written to its standard input, which then ends.
+     */
+    async stream(command, options = {}) {
         const line = quote_shellLine(command).text;
         await this.checkGuards(line);
         this.observe?.(this.target, line);
@@ -59116,7 +59119,10 @@ class connection_RemoteHost {
             channel.once('exit', (code, signal) => resolve({ code, signal }));
             channel.once('close', () => resolve({ code: null, signal: 'connection closed' }));
         });
-        channel.stdin?.end?.();
+        if (options.stdin === undefined)
+            channel.stdin.end();
+        else
+            channel.stdin.end(options.stdin);
         return { stdout: channel, stderr: channel.stderr, exit };
     }
     /** Writes a file atomically over SFTP (temp file + rename), with the given mode from the start. */

@@ -5,35 +5,37 @@ import type { Reporter } from '../report.js';
 import type { CommandObserver, RemoteStream } from '../ssh/connection.js';
 import { describeTarget } from '../ssh/settings.js';
 import { EndGate, Meter, chain, compressor, encryptStream, requireCodec } from './codec.js';
-import { Collector, fullCollector } from './collector.js';
 import {
   PgRunner,
   dumpCommand,
-  dumpWrapper,
-  feedPassword,
   keepCopy,
   listCopies,
   localCopyStatus,
+  onHost,
   openWorkdir,
   partialCopyPath,
+  passwordLine,
   pgDumpVersion,
   prepareCopiesDir,
   removeFiles,
   removeWorkdir,
+  withLocalCopy,
 } from './commands.js';
-import { BackupHost, openBackupHost, pgRunner } from './host.js';
+import { BackupHost, openBackupHost, pgRunner, takeDeployLock } from './host.js';
 import { Manifest, MANIFEST_FORMAT, ManifestSource, formatManifest } from './manifest.js';
 import { DumpKind, backupFolder, dumpFileName, formatStamp, manifestKey, objectKey } from './naming.js';
-import { lastLines, verifyInScratch } from './restore.js';
+import { pgOutput } from './pg-messages.js';
+import { lastLines, verifyInScratch, withheldResult } from './restore.js';
 import { RetentionDecision, catalog, countLocalCopies, localCopiesToRemove, planRetention } from './retention.js';
 import type { BackupSettings } from './settings.js';
 import { BackupStore } from './storage.js';
 
 /**
  * One backup, start to end:
- *   check the bucket (credentials, endpoint) -> connect -> dump on the host, streamed through
- *   compression, encryption and hashing into a multipart upload -> [verify: restore the stored
- *   object into a scratch database and query it] -> manifest -> local copies -> retention.
+ *   check the bucket (credentials, endpoint) -> connect -> take the host's deploy lock -> dump on
+ *   the host, streamed through compression, encryption and hashing into a multipart upload ->
+ *   release the lock -> [verify: restore the stored object into a scratch database and query
+ *   it] -> manifest -> local copies -> retention.
  * Anything that fails before the manifest leaves no backup behind and deletes nothing.
  */
 export interface BackupResult {
@@ -43,6 +45,7 @@ export interface BackupResult {
   readonly dumpBytes: number;
   readonly durationMs: number;
   readonly verified: boolean;
+  /** The verify query's result as it may be shown; undefined when withheld (a custom query without `show-row-data`). */
   readonly verifyResult: string | undefined;
   readonly deleted: readonly RetentionDecision[];
   readonly kept: number;
@@ -61,11 +64,17 @@ interface Uploaded {
   readonly sha256: string;
   readonly dumpBytes: number;
   readonly stderr: string;
+  readonly dumpTool: string | null;
+  readonly runner: PgRunner | undefined;
+}
+
+/** What the dump left on the host: removed at the end whatever happened, unless kept as the local copy. */
+interface HostLeftovers {
+  work?: string;
+  partial?: string;
 }
 
 const PROGRESS_EVERY_MS = 30_000;
-/** A full GC every MiB of dump keeps the peak RSS flat (collector.ts). */
-const COLLECT_EVERY_BYTES = 1024 * 1024;
 
 export async function runBackup(settings: BackupSettings, deps: BackupDependencies): Promise<BackupResult> {
   const started = performance.now();
@@ -81,26 +90,20 @@ export async function runBackup(settings: BackupSettings, deps: BackupDependenci
       reporter.info(`${listing.backups.length} backup(s) there${newest ? `, the newest ${newest.key}` : ''}${listing.incomplete.length ? `; ${listing.incomplete.length} incomplete` : ''}`);
     });
     const session = await openBackupHost(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
-    let work: string | undefined;
-    let partial: string | undefined;
+    const left: HostLeftovers = {};
     try {
-      const runner = settings.source.kind === 'postgres' ? await pgRunner(session, settings.source.composeService) : undefined;
       const kind: DumpKind = settings.source.kind === 'postgres' ? 'pgdump' : 'dump';
       const name = { stamp: formatStamp(startedAt), label: settings.label, kind, compression: settings.compression, encrypted: settings.recipients.length > 0 };
       const key = objectKey(folder, name);
       const fileName = dumpFileName(name.stamp, name.label, kind);
 
-      const dumpTool = runner ? (await session.host.run(pgDumpVersion(runner))).stdout.trim() : null;
-      const password = settings.source.kind === 'postgres' ? settings.source.database.password : '';
-      work = (await session.host.run(openWorkdir(password !== ''))).stdout.trim();
-      if (!work.startsWith('/')) throw new OperationError(`Could not create a private temp dir on ${describeTarget(session.host.target)} (mktemp -d printed '${work}').`);
-      if (settings.localCopies > 0) {
-        await session.host.run(prepareCopiesDir(session.layout.backups));
-        partial = partialCopyPath(session.layout.backups, fileName);
+      const lock = await takeDeployLock(session, settings, 'backup', reporter);
+      let uploaded: Uploaded;
+      try {
+        uploaded = await dumpOnHost(session, settings, { key, fileName, store, left }, reporter);
+      } finally {
+        await lock.release();
       }
-
-      const uploaded = await reporter.group(`Dump and upload ${key}`, () => dumpAndUpload(session, settings, { runner, work: work!, partial, password, key, store }, reporter));
-      if (uploaded.stderr.trim()) reporter.info(`the dump's messages: ${lastLines(uploaded.stderr, 5)}`);
       const manifest: Manifest = {
         format: MANIFEST_FORMAT,
         key,
@@ -115,18 +118,21 @@ export async function runBackup(settings: BackupSettings, deps: BackupDependenci
         host: settings.ssh.host,
         compression: settings.compression,
         encryption: name.encrypted ? { scheme: 'age', recipients: settings.recipients } : null,
-        dumpTool,
+        dumpTool: uploaded.dumpTool,
         verified: null,
         run: settings.run.runUrl,
       };
 
       let verifyResult: string | undefined;
-      if (settings.verify && settings.source.kind === 'postgres' && runner) {
+      if (settings.verify && settings.source.kind === 'postgres' && uploaded.runner) {
         const source = settings.source.database;
+        const runner = uploaded.runner;
         verifyResult = await reporter.group('Verify: restore into a scratch database', async () => {
           try {
-            const result = await verifyInScratch({ host: session.host, runner, store, identity: settings.identity }, { key, manifest }, source, settings.verifyQuery, reporter);
-            reporter.info(`verify-query: ${result}`);
+            // The identity reads back what this run encrypted; an unencrypted backup needs none.
+            const ctx = { host: session.host, runner, store, identity: name.encrypted ? settings.identity : '', showRowData: settings.showRowData };
+            const result = await verifyInScratch(ctx, { key, manifest }, source, settings.verifyQuery, reporter);
+            reporter.info(`verify-query: ${settings.showVerifyResult ? result : withheldResult}`);
             return result;
           } catch (error) {
             throw new OperationError(
@@ -150,15 +156,15 @@ export async function runBackup(settings: BackupSettings, deps: BackupDependenci
 
       // The backup is complete: what follows tidies up, and a failure there is a warning, not a failed backup.
       let localCopies: BackupResult['localCopies'];
-      if (partial) {
-        const copy = partial;
+      if (left.partial && left.work) {
+        const [work, copy] = [left.work, left.partial];
         localCopies = await reporter.group('Local copies', () =>
-          keepLocalCopy(session, work!, copy, fileName, settings.localCopies, reporter).catch((error: Error) => {
+          keepLocalCopy(session, work, copy, fileName, settings.localCopies, reporter).catch((error: Error) => {
             reporter.warning(`Could not keep the local copy on the host: ${error.message}. The backup in the bucket is complete.`);
             return undefined;
           }),
         );
-        if (localCopies) partial = undefined; // else the finally below removes what is left of it
+        if (localCopies) left.partial = undefined; // else the finally below removes what is left of it
       }
       const retention = await reporter.group('Retention', () =>
         applyRetention(store, folder, settings, startedAt, key, reporter).catch((error: Error) => {
@@ -173,20 +179,43 @@ export async function runBackup(settings: BackupSettings, deps: BackupDependenci
         dumpBytes: final.dumpBytes,
         durationMs: performance.now() - started,
         verified: verifyResult !== undefined,
-        verifyResult,
+        verifyResult: settings.showVerifyResult ? verifyResult : undefined,
         deleted: retention.deleted,
         kept: retention.kept,
         localCopies,
         manifest: final,
       };
     } finally {
-      if (partial) await session.host.run(removeFiles([partial]), { allowFailure: true }).catch(() => undefined);
-      if (work) await session.host.run(removeWorkdir(work), { allowFailure: true }).catch(() => undefined);
+      if (left.partial) await session.host.run(removeFiles([left.partial]), { allowFailure: true }).catch(() => undefined);
+      if (left.work) await session.host.run(removeWorkdir(left.work), { allowFailure: true }).catch(() => undefined);
       await session.host.close();
     }
   } finally {
     store.close();
   }
+}
+
+interface DumpPlan {
+  readonly key: string;
+  readonly fileName: string;
+  readonly store: BackupStore;
+  readonly left: HostLeftovers;
+}
+
+/** Everything that reads the database on the host: where pg_dump runs, its version, the dump itself. */
+async function dumpOnHost(session: BackupHost, settings: BackupSettings, plan: DumpPlan, reporter: Reporter): Promise<Uploaded> {
+  const runner = settings.source.kind === 'postgres' ? await pgRunner(session, settings.source.composeService) : undefined;
+  const dumpTool = runner ? (await session.host.run(pgDumpVersion(runner))).stdout.trim() : null;
+  if (settings.localCopies > 0) {
+    const work = (await session.host.run(openWorkdir())).stdout.trim();
+    if (!work.startsWith('/')) throw new OperationError(`Could not create a private temp dir on ${describeTarget(session.host.target)} (mktemp -d printed '${work}').`);
+    plan.left.work = work;
+    await session.host.run(prepareCopiesDir(session.layout.backups));
+    plan.left.partial = partialCopyPath(session.layout.backups, plan.fileName);
+  }
+  const uploaded = await reporter.group(`Dump and upload ${plan.key}`, () => dumpAndUpload(session, settings, runner, plan, reporter));
+  if (uploaded.stderr.trim()) reporter.info(`the dump's messages: ${lastLines(uploaded.stderr, 5)}`);
+  return { ...uploaded, dumpTool, runner };
 }
 
 function manifestSource(settings: BackupSettings): ManifestSource {
@@ -196,31 +225,25 @@ function manifestSource(settings: BackupSettings): ManifestSource {
   return source.composeService ? { kind: 'postgres', via: 'compose', service: source.composeService, database } : { kind: 'postgres', via: 'host', database };
 }
 
-interface StreamPlan {
-  readonly runner: PgRunner | undefined;
-  readonly work: string;
-  readonly partial: string | undefined;
-  readonly password: string;
-  readonly key: string;
-  readonly store: BackupStore;
-}
-
 /**
- * The dump streams: host stdout -> collector (a GC every MiB) -> meter -> end gate (the
- * dump's exit status) -> compression -> encryption -> meter (sha256) -> multipart upload. The
- * gate holds back the end of the stream until the dump exited 0, so the upload of a failed
- * dump is never completed.
+ * The dump streams: host stdout -> meter -> end gate (the dump's exit status) -> compression
+ * -> encryption -> meter (sha256) -> multipart upload. The gate holds back the end of the
+ * stream until the dump exited 0, so the upload of a failed dump is never completed. The upload
+ * reads only as fast as the store takes the parts, and the SSH channel's window passes that
+ * back to the dump on the host. The database password goes in on the dump's own stdin.
  */
-async function dumpAndUpload(session: BackupHost, settings: BackupSettings, plan: StreamPlan, reporter: Reporter): Promise<Uploaded> {
+async function dumpAndUpload(session: BackupHost, settings: BackupSettings, runner: PgRunner | undefined, plan: DumpPlan, reporter: Reporter): Promise<Omit<Uploaded, 'dumpTool' | 'runner'>> {
   const { host } = session;
-  const what = settings.source.kind === 'postgres' ? 'pg_dump' : "the backup 'command'";
-  const remote: RemoteStream = await host.stream(dumpWrapper(plan.work, plan.partial, dumpCommand(settings.source, plan.runner ?? { kind: 'host' })));
+  const postgres = settings.source.kind === 'postgres' ? settings.source.database : undefined;
+  const what = postgres ? 'pg_dump' : "the backup 'command'";
+  const dump = dumpCommand(settings.source, runner ?? onHost);
+  const command = plan.left.work && plan.left.partial ? withLocalCopy(plan.left.work, plan.left.partial, dump) : dump;
+  const password = postgres ? passwordLine(postgres) : undefined;
+  const remote: RemoteStream = await host.stream(command, password === undefined ? {} : { stdin: password });
   const stderr = new TextTail(8192);
   remote.stderr.on('data', (chunk: Buffer) => stderr.add(chunk));
-  // Concurrently, a second command hands the password to the wrapper through the FIFO.
-  const feeding = plan.password
-    ? host.run(feedPassword(plan.work), { stdin: plan.password, allowFailure: true }).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }))
-    : undefined;
+  // What the dump printed on stderr, as it may be shown (PostgreSQL's can hold row data; a user's command is theirs).
+  const messages = () => (postgres ? pgOutput(stderr.text(), settings.showRowData) : stderr.text());
 
   let dumpFailure: Error | undefined;
   let streamFailure: Error | undefined;
@@ -231,7 +254,7 @@ async function dumpAndUpload(session: BackupHost, settings: BackupSettings, plan
   const gate = new EndGate(async () => {
     const exit = await remote.exit;
     if (exit.code === 0 && dumped.bytes > 0) return;
-    const detail = lastLines(stderr.text());
+    const detail = lastLines(messages());
     dumpFailure = new OperationError(
       exit.code === 0
         ? `${what} printed nothing on ${describeTarget(host.target)}, so there is nothing to back up${detail !== '(no output)' ? `: ${detail}` : ''}. No backup was stored.`
@@ -242,8 +265,8 @@ async function dumpAndUpload(session: BackupHost, settings: BackupSettings, plan
     throw dumpFailure;
   });
   // pg_dump's custom format is compressed by pg_dump already (see compressor).
-  const compress = compressor(settings.compression, settings.source.kind === 'postgres');
-  let body: Readable = chain([remote.stdout, new Collector(COLLECT_EVERY_BYTES, fullCollector()), dumped, gate, ...(compress ? [compress] : [])], fail);
+  const compress = compressor(settings.compression, postgres !== undefined);
+  let body: Readable = chain([remote.stdout, dumped, gate, ...(compress ? [compress] : [])], fail);
   if (settings.recipients.length > 0) body = await encryptStream(body, settings.recipients);
   const stored = new Meter();
   body = chain([body, stored], fail);
@@ -259,10 +282,9 @@ async function dumpAndUpload(session: BackupHost, settings: BackupSettings, plan
     clearInterval(progress);
   }
   if (dumpFailure) throw dumpFailure;
-  if (feeding && (await feeding).code !== 0) reporter.warning('Handing the database password to pg_dump reported a problem, though the dump succeeded.');
   const seconds = (performance.now() - uploadStarted) / 1000;
   reporter.info(`${formatBytes(dumped.bytes)} dumped, ${formatBytes(stored.bytes)} stored (${settings.compression}${settings.recipients.length ? ', age' : ''}) in ${formatDuration(seconds * 1000)}`);
-  return { bytes: stored.bytes, sha256: stored.digest(), dumpBytes: dumped.bytes, stderr: stderr.text() };
+  return { bytes: stored.bytes, sha256: stored.digest(), dumpBytes: dumped.bytes, stderr: messages() };
 }
 
 async function keepLocalCopy(session: BackupHost, work: string, partial: string, fileName: string, keep: number, reporter: Reporter): Promise<{ kept: number; removed: string[] }> {

@@ -10,10 +10,8 @@ import type { DumpSource } from './settings.js';
  * Passwords never appear in a command line (`ps` on the host shows every argv): a database
  * URL goes into argv without its password, and the password reaches the tool as the first
  * line of its standard input, read into PGPASSWORD by a small `sh` prelude that then execs
- * the tool with the rest of stdin (which pg_restore reads the archive from). For the dump,
- * whose stdin the SSH session cannot feed while its stdout streams, the first line comes from
- * a FIFO in a private temp dir that a second, concurrent SSH command writes the password into:
- * the password never touches the host's disk.
+ * the tool with the rest of stdin (which pg_restore reads the archive from). An SSH channel is
+ * two-way, so the dump gets its password the same way while its stdout streams back.
  */
 
 /** Reads the first line of stdin into PGPASSWORD, then runs "$@" with the rest of stdin. */
@@ -45,41 +43,27 @@ export function dumpCommand(source: DumpSource, runner: PgRunner): Command {
   return pgTool(runner, source.database, ['pg_dump', '--format=custom', '--no-password', `--dbname=${source.database.url}`]);
 }
 
-/**
- * A private temp dir on the host for one run (0700), with a FIFO for the password when one is
- * needed. Prints the dir's path.
- */
-export function openWorkdir(passwordFifo: boolean): ShellLine {
-  return constant(
-    `umask 077 && d=$(mktemp -d "\${TMPDIR:-/tmp}/deploy-kit-backup.XXXXXXXX") && ${passwordFifo ? 'mkfifo "$d/password" && ' : ''}printf '%s\\n' "$d"`,
-  );
-}
+/** A private temp dir (0700) on the host for one run's local copy bookkeeping. Prints the dir's path. */
+export const openWorkdir = (): ShellLine =>
+  constant(`umask 077 && d=$(mktemp -d "\${TMPDIR:-/tmp}/deploy-kit-backup.XXXXXXXX") && printf '%s\\n' "$d"`);
 
 export const removeWorkdir = (dir: string): Command => ['rm', '-rf', '--', dir];
 
 /**
- * Writes stdin (the password) into the workdir's FIFO. Blocks until the dump wrapper opens
- * the FIFO to read it; gives up after 60 s if the wrapper never does (it failed before).
+ * Runs the dump (`"$@"`, which keeps the channel's stdin) with its stdout going both to the
+ * SSH channel and to `copy` on the host (one dump, two destinations, via `tee`). The wrapper
+ * exits with the dump's own exit status (kept in `<dir>/status`, as POSIX sh has no
+ * pipefail), so a dump that fails after printing bytes fails the backup. A failed write of the
+ * local copy is noted in `<dir>/copy-failed` without failing the stream.
  */
-export const feedPassword = (dir: string): Command => ['timeout', '60', 'sh', '-c', 'cat > "$1"', 'sh', `${dir}/password`];
-
-/**
- * Runs the dump (`"$@"`) with its stdout going to the SSH channel, and to `copy` on the host
- * as well when given (one dump, two destinations, via `tee`). The wrapper exits with the
- * dump's own exit status (kept in a status file, as POSIX sh has no pipefail), so a dump
- * that fails after printing bytes fails the backup. A failed write of the local copy is noted
- * in `<dir>/copy-failed` without failing the stream.
- */
-export const DUMP_WRAPPER = [
+export const TEE_WRAPPER = [
   'umask 077; dir=$1 copy=$2; shift 2',
-  `if [ -p "$dir/password" ]; then pw=$(cat "$dir/password") || exit 125; rm -f "$dir/password"; feed() { printf '%s\\n' "$pw"; }; else feed() { :; }; fi`,
-  'if [ -z "$copy" ]; then feed | "$@"; exit $?; fi',
-  '{ feed | "$@"; echo $? > "$dir/status"; } | tee -- "$copy" || : > "$dir/copy-failed"',
+  '{ "$@"; echo $? > "$dir/status"; } | tee -- "$copy" || : > "$dir/copy-failed"',
   'exit "$(cat "$dir/status" 2>/dev/null || echo 125)"',
 ].join('; ');
 
-export function dumpWrapper(dir: string, copy: string | undefined, dump: Command): Command {
-  return ['sh', '-c', DUMP_WRAPPER, 'deploy-kit-dump', dir, copy ?? '', ...dump];
+export function withLocalCopy(dir: string, copy: string, dump: Command): Command {
+  return ['sh', '-c', TEE_WRAPPER, 'deploy-kit-dump', dir, copy, ...dump];
 }
 
 /** Prints `ok` or `failed`: whether the wrapper could write the local copy. */

@@ -1,4 +1,7 @@
+import type { RunContext } from '../deploy/settings.js';
 import { OperationError } from '../errors.js';
+import { HeldLock, LockOptions, holdLock } from '../release/lock-session.js';
+import type { Reporter } from '../report.js';
 import { HostSession, openHostSession, readRecords, readState, recordedProject, requireCompose } from '../release/session.js';
 import { describeTarget } from '../ssh/settings.js';
 import { PgRunner, onHost } from './commands.js';
@@ -25,4 +28,23 @@ export async function pgRunner(session: BackupHost, service: string | undefined)
     );
   }
   return { kind: 'compose', project: recordedProject(app, record), service };
+}
+
+/**
+ * Takes the host's deploy lock, the one deploys and rollbacks take, so that a dump never runs
+ * in the middle of a deploy (its migrations, its switch of release) and a restore never races
+ * one. Waits up to 'lock-timeout' for the holder; names it when giving up.
+ */
+export async function takeDeployLock(
+  session: BackupHost,
+  settings: { readonly run: RunContext; readonly lock: LockOptions },
+  operation: string,
+  reporter: Reporter,
+): Promise<HeldLock> {
+  const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation };
+  return reporter.group('Take the deploy lock', async () => {
+    const lock = await holdLock(session.host, session.layout.lock, owner, settings.lock, reporter);
+    reporter.info(`holding ${session.layout.lock} for the ${operation}`);
+    return lock;
+  });
 }

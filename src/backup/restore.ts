@@ -5,9 +5,10 @@ import type { CommandObserver, RemoteHost } from '../ssh/connection.js';
 import { describeTarget } from '../ssh/settings.js';
 import { ChecksumGuard, chain, decompressor, decryptStream } from './codec.js';
 import { PgRunner, createDatabase, dropDatabase, passwordLine, pgRestore, runQuery } from './commands.js';
-import { openBackupHost, pgRunner } from './host.js';
+import { openBackupHost, pgRunner, takeDeployLock } from './host.js';
 import { Manifest, parseManifest } from './manifest.js';
 import { backupFolder, manifestKey } from './naming.js';
+import { ROW_DATA_HINT, pgOutput } from './pg-messages.js';
 import { PostgresUrl, describeDatabase, withDatabase } from './postgres-url.js';
 import { runWithInput } from './remote-input.js';
 import { catalog } from './retention.js';
@@ -29,9 +30,17 @@ export interface RestoreContext {
   readonly host: RemoteHost;
   readonly runner: PgRunner;
   readonly store: BackupStore;
-  /** age identity; '' when not given. */
+  /**
+   * age identity; '' when not given. Given, it is also a demand: only an encrypted object is
+   * restored (the store's word that a backup is plaintext is not taken).
+   */
   readonly identity: string;
+  /** Print PostgreSQL's error lines that can hold row data (pg-messages.ts). */
+  readonly showRowData: boolean;
 }
+
+/** What the log and the summary say instead of a custom verify query's result. */
+export const withheldResult = `passed (its result is withheld: it can hold row data; ${ROW_DATA_HINT})`;
 
 const ROLLED_BACK = 'pg_restore runs in a single transaction, so nothing of this restore was kept.';
 
@@ -39,6 +48,13 @@ export async function restoreObject(ctx: RestoreContext, backup: StoredBackup, t
   const { key, manifest } = backup;
   if (manifest.encryption && ctx.identity === '') {
     throw new ConfigurationError(`${key} is encrypted with age; give the private key in 'encryption-identity' to restore or verify it.`);
+  }
+  if (!manifest.encryption && ctx.identity !== '') {
+    // Backups made for this identity are encrypted; a plaintext one in their place was put there by someone else.
+    throw new OperationError(
+      `${key} is not encrypted (its manifest says 'encryption: null'), but 'encryption-identity' was given, so only an age-encrypted backup is restored. ` +
+        `Nothing was changed. If this backup is meant to be plaintext, restore it without 'encryption-identity'.`,
+    );
   }
   const object = await ctx.store.read(key);
   if (object.bytes >= 0 && object.bytes !== manifest.bytes) {
@@ -62,7 +78,7 @@ export async function restoreObject(ctx: RestoreContext, backup: StoredBackup, t
   }
   if (result.code !== 0) {
     throw new OperationError(
-      `pg_restore into ${describeDatabase(target)} failed on ${describeTarget(ctx.host.target)} (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}. ${ROLLED_BACK}`,
+      `pg_restore into ${describeDatabase(target)} failed on ${describeTarget(ctx.host.target)} (exit ${result.code}): ${lastLines(pgOutput(result.stderr || result.stdout, ctx.showRowData))}. ${ROLLED_BACK}`,
     );
   }
 }
@@ -72,7 +88,7 @@ export async function queryDatabase(ctx: RestoreContext, db: PostgresUrl, query:
   const input = passwordLine(db);
   const result = await ctx.host.run(runQuery(ctx.runner, db, query), { allowFailure: true, ...(input ? { stdin: input } : {}) });
   if (result.code !== 0) {
-    throw new OperationError(`The verify query failed on ${describeDatabase(db)} (exit ${result.code}): ${lastLines(result.stderr || result.stdout)}. Check 'verify-query'.`);
+    throw new OperationError(`The verify query failed on ${describeDatabase(db)} (exit ${result.code}): ${lastLines(pgOutput(result.stderr || result.stdout, ctx.showRowData))}. Check 'verify-query'.`);
   }
   return result.stdout.trim();
 }
@@ -93,7 +109,7 @@ export async function verifyInScratch(ctx: RestoreContext, backup: StoredBackup,
   const created = await ctx.host.run(createDatabase(ctx.runner, source, name), { allowFailure: true, ...(input ? { stdin: input } : {}) });
   if (created.code !== 0) {
     throw new OperationError(
-      `Cannot create the scratch database ${name} to verify the backup (exit ${created.code}): ${lastLines(created.stderr)}. ` +
+      `Cannot create the scratch database ${name} to verify the backup (exit ${created.code}): ${lastLines(pgOutput(created.stderr, ctx.showRowData))}. ` +
         `The user of 'postgres-url' needs the CREATEDB privilege for 'verify: true'.`,
     );
   }
@@ -107,7 +123,7 @@ export async function verifyInScratch(ctx: RestoreContext, backup: StoredBackup,
       .run(dropDatabase(ctx.runner, source, name), { allowFailure: true, ...(input ? { stdin: input } : {}) })
       .catch((error: Error) => ({ code: -1, stderr: error.message, stdout: '' }));
     if (dropped.code === 0) reporter.info(`dropped scratch database ${name}`);
-    else reporter.warning(`Could not drop the scratch database ${name} on ${describeDatabase(source)}: ${lastLines(dropped.stderr)}. Drop it by hand.`);
+    else reporter.warning(`Could not drop the scratch database ${name} on ${describeDatabase(source)}: ${lastLines(pgOutput(dropped.stderr, ctx.showRowData))}. Drop it by hand.`);
   }
 }
 
@@ -127,6 +143,7 @@ export interface RestoreResult {
   readonly durationMs: number;
   readonly target: string;
   readonly verified: boolean;
+  /** The verify query's result as it may be shown; undefined when withheld (a custom query without `show-row-data`). */
   readonly verifyResult: string | undefined;
   readonly manifest: Manifest;
 }
@@ -153,29 +170,41 @@ export async function runRestore(settings: RestoreSettings, deps: { reporter: Re
     });
     const session = await openBackupHost(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
     try {
-      const ctx: RestoreContext = { host: session.host, runner: await pgRunner(session, settings.composeService), store, identity: settings.identity };
-      await reporter.group(`Restore into ${describeDatabase(settings.to)}`, async () => {
-        await restoreObject(ctx, backup, settings.to, { clean: true });
-        reporter.info(`restored ${backup.key}; its sha256 matched the manifest`);
-      });
-      let verifyResult: string | undefined;
-      if (settings.verify) {
-        verifyResult = await reporter.group('Verify', async () => {
-          const result = await queryDatabase(ctx, settings.to, settings.verifyQuery);
-          reporter.info(`verify-query: ${result}`);
-          return result;
+      // A restore replaces the app's data: never in the middle of a deploy, and no deploy in the middle of it.
+      const lock = await takeDeployLock(session, settings, `restore of ${backup.key}`, reporter);
+      try {
+        const ctx: RestoreContext = {
+          host: session.host,
+          runner: await pgRunner(session, settings.composeService),
+          store,
+          identity: settings.identity,
+          showRowData: settings.showRowData,
+        };
+        await reporter.group(`Restore into ${describeDatabase(settings.to)}`, async () => {
+          await restoreObject(ctx, backup, settings.to, { clean: true });
+          reporter.info(`restored ${backup.key}; its sha256 matched the manifest`);
         });
+        let verifyResult: string | undefined;
+        if (settings.verify) {
+          verifyResult = await reporter.group('Verify', async () => {
+            const result = await queryDatabase(ctx, settings.to, settings.verifyQuery);
+            reporter.info(`verify-query: ${settings.showVerifyResult ? result : withheldResult}`);
+            return result;
+          });
+        }
+        return {
+          key: backup.key,
+          bytes: backup.manifest.bytes,
+          sha256: backup.manifest.sha256,
+          durationMs: performance.now() - started,
+          target: describeDatabase(settings.to),
+          verified: verifyResult !== undefined,
+          verifyResult: settings.showVerifyResult ? verifyResult : undefined,
+          manifest: backup.manifest,
+        };
+      } finally {
+        await lock.release();
       }
-      return {
-        key: backup.key,
-        bytes: backup.manifest.bytes,
-        sha256: backup.manifest.sha256,
-        durationMs: performance.now() - started,
-        target: describeDatabase(settings.to),
-        verified: verifyResult !== undefined,
-        verifyResult,
-        manifest: backup.manifest,
-      };
     } finally {
       await session.host.close();
     }

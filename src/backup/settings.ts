@@ -1,4 +1,5 @@
 import type { RunContext } from '../deploy/settings.js';
+import type { LockOptions } from '../release/lock-session.js';
 import type { SshSettings } from '../ssh/settings.js';
 import type { PostgresUrl } from './postgres-url.js';
 
@@ -45,6 +46,12 @@ export interface BackupCommon {
   /** Run `verifyQuery` after a restore (scratch database for a backup, the target for a restore). */
   readonly verify: boolean;
   readonly verifyQuery: string;
+  /** Whether the verify query's result may be printed in logs and the summary: the default query's always; a custom one's only with `show-row-data`. */
+  readonly showVerifyResult: boolean;
+  /** Print lines of PostgreSQL's error output that can hold row data (DETAIL, CONTEXT; pg-messages.ts). */
+  readonly showRowData: boolean;
+  /** The host's deploy lock, held while the dump runs and for the whole restore. */
+  readonly lock: LockOptions;
   readonly run: RunContext;
 }
 

@@ -6,6 +6,12 @@ import type { RestoreResult } from './restore.js';
 /** The job summaries of a backup and of a restore, as Markdown. Pure. */
 const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** `true: \`2333\``, or without the result when it is withheld (a custom query can return rows). */
+function verifiedCell(result: { readonly verified: boolean; readonly verifyResult: string | undefined }): string {
+  if (!result.verified) return 'false';
+  return result.verifyResult === undefined ? 'true (the result of the custom verify query is withheld)' : `true: \`${escape(result.verifyResult)}\``;
+}
+
 function phasesTable(phases: readonly PhaseTiming[]): string[] {
   if (phases.length === 0) return [];
   return ['', '### Phases', '', '| Phase | Time | |', '|---|---:|---|', ...phases.map((p) => `| ${escape(p.name)} | ${formatDuration(p.ms)} | ${p.ok ? 'ok' : 'failed'} |`)];
@@ -22,7 +28,7 @@ export function backupSummary(app: string, result: BackupResult, phases: readonl
     `| Bytes | ${result.bytes} (dump ${result.dumpBytes}) |`,
     `| SHA-256 | \`${result.sha256}\` |`,
     `| Duration | ${(result.durationMs / 1000).toFixed(1)} s |`,
-    `| Verified | ${result.verified ? `true: \`${escape(result.verifyResult ?? '')}\`` : 'false'} |`,
+    `| Verified | ${verifiedCell(result)} |`,
     `| Compression | ${m.compression} |`,
     `| Encryption | ${m.encryption ? `age, ${m.encryption.recipients.length} recipient(s)` : 'none'} |`,
     `| Dump tool | ${escape(m.dumpTool ?? 'user command')} |`,
@@ -47,7 +53,7 @@ export function restoreSummary(app: string, result: RestoreResult, phases: reado
     `| Bytes | ${result.bytes} |`,
     `| SHA-256 | \`${result.sha256}\` (matched the manifest) |`,
     `| Duration | ${(result.durationMs / 1000).toFixed(1)} s |`,
-    `| Verified | ${result.verified ? `true: \`${escape(result.verifyResult ?? '')}\`` : 'false'} |`,
+    `| Verified | ${verifiedCell(result)} |`,
     `| Backup made | ${result.manifest.createdAt} by ${result.manifest.run} |`,
   ];
   lines.push(...phasesTable(phases));

@@ -158,8 +158,11 @@ export class RemoteHost {
     return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
   }
 
-  /** Starts a command and hands back its output as streams, for data too large to buffer. */
-  async stream(command: Command | ShellLine): Promise<RemoteStream> {
+  /**
+   * Starts a command and hands back its output as streams, for data too large to buffer.
+   * `stdin` (a password line) is written to its standard input, which then ends.
+   */
+  async stream(command: Command | ShellLine, options: { readonly stdin?: string } = {}): Promise<RemoteStream> {
     const line = shellLine(command).text;
     await this.checkGuards(line);
     this.observe?.(this.target, line);
@@ -168,7 +171,8 @@ export class RemoteHost {
       channel.once('exit', (code: number | null, signal?: string) => resolve({ code, signal }));
       channel.once('close', () => resolve({ code: null, signal: 'connection closed' }));
     });
-    channel.stdin?.end?.();
+    if (options.stdin === undefined) channel.stdin.end();
+    else channel.stdin.end(options.stdin);
     return { stdout: channel, stderr: channel.stderr, exit };
   }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { AppFixture } from '../harness/app-fixture.js';
 import { PostgresCluster, buildPgToolsImage, startPostgres } from '../harness/postgres.js';
 import { ActionRun, runAction } from '../harness/run-action.js';
 import { S3Fixture, startS3 } from '../harness/s3.js';
@@ -202,7 +203,7 @@ describe('action-backup', () => {
   });
 
   test('verify: true restores the stored object into a scratch database, queries it, drops it, and records it in the manifest', async () => {
-    const run = await backup('verified', { verify: 'true', 'verify-query': 'select count(*) from orders where paid' });
+    const run = await backup('verified', { verify: 'true', 'verify-query': 'select count(*) from orders where paid', 'show-row-data': 'true' });
     expect(run.errors).toEqual([]);
     expect(run.outputs.verified).toBe('true');
     expect(run.stdout).toMatch(/created scratch database shop_verify_[0-9a-f]{6}/);
@@ -211,6 +212,33 @@ describe('action-backup', () => {
     const manifest = JSON.parse(await s3.getText(`${run.outputs.key}.manifest.json`)) as { verified: unknown };
     expect(manifest.verified).toEqual({ query: 'select count(*) from orders where paid', result: '2333' });
     expect(run.summary).toMatch(/\| Verified \| true: `2333` \|/);
+  });
+
+  test("row data stays out of logs and the summary: a custom verify query's result and PostgreSQL's DETAIL lines, unless 'show-row-data'", async () => {
+    const query = 'select email from customers order by id limit 2';
+    const quiet = await backup('rows', { verify: 'true', 'verify-query': query });
+    expect(quiet.errors).toEqual([]);
+    expect(quiet.outputs.verified).toBe('true');
+    expect(quiet.stdout).toContain("verify-query: passed (its result is withheld: it can hold row data; 'show-row-data: true' prints them)");
+    expect(quiet.summary).toContain('| Verified | true (the result of the custom verify query is withheld) |');
+    expect(quiet.everything).not.toContain('c1@example.com');
+    // The manifest, in the bucket, keeps the result.
+    const manifest = JSON.parse(await s3.getText(`${quiet.outputs.key}.manifest.json`)) as { verified: unknown };
+    expect(manifest.verified).toEqual({ query, result: 'c1@example.com\nc2@example.com' });
+
+    // A verify query that fails on a row: PostgreSQL names the row in its DETAIL line.
+    const duplicate = 'insert into customers (name, email) select name, email from customers where id = 1';
+    const failed = await backup('rows', { verify: 'true', 'verify-query': duplicate });
+    expect(failed.code).toBe(1);
+    expect(failed.errors[0]).toMatch(
+      /^The backup did not verify: The verify query failed on shop@127\.0\.0\.1:\d+\/shop_verify_[0-9a-f]{6} \(exit 1\): ERROR: {2}duplicate key value violates unique constraint "customers_email_key" \/ \(1 more line withheld: they can hold row data; 'show-row-data: true' prints them\)\. Check 'verify-query'\./,
+    );
+    expect(failed.everything).not.toContain('c1@example.com');
+
+    const told = await backup('rows', { verify: 'true', 'verify-query': duplicate, 'show-row-data': 'true' });
+    expect(told.code).toBe(1);
+    expect(told.errors[0]).toContain('DETAIL:  Key (email)=(c1@example.com) already exists.');
+    expect(told.summary).toContain('Key (email)=(c1@example.com)');
   });
 
   test('a failed verification fails the step: the object stays for inspection without a manifest, the scratch database is dropped', async () => {
@@ -436,7 +464,7 @@ describe('action-backup', () => {
     const { value: run, lines } = await watchCommandLines(() => backup('stack', { 'compose-service': 'db', verify: 'true' }));
     expect(run.errors).toEqual([]);
     expect(run.outputs.verified).toBe('true');
-    expect([...lines].some((line) => /docker-compose --project-name stack .* exec -T db sh -c/.test(line))).toBe(true);
+    expect([...lines].some((line) => /docker[- ]compose --project-name stack .* exec -T db sh -c/.test(line))).toBe(true);
     expect([...lines].filter((line) => line.includes('Pa55'))).toEqual([]);
     const manifest = JSON.parse(await s3.getText(`${run.outputs.key}.manifest.json`)) as Record<string, unknown>;
     expect(manifest).toMatchObject({ source: { kind: 'postgres', via: 'compose', service: 'db', database: 'shop' }, dumpTool: expect.stringMatching(/^pg_dump \(PostgreSQL\) 15\./) });
@@ -472,10 +500,114 @@ describe('action-backup', () => {
     expect(pg.sql('tampered_target', "select count(*) from information_schema.tables where table_name = 'orders'")).toBe('0');
   });
 
-  test('memory stays flat: 512 MiB streamed through age encryption into a multipart upload', async () => {
+  describe('the host deploy lock, shared with deploys', () => {
+    let app: AppFixture;
+    /** Starts a deploy whose pre-deploy hook keeps the lock for `seconds`; resolves once the hook runs, with when that was and the deploy's end. */
+    async function deployHoldingLock(version: string, seconds: number): Promise<{ hookAt: number; deployed: Promise<ActionRun> }> {
+      let hookStarted!: (at: number) => void;
+      const hook = new Promise<number>((resolve) => (hookStarted = resolve));
+      let seen = '';
+      const deployed = runAction('action-deploy', app.inputs(version, { 'pre-deploy': `sleep ${seconds}` }), {
+        cwd: app.workspace,
+        onStdout: (chunk) => {
+          seen += chunk;
+          if (seen.includes('::group::Pre-deploy')) hookStarted(Date.now());
+        },
+      });
+      const hookAt = await Promise.race([hook, deployed.then((run) => Promise.reject(new Error(`the deploy ended before its hook: ${run.errors.join(' ')}`)))]);
+      return { hookAt, deployed };
+    }
+    const lockInputs = (extra: Record<string, string>) => ({ app: app.name, 'deploy-path': app.deployPath, ...extra });
+
+    beforeAll(async () => {
+      app = await AppFixture.create('locked');
+    });
+
+    test('a backup while a deploy holds the lock waits for it, then dumps', async () => {
+      const { hookAt, deployed } = await deployHoldingLock('v1', 8);
+      let dumpAt = 0;
+      let seen = '';
+      const run = await runAction('action-backup', inputs('locked', lockInputs({ 'lock-timeout': '2m' })), {
+        onStdout: (chunk) => {
+          seen += chunk;
+          if (!dumpAt && seen.includes('::group::Dump and upload')) dumpAt = Date.now();
+        },
+      });
+      const deploy = await deployed;
+      expect(deploy.errors).toEqual([]);
+      expect(run.errors).toEqual([]);
+      expect(run.stdout).toMatch(/The deploy lock is held by \S+'s deploy of v1 since .*; waiting up to 2m/);
+      // pg_dump ran only once the deploy's hook (8 s, under the lock) was over.
+      expect(dumpAt - hookAt).toBeGreaterThanOrEqual(8000);
+      expect(existsSync(join(app.deployPath, '.lock'))).toBe(false);
+    });
+
+    test('a restore while a deploy holds the lock is refused after lock-timeout, naming the holder; the database is untouched', async () => {
+      pg.sql('postgres', 'create database locked_target owner shop');
+      pg.sql('locked_target', "set role shop; create table customers (id int primary key, name text); insert into customers values (1, 'precious')");
+      const { deployed } = await deployHoldingLock('v2', 12);
+      const started = Date.now();
+      const run = await runAction(
+        'action-backup',
+        inputs('locked', lockInputs({ mode: 'restore', 'restore-to': pg.url('locked_target', 'shop', PASSWORD), confirm: 'locked_target', 'lock-timeout': '3s' })),
+      );
+      const waited = Date.now() - started;
+      expect((await deployed).errors).toEqual([]);
+      expect(run.code).toBe(1);
+      expect(run.errors).toHaveLength(1);
+      expect(run.errors[0]).toMatch(/holds the lock on 127\.0\.0\.1: \S+'s deploy of v2 since \S+ \(https:\/\/github\.com\/acme\/shop\/actions\/runs\/4242\)\. Waited 3s\./);
+      expect(waited).toBeGreaterThanOrEqual(3000);
+      expect(run.stdout).not.toContain('::group::Restore into');
+      expect(pg.sql('locked_target', 'select name from customers')).toBe('precious');
+    });
+  });
+
+  test('with an identity, a restore refuses a backup whose manifest says it is not encrypted: a plaintext backup put in its place', async () => {
+    const identity = execFileSync('sh', ['-c', 'age-keygen 2>/dev/null'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
+    const recipient = execFileSync('age-keygen', ['-y'], { input: identity, encoding: 'utf8' }).trim();
+    const sealed = await backup('swapped', { 'encryption-recipients': recipient, version: 'sealed' });
+    expect(sealed.errors).toEqual([]);
+    // Someone with write access to the bucket adds a newer backup, plaintext, with a manifest that says so.
+    const planted = await backup('swapped', { version: 'planted' });
+    expect(planted.errors).toEqual([]);
+    expect(JSON.parse(await s3.getText(`${planted.outputs.key}.manifest.json`))).toMatchObject({ encryption: null });
+
+    pg.sql('postgres', 'create database swapped_target owner shop');
+    pg.sql('swapped_target', "set role shop; create table customers (id int primary key, name text); insert into customers values (1, 'precious')");
+    const run = await restore('swapped', 'swapped_target', { 'encryption-identity': identity, 'restore-from': planted.outputs.key! });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      `${planted.outputs.key} is not encrypted (its manifest says 'encryption: null'), but 'encryption-identity' was given, so only an age-encrypted backup is restored. ` +
+        "Nothing was changed. If this backup is meant to be plaintext, restore it without 'encryption-identity'.",
+    ]);
+    expect(pg.sql('swapped_target', 'select name from customers')).toBe('precious');
+
+    // The encrypted one, named, restores.
+    const restored = await restore('swapped', 'swapped_target', { 'encryption-identity': identity, 'restore-from': sealed.outputs.key! });
+    expect(restored.errors).toEqual([]);
+    expect(fingerprint('swapped_target')).toBe(fingerprint('shop'));
+  });
+
+  test('memory stays flat without touching the runtime: 512 MiB through age encryption into a multipart upload, no V8 flag changed', async () => {
     const dir = scratchDir('rss-');
     const preload = join(dir, 'rss.mjs');
-    writeFileSync(preload, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(join(dir, 'maxrss'))}, String(process.resourceUsage().maxRSS)));\n`);
+    const report = join(dir, 'report.json');
+    // Watches the action from inside its own process: its peak RSS, and any V8 flag it sets at
+    // run time (Node warns that changing flags after start-up can crash the process).
+    writeFileSync(
+      preload,
+      [
+        "import v8 from 'node:v8';",
+        "import { syncBuiltinESMExports } from 'node:module';",
+        "import { writeFileSync } from 'node:fs';",
+        'const flags = [];',
+        'const setFlags = v8.setFlagsFromString;',
+        'v8.setFlagsFromString = (flag) => { flags.push(String(flag)); return setFlags(flag); };',
+        'syncBuiltinESMExports();',
+        `process.on('exit', () => writeFileSync(${JSON.stringify(report)}, JSON.stringify({ maxRss: process.resourceUsage().maxRSS, flags, gc: typeof globalThis.gc })));`,
+        '',
+      ].join('\n'),
+    );
     const identity = execFileSync('sh', ['-c', 'age-keygen 2>/dev/null'], { encoding: 'utf8' }).split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!;
     const recipient = execFileSync('age-keygen', ['-y'], { input: identity, encoding: 'utf8' }).trim();
     const size = 512 * 1024 * 1024;
@@ -483,9 +615,12 @@ describe('action-backup', () => {
     const run = await backup('large', { 'postgres-url': '', command: `head -c ${size} /dev/urandom`, compression: 'none', 'encryption-recipients': recipient }, { NODE_OPTIONS: `--import=${preload}` });
     const seconds = (Date.now() - started) / 1000;
     expect(run.errors).toEqual([]);
-    const maxRssMiB = Number(readFileSync(join(dir, 'maxrss'), 'utf8')) / 1024;
+    const seen = JSON.parse(readFileSync(report, 'utf8')) as { maxRss: number; flags: string[]; gc: string };
+    const maxRssMiB = seen.maxRss / 1024;
     console.log(`backup of 512 MiB (age, multipart): peak RSS ${maxRssMiB.toFixed(0)} MiB, ${seconds.toFixed(1)} s`);
-    // Node 24 with the bundle idles at ~100 MiB; the stream adds a bounded amount (parts in flight), not the data.
+    expect(seen.flags).toEqual([]);
+    expect(seen.gc).toBe('undefined');
+    // Node 24 with the bundle idles at ~100 MiB; the stream adds a bounded amount (the part buffers), not the data.
     expect(maxRssMiB).toBeLessThan(320);
 
     // The stored object is what the outputs say, hashed as it streams back.

@@ -1,23 +1,23 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DUMP_WRAPPER,
   PASSWORD_PRELUDE,
   PgRunner,
+  TEE_WRAPPER,
   createDatabase,
   dropDatabase,
   dumpCommand,
-  dumpWrapper,
-  feedPassword,
   keepCopy,
   onHost,
   openWorkdir,
   partialCopyPath,
+  passwordLine,
   pgDumpVersion,
   pgRestore,
   runQuery,
+  withLocalCopy,
 } from '../../src/backup/commands.js';
 import { parsePostgresUrl } from '../../src/backup/postgres-url.js';
 import { scratchDatabaseName } from '../../src/backup/restore.js';
@@ -63,15 +63,14 @@ describe('dump commands', () => {
     ]);
   });
 
-  test('the wrapper gets the workdir, the local copy path and the dump as arguments, never as shell text', () => {
-    const command = dumpWrapper('/tmp/deploy-kit-backup.Ab12', '/srv/shop/backups/.20250102T030405Z-v1.pgdump.partial', ['sh', '-c', 'echo hi; exit 3']);
-    expect(command).toEqual(['sh', '-c', DUMP_WRAPPER, 'deploy-kit-dump', '/tmp/deploy-kit-backup.Ab12', '/srv/shop/backups/.20250102T030405Z-v1.pgdump.partial', 'sh', '-c', 'echo hi; exit 3']);
-    expect(shellLine(dumpWrapper('/tmp/w', undefined, ['true'])).text).toMatch(/ deploy-kit-dump \/tmp\/w '' true$/);
+  test('the local-copy wrapper gets the workdir, the copy path and the dump as arguments, never as shell text', () => {
+    const command = withLocalCopy('/tmp/deploy-kit-backup.Ab12', '/srv/shop/backups/.20250102T030405Z-v1.pgdump.partial', ['sh', '-c', 'echo hi; exit 3']);
+    expect(command).toEqual(['sh', '-c', TEE_WRAPPER, 'deploy-kit-dump', '/tmp/deploy-kit-backup.Ab12', '/srv/shop/backups/.20250102T030405Z-v1.pgdump.partial', 'sh', '-c', 'echo hi; exit 3']);
   });
 
   test('no command line carries the password', () => {
     const lines = [
-      dumpWrapper('/tmp/w', undefined, dumpCommand({ kind: 'postgres', database: db, composeService: 'db' }, inCompose)),
+      withLocalCopy('/tmp/w', '/b/.x.partial', dumpCommand({ kind: 'postgres', database: db, composeService: 'db' }, inCompose)),
       pgRestore(onHost, db, { clean: true }),
       createDatabase(onHost, db, 'x'),
       dropDatabase(inCompose, db, 'x'),
@@ -112,30 +111,26 @@ describe('restore and verify commands', () => {
     expect(scratchDatabaseName('my-app.db'.padEnd(70, 'x'), 'abc123')).toHaveLength(40 + '_verify_abc123'.length);
   });
 
-  test('workdir, password FIFO, local copies', () => {
-    expect(openWorkdir(true).text).toBe(`umask 077 && d=$(mktemp -d "\${TMPDIR:-/tmp}/deploy-kit-backup.XXXXXXXX") && mkfifo "$d/password" && printf '%s\\n' "$d"`);
-    expect(openWorkdir(false).text).not.toContain('mkfifo');
-    expect(shellLine(feedPassword('/tmp/w')).text).toBe(`timeout 60 sh -c 'cat > "$1"' sh /tmp/w/password`);
+  test('workdir, local copies', () => {
+    expect(openWorkdir().text).toBe(`umask 077 && d=$(mktemp -d "\${TMPDIR:-/tmp}/deploy-kit-backup.XXXXXXXX") && printf '%s\\n' "$d"`);
     expect(partialCopyPath('/srv/shop/backups', '20250102T030405Z-v1.pgdump')).toBe('/srv/shop/backups/.20250102T030405Z-v1.pgdump.partial');
     expect(keepCopy('/b/.x.partial', '/b/x')).toEqual(['mv', '-f', '--', '/b/.x.partial', '/b/x']);
   });
 });
 
 // The wrapper is POSIX sh written in deploy-kit's source; run it for real in /bin/sh.
-describe('the dump wrapper, in a real sh', () => {
+describe('the dump and its local-copy wrapper, in a real sh', () => {
   const dirs: string[] = [];
   const work = () => {
     dirs.push(mkdtempSync(join(tmpdir(), 'dump-wrapper-')));
     return dirs[dirs.length - 1]!;
   };
   afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-  const runWrapper = (dir: string, copy: string | undefined, dump: string[]) => spawnSync('sh', dumpWrapper(dir, copy, dump).slice(1), { encoding: 'buffer' });
+  const runWrapper = (dir: string, copy: string, dump: string[], input?: string) => spawnSync('sh', withLocalCopy(dir, copy, dump).slice(1), { encoding: 'buffer', input: input === undefined ? undefined : Buffer.from(input) });
 
-  test('a dump that fails after printing bytes: the wrapper exits with its status, with or without a local copy', () => {
+  test('a dump that fails after printing bytes: the wrapper exits with its status', () => {
     const dir = work();
     const failing = ['sh', '-c', 'printf partial-output; exit 7'];
-    const plain = runWrapper(dir, undefined, failing);
-    expect([plain.status, plain.stdout.toString()]).toEqual([7, 'partial-output']);
     const teed = runWrapper(dir, join(dir, 'copy'), failing);
     expect([teed.status, teed.stdout.toString(), readFileSync(join(dir, 'copy'), 'utf8')]).toEqual([7, 'partial-output', 'partial-output']);
   });
@@ -158,20 +153,15 @@ describe('the dump wrapper, in a real sh', () => {
     expect(execFileSync('sh', ['-c', 'ls "$1"', 'sh', dir], { encoding: 'utf8' })).toContain('copy-failed');
   });
 
-  test('the password arrives through the FIFO as the first stdin line of the prelude, and is gone afterwards', async () => {
-    const dir = execFileSync('sh', ['-c', openWorkdir(true).text], { encoding: 'utf8' }).trim();
+  test("the password arrives as the first line of the dump's own stdin, with or without the local-copy wrapper", async () => {
+    const password = "p@ss w0rd'$(id)";
+    const withPassword = parsePostgresUrl('postgres-url', `postgres://app:${encodeURIComponent(password)}@db/shop`);
     const dump = ['sh', '-c', PASSWORD_PRELUDE, 'sh', 'sh', '-c', 'printf "%s|" "$PGPASSWORD"; cat'];
-    const [program, ...args] = dumpWrapper(dir, undefined, dump);
-    const wrapper = spawn(program!, args);
-    const [feedProgram, ...feedArgs] = feedPassword(dir);
-    const feeder = spawn(feedProgram!, feedArgs);
-    feeder.stdin.end("p@ss w0rd'$(id)");
-    let out = '';
-    wrapper.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await new Promise((resolve) => wrapper.on('close', resolve));
-    expect([code, out]).toEqual([0, "p@ss w0rd'$(id)|"]);
-    expect(execFileSync('ls', ['-A', dir], { encoding: 'utf8' })).toBe('');
-    expect((statSync(dir).mode & 0o777).toString(8)).toBe('700');
-    rmSync(dir, { recursive: true });
+    const direct = spawnSync(dump[0]!, dump.slice(1), { input: passwordLine(withPassword), encoding: 'utf8' });
+    expect([direct.status, direct.stdout]).toEqual([0, `${password}|`]);
+    const dir = work();
+    const teed = runWrapper(dir, join(dir, 'copy'), dump, passwordLine(withPassword));
+    expect([teed.status, teed.stdout.toString()]).toEqual([0, `${password}|`]);
+    expect(readFileSync(join(dir, 'copy'), 'utf8')).toBe(`${password}|`);
   });
 });

@@ -48,10 +48,21 @@ describe('action-backup inputs', () => {
       localCopies: 0,
       retention: { count: 30, days: 30 },
       verify: false,
+      showRowData: false,
+      showVerifyResult: true,
+      lock: { timeoutMs: 600_000, staleAfterMs: 600_000, breakStale: false },
       destination: { bucket: 'backups', prefix: 'db' },
       s3: { endpoint: '', region: 'us-east-1', credentials: { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG' }, forcePathStyle: false, sse: undefined },
     });
     expect(masked).toEqual(expect.arrayContaining(['wJalrXUtnFEMI/K7MDENG', 'AKIAEXAMPLE', 'postgres://app:pa55w0rd@127.0.0.1:5432/shop', 'pa55w0rd', privateKey]));
+  });
+
+  test("the deploy lock's inputs; a custom verify query's result is shown only with show-row-data", () => {
+    const url = { 'postgres-url': 'postgres://app@127.0.0.1:5432/shop' };
+    expect(read({ ...url, 'lock-timeout': '90s', 'lock-stale-after': '20m', 'break-stale-lock': 'true' }).settings.lock).toEqual({ timeoutMs: 90_000, staleAfterMs: 1_200_000, breakStale: true });
+    expect(() => read({ ...url, 'lock-timeout': 'soon' })).toThrow("Input 'lock-timeout'");
+    expect(read({ ...url, 'verify-query': 'select email from customers' }).settings).toMatchObject({ showRowData: false, showVerifyResult: false });
+    expect(read({ ...url, 'verify-query': 'select email from customers', 'show-row-data': 'true' }).settings).toMatchObject({ showRowData: true, showVerifyResult: true });
   });
 
   test('the version names the backup when given; a command instead of a URL', () => {

@@ -58,6 +58,8 @@ describe('job summaries', () => {
     expect(md).toContain('| Into | `app@db:5432/shop` |');
     expect(md).toContain('| Verified | false |');
     expect(md).not.toContain('### Phases');
+    // Verified with a custom query whose result is withheld (it can hold rows).
+    expect(restoreSummary('shop', { ...result, verified: true }, [])).toContain('| Verified | true (the result of the custom verify query is withheld) |');
     expect(failureSummary('shop', 'backup', 'pg_dump failed | badly\nreally', [])).toBe('## ❌ shop: backup failed\n\n> pg_dump failed \\| badly really\n');
   });
 });
