@@ -8,7 +8,16 @@ export class ConfigurationError extends Error {
 
 /** Something on the host or a service refused: the deploy stops, the message says why. */
 export class OperationError extends Error {
-  override readonly name = 'OperationError';
+  override readonly name: string = 'OperationError';
+}
+
+/**
+ * The SSH connection to a host went away (dropped, killed, timed out): nothing more can reach
+ * that host in this run, so recovery there is not attempted. Thrown where the loss is seen
+ * (src/ssh/connection.ts), and told apart by its class, never by its message.
+ */
+export class ConnectionLostError extends OperationError {
+  override readonly name: string = 'ConnectionLostError';
 }
 
 export function errorMessage(error: unknown): string {

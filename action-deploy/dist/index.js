@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3401);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1520);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3401:
+/***/ 1520:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56952,6 +56952,14 @@ class ConfigurationError extends Error {
 class OperationError extends Error {
     name = 'OperationError';
 }
+/**
+ * The SSH connection to a host went away (dropped, killed, timed out): nothing more can reach
+ * that host in this run, so recovery there is not attempted. Thrown where the loss is seen
+ * (src/ssh/connection.ts), and told apart by its class, never by its message.
+ */
+class ConnectionLostError extends OperationError {
+    name = 'ConnectionLostError';
+}
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
@@ -57507,6 +57515,7 @@ const clearCurrent = (layout) => ['rm', '-f', '--', layout.current];
 
 
 
+
 /** How long a container without a HEALTHCHECK must run without restarting to count as up. */
 const STABLE_SECONDS = 3;
 /** How long one poll may wait on the host for a HEALTHCHECK still `starting` to decide. */
@@ -57516,8 +57525,13 @@ async function waitForContainers(host, projectName, timeoutMs, reporter, options
     let last = [];
     let lastReason = '';
     const givenUp = new Set();
+    let start = options.start;
     const outcome = await poll(async () => {
-        const { stdout } = await host.run(inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] }));
+        const look = inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] });
+        // A failed `up` fails the step with its own error output, as it would on its own.
+        const first = start && shellLine(start).text;
+        const { stdout } = await host.run(first ? constant(`{ ${first}; } >&2 && { ${look.text}; }`) : look, first ? { label: first } : {});
+        start = undefined;
         for (const id of probesGivenUp(stdout))
             givenUp.add(id);
         const verdict = judgeContainers(parseContainers(stdout), STABLE_SECONDS);
@@ -57539,10 +57553,9 @@ async function waitForContainers(host, projectName, timeoutMs, reporter, options
     const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
     return { ok: false, reason, containers: last };
 }
-/** `up -d --remove-orphans` for a release's project, then waits for its containers. */
+/** `up -d --remove-orphans` for a release's project, then waits for its containers (the first look in the same round trip). */
 async function startAndWait(host, project, timeoutMs, reporter, options = {}) {
-    await host.run(startContainers(project));
-    return waitForContainers(host, project.name, timeoutMs, reporter, options);
+    return waitForContainers(host, project.name, timeoutMs, reporter, { ...options, start: startContainers(project) });
 }
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
@@ -57991,11 +58004,15 @@ function readLockOptions(input) {
  * exists any more (never an arithmetic error that would abort the command).
  */
 const idleOf = (dir) => `hb=$(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir} 2>/dev/null); if [ -n "$hb" ]; then idle=$(( $(date +%s) - hb )); else idle=; fi`;
-/** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
-function acquireLock(lockDir, owner) {
+/**
+ * Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is
+ * removed again, not left ownerless. Once taken, `andRead` runs in the same round trip: its
+ * output follows the `acquired` line.
+ */
+function acquireLock(lockDir, owner, andRead) {
     const dir = quote(lockDir);
     return constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
-        `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
+        `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired;${andRead ? ` ${andRead.text};` : ''} ` +
         `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
         `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
         `cat ${dir}/owner.json 2>/dev/null; fi`);
@@ -58003,7 +58020,7 @@ function acquireLock(lockDir, owner) {
 function parseLockAttempt(stdout) {
     const [first, idleLine, ...rest] = stdout.trim().split('\n');
     if (first === 'acquired')
-        return { acquired: true };
+        return { acquired: true, read: stdout.slice(stdout.indexOf('acquired') + 'acquired\n'.length) };
     const idle = /^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1];
     let owner;
     try {
@@ -58138,13 +58155,14 @@ const abbreviate = (text) => (text.length > 120 ? `${text.slice(0, 60)} ... ${te
  * breaks a stale lock only when asked, and keeps the heartbeat fresh until released. While
  * the lock is held, every command on `host` first checks that it is still this run's.
  */
-async function holdLock(host, lockDir, holder, options, reporter) {
+async function holdLock(host, lockDir, holder, options, reporter, andRead) {
     const owner = { ...holder, token: (0,external_node_crypto_.randomUUID)() };
-    await acquire(host, lockDir, owner, options, reporter);
+    const read = await acquire(host, lockDir, owner, options, reporter, andRead);
     const heartbeat = new Heartbeat(host, lockDir, owner.token, reporter);
     const timer = setInterval(() => void heartbeat.beat(), HEARTBEAT_MS);
     const unguard = host.guard((what) => heartbeat.check(what));
     return {
+        read,
         async release() {
             clearInterval(timer);
             unguard();
@@ -58154,20 +58172,24 @@ async function holdLock(host, lockDir, holder, options, reporter) {
         },
     };
 }
-/** Holds the deploy lock on a host while `work` runs, and always releases what it took. */
-async function lock_session_withLock(host, lockDir, holder, options, reporter, work) {
-    const lock = await holdLock(host, lockDir, holder, options, reporter);
+/**
+ * Holds the deploy lock on a host while `work` runs, and always releases what it took. `work`
+ * gets what `andRead` printed, read in the round trip that took the lock.
+ */
+async function lock_session_withLock(host, lockDir, holder, options, reporter, work, andRead) {
+    const lock = await holdLock(host, lockDir, holder, options, reporter, andRead);
     try {
-        return await work();
+        return await work(lock.read);
     }
     finally {
         await lock.release();
     }
 }
-async function acquire(host, lockDir, owner, options, reporter) {
+/** Takes the lock (see holdLock); returns what `andRead` printed. */
+async function acquire(host, lockDir, owner, options, reporter, andRead) {
     const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
     let reported = false;
-    const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+    const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner, andRead))).stdout);
     const outcome = await poll(async () => {
         let attempt = await attemptOnce();
         // The lock went away while it was looked at: its holder just released it.
@@ -58180,7 +58202,7 @@ async function acquire(host, lockDir, owner, options, reporter) {
             attempt = await attemptOnce();
         }
         if (attempt.acquired)
-            return { done: true, value: undefined };
+            return { done: true, value: attempt.read };
         const holder = describeOwner(attempt.owner);
         const idle = attempt.idleSeconds ?? 0;
         if (idle >= staleSeconds && !options.breakStale) {
@@ -58193,11 +58215,11 @@ async function acquire(host, lockDir, owner, options, reporter) {
         }
         return { done: false, reason: holder };
     }, { timeoutMs: options.timeoutMs, intervalMs: RETRY_MS });
-    if (!outcome.done) {
-        throw new LockHeldError(`Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
-            (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
-            `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`);
-    }
+    if (outcome.done)
+        return outcome.value;
+    throw new LockHeldError(`Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
+        (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
+        `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`);
 }
 
 ;// CONCATENATED MODULE: ./src/release/record.ts
@@ -59094,177 +59116,6 @@ class NodeSSH {
     }
 }
 
-;// CONCATENATED MODULE: ./src/ssh/command-shell.ts
-
-
-const MARKER = '@@deploy-kit-done';
-const READY = '@@deploy-kit-shell';
-/**
- * Sent once, before the first command: keeps SHLVL at 1 or more (bash then knows it is not the
- * session's first shell and does not read ~/.bashrc for each command), and defines how a
- * command runs: `$SHELL -c`, in a session of its own where `setsid -w` exists (util-linux),
- * as an exec channel's command is, so a command that signals its process group (`kill 0`)
- * reaches only itself and not the shell.
- */
-const PRELUDE = '[ "${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; ' +
-    'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w /bin/sh -c "$1"; }; ' +
-    'else dk_run() { /bin/sh -c "$1"; }; fi;';
-/** The text the shell is sent for one command (`line` is a command as an exec would get it). */
-function script(line, nonce) {
-    return `dk_run ${quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
-}
-/**
- * Finds a command's end in what one stream (stdout, or stderr with `withStatus` false) has
- * carried so far: the output before `\n<marker>-<nonce>`, and the exit status after it.
- */
-function cutAtMarker(carried, nonce, withStatus) {
-    const at = carried.indexOf(`\n${MARKER}-${nonce}${withStatus ? ' ' : '\n'}`);
-    if (at === -1)
-        return undefined;
-    if (!withStatus)
-        return { output: carried.subarray(0, at) };
-    const statusStart = at + MARKER.length + nonce.length + 3;
-    const end = carried.indexOf('\n', statusStart);
-    if (end === -1)
-        return undefined;
-    const status = Number(carried.subarray(statusStart, end).toString('latin1'));
-    return { output: carried.subarray(0, at), status: Number.isInteger(status) ? status : 255 };
-}
-/** One stream's bytes of the running command, until its marker. */
-class MarkedOutput {
-    nonce;
-    withStatus;
-    chunks = [];
-    tail = Buffer.alloc(0);
-    seenMarker = false;
-    marked;
-    marker;
-    constructor(nonce, withStatus) {
-        this.nonce = nonce;
-        this.withStatus = withStatus;
-        this.marker = Buffer.from(`\n${MARKER}-${nonce}`);
-    }
-    add(chunk) {
-        if (this.marked)
-            return;
-        this.chunks.push(chunk);
-        // Only the end of what came before can hold the start of a marker split across chunks.
-        const recent = Buffer.concat([this.tail, chunk]);
-        this.tail = recent.subarray(Math.max(0, recent.length - this.marker.length - 16));
-        this.seenMarker ||= recent.includes(this.marker);
-        if (this.seenMarker)
-            this.marked = cutAtMarker(Buffer.concat(this.chunks), this.nonce, this.withStatus);
-    }
-    get done() {
-        return this.marked;
-    }
-    text() {
-        return (this.marked?.output ?? Buffer.concat(this.chunks)).toString('utf8');
-    }
-}
-class CommandShell {
-    channel;
-    running;
-    /** No command may start: the shell exited, or its channel is closing or closed. */
-    ended = false;
-    constructor(channel) {
-        this.channel = channel;
-        channel.on('data', (chunk) => this.receive(chunk, 'stdout'));
-        channel.stderr.on('data', (chunk) => this.receive(chunk, 'stderr'));
-        // The shell is gone as soon as it exits or its output ends; a running command is
-        // finished (without a status) only at `close`, once all its output is in.
-        channel.on('exit', () => (this.ended = true));
-        channel.on('end', () => (this.ended = true));
-        channel.on('close', () => this.end());
-        channel.on('error', () => this.end());
-    }
-    /**
-     * Starts the shell through `exec` (one exec channel, opened once) and checks that a shell
-     * answers: where the account runs something else (a forced `command=` in authorized_keys, a
-     * restricted shell), this rejects within `timeoutMs` and the caller keeps using exec.
-     */
-    static async open(exec, timeoutMs = 10_000) {
-        const channel = await exec('exec /bin/sh');
-        const shell = new CommandShell(channel);
-        try {
-            await shell.handshake(timeoutMs);
-        }
-        catch (error) {
-            shell.ended = true;
-            channel.close();
-            throw error;
-        }
-        return shell;
-    }
-    /** Whether a command can be given now (one at a time; a busy or ended shell is passed by). */
-    get available() {
-        return !this.running && !this.ended;
-    }
-    /** Runs `line`; call only when `available`. */
-    run(line) {
-        if (!this.available)
-            throw new Error('The command shell is busy or has ended');
-        const nonce = (0,external_node_crypto_.randomUUID)();
-        const text = script(line, nonce);
-        return new Promise((resolve) => {
-            this.running = { stdout: new MarkedOutput(nonce, true), stderr: new MarkedOutput(nonce, false), finish: resolve };
-            this.channel.write(text);
-        });
-    }
-    /**
-     * Defines how each command runs (see `script`) and waits for the shell's answer. The answer
-     * is printed as two words joined by printf, so an echo of the input is not taken for it.
-     */
-    handshake(timeoutMs) {
-        const nonce = (0,external_node_crypto_.randomUUID)();
-        const answer = `${READY}-${nonce}\n`;
-        return new Promise((resolve, reject) => {
-            let seen = '';
-            const onData = (chunk) => {
-                seen = (seen + chunk.toString('latin1')).slice(-4096);
-                if (!seen.includes(answer))
-                    return;
-                cleanup();
-                resolve();
-            };
-            const fail = (error) => {
-                cleanup();
-                reject(error);
-            };
-            const onClose = () => fail(new Error('the shell ended at once'));
-            const onError = (error) => fail(error);
-            const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
-            const cleanup = () => {
-                clearTimeout(timer);
-                this.channel.off('data', onData);
-                this.channel.off('close', onClose);
-                this.channel.off('error', onError);
-            };
-            this.channel.on('data', onData);
-            this.channel.on('close', onClose);
-            this.channel.on('error', onError);
-            this.channel.write(`${PRELUDE} printf '%s-%s\\n' ${READY} ${nonce}\n`);
-        });
-    }
-    receive(chunk, stream) {
-        const running = this.running;
-        if (!running)
-            return; // the handshake's answer, or output of a background job of an earlier command
-        running[stream].add(chunk);
-        const out = running.stdout.done;
-        if (out && running.stderr.done) {
-            this.running = undefined;
-            running.finish({ code: out.status ?? 255, stdout: running.stdout.text(), stderr: running.stderr.text() });
-        }
-    }
-    end() {
-        this.ended = true;
-        const running = this.running;
-        this.running = undefined;
-        running?.finish({ code: null, stdout: running.stdout.text(), stderr: running.stderr.text() });
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/ssh/login-shell.ts
 
 /** Shells whose quoting is POSIX's: single quotes hold everything but a single quote. */
@@ -59317,7 +59168,6 @@ function readFirstCommand(stdout) {
 
 
 
-
 /**
  * One SSH connection to one host, used for the whole run: commands, SFTP writes, streams
  * and port forwards all go over it. Its host key is checked before authentication. Commands
@@ -59331,8 +59181,6 @@ class RemoteHost {
     shell;
     greeting;
     sftpSession;
-    /** Runs commands without a new session each (see command-shell.ts); undefined where it could not start. */
-    commandShell;
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
@@ -59350,7 +59198,7 @@ class RemoteHost {
         this.lost = new Promise((_resolve, reject) => {
             const gone = () => {
                 this.isLost = true;
-                reject(new OperationError(`Lost the SSH connection to ${describeTarget(target)}`));
+                reject(new ConnectionLostError(`Lost the SSH connection to ${describeTarget(target)}`));
             };
             if (ssh.connection)
                 ssh.connection.once('close', gone);
@@ -59408,46 +59256,38 @@ class RemoteHost {
         for (const check of this.guards)
             await check(what);
     }
-    /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
+    /**
+     * Runs one command, in an exec channel of its own over the run's one connection (a channel
+     * costs a round trip to open; several commands that belong together are joined into one
+     * line by their builders). Throws an OperationError naming the host and the command's error
+     * output on a non-zero exit, and a ConnectionLostError when the connection is gone.
+     */
     async run(command, options = {}) {
         const line = shellLine(command).text;
+        const shown = connection_abbreviate(options.label ?? line);
         if (!options.unguarded)
-            await this.checkGuards(line);
+            await this.checkGuards(options.label ?? line);
         this.observe?.(this.target, line);
         let result;
         try {
-            result =
-                (await this.inShell(line, options)) ??
-                    (await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin }));
+            result = await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin });
         }
         catch (error) {
-            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
+            if (this.isLost || !this.ssh.isConnected())
+                throw new ConnectionLostError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
+            throw new OperationError(`${describeTarget(this.target)}: could not start '${shown}': ${errorMessage(error)}`);
         }
         if (result.code === null && !result.signal) {
-            // The channel closed without an exit status: the connection dropped mid-command.
-            throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${connection_abbreviate(line)}'`);
+            // The channel closed without an exit status or a signal: the connection dropped mid-command.
+            throw new ConnectionLostError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${shown}'`);
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-            throw new OperationError(`${describeTarget(this.target)}: '${connection_abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+            const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
+            throw new OperationError(`${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
-    }
-    /**
-     * Runs `line` in the command shell when it is free (one command at a time; a command
-     * given while another runs, or one with input, gets its own exec channel). Output is
-     * trimmed, as for an exec.
-     */
-    async inShell(line, options) {
-        if (options.stdin !== undefined)
-            return undefined;
-        this.commandShell ??= CommandShell.open((command) => this.connection().execAsync(command)).catch(() => undefined);
-        const shell = await this.commandShell;
-        if (!shell?.available)
-            return undefined;
-        const result = await shell.run(line);
-        return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
     }
     /**
      * Starts a command and hands back its output as streams, for data too large to buffer.
@@ -59479,7 +59319,7 @@ class RemoteHost {
         }
         catch (error) {
             if (this.isLost)
-                throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while writing ${path}`);
+                throw new ConnectionLostError(`Lost the SSH connection to ${describeTarget(this.target)} while writing ${path}`);
             await this.untilLost(new Promise((resolve) => sftp.unlink(temp, () => resolve()))).catch(() => undefined);
             throw new OperationError(`${describeTarget(this.target)}: cannot write ${path}: ${errorMessage(error)}`);
         }
@@ -59500,6 +59340,14 @@ class RemoteHost {
             execAsync: (line) => new Promise((resolve, reject) => connection.exec(line, (err, ch) => (err ? reject(err) : resolve(ch)))),
             forwardOutAsync: (host, port) => forwardOut(this.ssh, host, port),
         };
+    }
+    /**
+     * Starts the SFTP session now, while other commands run, for a run that will write files:
+     * its set-up (a channel, the subsystem, the version exchange) then costs no round trips of
+     * its own. A failure surfaces at the first write.
+     */
+    prepareFileWrites() {
+        this.sftp().catch(() => undefined);
     }
     sftp() {
         this.sftpSession ??= this.ssh.requestSFTP();
@@ -59650,7 +59498,7 @@ function parseHostFacts(stdout) {
     return { home: value('home'), compose: compose === 'v1' || compose === 'v2' ? compose : undefined };
 }
 /** One round trip: where `current` points, the release folders, and the ledger. */
-function readAppState(layout) {
+function state_readAppState(layout) {
     return inSections([
         ['current', constant(`readlink ${quote(layout.current)} 2>/dev/null`)],
         ['releases', constant(`ls -1 ${quote(layout.releases)} 2>/dev/null`)],
@@ -59658,7 +59506,7 @@ function readAppState(layout) {
     ]);
 }
 /** The state in the output of `readAppState` (its sections, read with the nonce of that very line). */
-function parseAppState(sections) {
+function state_parseAppState(sections) {
     const link = (sections.get('current') ?? '').trim();
     const current = /(?:^|\/)releases\/(\d+)\/?$/.exec(link)?.[1];
     const releaseDirs = (sections.get('releases') ?? '')
@@ -59713,8 +59561,8 @@ async function session_openAppSession(ssh, app, deployPath, reporter, observe) {
     }
 }
 async function readState(session) {
-    const line = readAppState(session.layout);
-    return parseAppState(line.sections.read((await session.host.run(line)).stdout));
+    const line = state_readAppState(session.layout);
+    return state_parseAppState(line.sections.read((await session.host.run(line)).stdout));
 }
 /** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
 async function readRecords(session, ids) {
@@ -59896,10 +59744,9 @@ function planBlueGreen(settings, strategy, t) {
     const beforeCurrent = [
         {
             name: `Start ${idle} (idle, no traffic yet)`,
-            steps: [{ kind: 'overlap', edge: 'start' }, { kind: 'run', command: startContainers(idleProject) }],
+            steps: [{ kind: 'overlap', edge: 'start' }, { kind: 'wait-containers', start: startContainers(idleProject), timeoutMs: settings.waitTimeoutMs, project: idleName }],
             undo: [{ kind: 'run', command: stopContainers(idleProject) }],
         },
-        { name: `Wait for ${idle}`, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs, project: idleName }] },
     ];
     if (settings.gate)
         beforeCurrent.push({ name: `Health gate on ${idle}, before it gets traffic`, steps: [{ kind: 'gate', project: idleName }] });
@@ -60940,7 +60787,7 @@ function planDeploy(settings, target) {
         phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
         return phases;
     }
-    phases.push({ name: 'Start containers', changesContainers: true, steps: [{ kind: 'run', command: startContainers(pinned) }] }, { name: 'Wait for containers', changesContainers: true, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs, probe: true }] });
+    phases.push({ name: 'Start containers', changesContainers: true, steps: [{ kind: 'wait-containers', start: startContainers(pinned), timeoutMs: settings.waitTimeoutMs, probe: true }] });
     if (settings.gate)
         phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
     phases.push({
@@ -60974,7 +60821,7 @@ function describeStep(step, settings) {
         case 'switch-current':
             return `$ ${shellLine(step.command).text}   (then 'deployed' appended to the ledger)`;
         case 'wait-containers':
-            return `wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
+            return `${step.start ? `$ ${shellLine(step.start).text}, then ` : ''}wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
         case 'gate':
             return `health gate${step.project ? ` on ${step.project} directly` : ''}: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
         case 'prune':
@@ -61006,6 +60853,7 @@ function describeStep(step, settings) {
 
 
 
+
 /** Deploys one release to one host: the whole story from connect to unlock. */
 async function deploy(settings, deps) {
     const started = performance.now();
@@ -61014,8 +60862,11 @@ async function deploy(settings, deps) {
     try {
         if (settings.dryRun)
             return await dryRun(session, settings, reporter, started);
+        session.host.prepareFileWrites();
         const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
-        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => deployLocked(session, settings, deps, started));
+        // The state is read in the round trip that takes the lock.
+        const state = state_readAppState(session.layout);
+        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, (read) => deployLocked(session, settings, deps, started, undefined, state_parseAppState(state.sections.read(read))), state);
     }
     finally {
         await session.host.close();
@@ -61026,8 +60877,8 @@ async function nextReleaseOn(session) {
     const state = await readState(session);
     return nextReleaseId(state.releases, state.releaseDirs);
 }
-async function target(session, settings, shared) {
-    const state = await readState(session);
+async function target(session, settings, shared, known) {
+    const state = known ?? (await readState(session));
     const releaseId = shared?.releaseId ?? nextReleaseId(state.releases, state.releaseDirs);
     const files = settings.composeFiles.map((f) => f.name);
     const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, files, shared?.images !== undefined);
@@ -61051,9 +60902,11 @@ async function dryRun(session, settings, reporter, started = performance.now(), 
     return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
 }
 /** Deploys to one connected host whose lock this run holds: upload to prune, recovering from a failure on the way. */
-async function deployLocked(session, settings, deps, started = performance.now(), shared) {
+async function deployLocked(session, settings, deps, started = performance.now(), shared, 
+/** The host's state, when read with the lock. */
+state) {
     const { reporter } = deps;
-    const t = await target(session, settings, shared);
+    const t = await target(session, settings, shared, state);
     reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
     const run = new DeployRun(session, settings, deps, t);
     const phases = planDeploy(settings, t);
@@ -61073,10 +60926,27 @@ async function deployLocked(session, settings, deps, started = performance.now()
         const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
         if (undo.length > 0)
             await reporter.group('Undo', () => run.undo(undo));
-        const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
+        const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
         return { ...run.result(status.status, status.message, started), untouched: !containersChanged };
     }
     return run.result('deployed', undefined, started);
+}
+/**
+ * A phase's steps in the order they run: each batch after the one before it. Files written one
+ * after another form one batch: their SFTP requests go out together over the one SFTP session
+ * (each write is an open, a write, a close and a rename, each a round trip), so a release's
+ * files cost the round trips of one file. Every other step is a batch of its own.
+ */
+function batches(steps) {
+    const out = [];
+    for (const step of steps) {
+        const last = out[out.length - 1];
+        if (step.kind === 'write' && last?.[0]?.kind === 'write')
+            last.push(step);
+        else
+            out.push([step]);
+    }
+    return out;
 }
 /** The state of one deploy while it runs: what was pinned, what the gate said. */
 class DeployRun {
@@ -61102,8 +60972,8 @@ class DeployRun {
     async execute(phase) {
         const cleanups = phase.steps.filter((s) => s.kind === 'run' && s.always);
         try {
-            for (const step of phase.steps)
-                await this.step(step);
+            for (const batch of batches(phase.steps))
+                await Promise.all(batch.map((step) => this.step(step)));
         }
         finally {
             for (const step of cleanups)
@@ -61127,7 +60997,10 @@ class DeployRun {
                 await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
                 return;
             case 'wait-containers': {
-                const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, { probe: step.probe === true });
+                const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, {
+                    probe: step.probe === true,
+                    ...(step.start ? { start: step.start } : {}),
+                });
                 if (!outcome.ok)
                     throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not come up: ${outcome.reason}`);
                 return;
@@ -61175,9 +61048,9 @@ class DeployRun {
         const byService = Object.fromEntries(services.map((s, i) => [s, pinned[i].ref]));
         const ids = Object.fromEntries(services.map((s, i) => [s, pinned[i].id]));
         const release = this.target.layout.release(this.target.releaseId);
-        await this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644);
         this.record = { ...this.record, images: byService, imageIds: ids };
-        await this.saveRecord();
+        // Two files, one SFTP burst (see batches).
+        await Promise.all([this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644), this.saveRecord()]);
         this.deps.onImagesPinned?.(byService);
         for (const [service, ref] of Object.entries(byService))
             this.deps.reporter.info(`${service}: ${ref}`);
@@ -61222,18 +61095,19 @@ class DeployRun {
         this.deps.reporter.info(`pruned releases ${doomed.join(', ')} and ${unused.length} image(s) no kept release uses; kept ${kept.sort(compareIds).join(', ')}`);
     }
     /** After a failure: restore the previous release where containers changed, and record the outcome. */
-    async recover(reason, containersChanged) {
+    async recover(error, containersChanged) {
         const { reporter } = this.deps;
         const id = this.target.releaseId;
+        const reason = errorMessage(error);
         reporter.info(`release ${id} failed: ${reason}`);
         let status = 'failed';
         let message = reason;
-        if (reason.startsWith('Lost the SSH connection')) {
+        if (error instanceof ConnectionLostError) {
             // Nothing more can reach the host: say what to do instead of a chain of failed recovery steps.
             message = `${reason}; release ${id} was interrupted ${containersChanged ? 'after its containers changed' : 'before any container changed'}, and the lock stays until it is stale: check the host before the next deploy (docs/troubleshooting.md#an-interrupted-deploy)`;
             return { status, message };
         }
-        if (reason.startsWith('Lost the deploy lock')) {
+        if (error instanceof LockLostError) {
             // Another run may be changing the host: no rollback, no ledger event from this run.
             message = `${reason} Release ${id} was interrupted and nothing was rolled back: another run may be changing the host.`;
             return { status, message };
@@ -61506,7 +61380,7 @@ class SwarmRun {
             await reporter.group('Prune old releases', () => this.prune());
         }
         catch (error) {
-            const outcome = await reporter.group('Recover', () => this.recover(errorMessage(error)));
+            const outcome = await reporter.group('Recover', () => this.recover(error));
             return this.result(outcome.status, outcome.message, started);
         }
         return this.result('deployed', undefined, started);
@@ -61595,11 +61469,12 @@ class SwarmRun {
         this.deps.reporter.info(`pruned releases ${doomed.join(', ')}; kept ${kept.join(', ')}`);
     }
     /** After a failure: put the previous release back where services changed, and record the outcome. Never throws. */
-    async recover(reason) {
+    async recover(error) {
+        const reason = errorMessage(error);
         this.deps.reporter.info(`release ${this.id} failed: ${reason}`);
         let status = 'failed';
         let message;
-        if (reason.startsWith('Lost the deploy lock')) {
+        if (error instanceof LockLostError) {
             // Another run may be changing the stack: no rollback, no ledger event from this run.
             return { status, message: `${reason} Release ${this.id} was interrupted and nothing was rolled back: another run may be changing the host.` };
         }
@@ -62218,20 +62093,26 @@ function interruptedAfter(state, current) {
 
 
 
+
+
 /** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
 async function rollback(settings, reporter, checkHealth) {
     const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
     try {
         const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `rollback to ${settings.to}` };
-        return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => rollbackLocked(session, settings, reporter, checkHealth));
+        // The state is read in the round trip that takes the lock.
+        const state = readAppState(session.layout);
+        return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, (read) => rollbackLocked(session, settings, reporter, checkHealth, parseAppState(state.sections.read(read))), state);
     }
     finally {
         await session.host.close();
     }
 }
 /** Rolls back one connected host whose lock this run holds. */
-async function rollbackLocked(session, settings, reporter, checkHealth) {
-    const state = await readState(session);
+async function rollbackLocked(session, settings, reporter, checkHealth, 
+/** The host's state, when read with the lock. */
+known) {
+    const state = known ?? (await readState(session));
     const target = chooseRollbackTarget(state, settings.to, settings.app);
     // Back from an interrupted deploy to `current` itself: the interrupted release is what is rolled back.
     const from = target.id === state.current ? interruptedAfter(state, state.current).id : state.current;
@@ -62251,10 +62132,9 @@ async function rollbackLocked(session, settings, reporter, checkHealth) {
         throw new OperationError(`Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`);
     }
     await reporter.group(`Switch current to release ${target.id}`, async () => {
-        await session.host.run(switchCurrent(session.layout, target.id));
         const reason = settings.reason || `rolled back to release ${target.id}`;
-        await session.host.run(appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })));
-        await session.host.run(appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason })));
+        // One round trip: the switch and both ledger events.
+        await session.host.run(allOf(switchCurrent(session.layout, target.id), appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })), appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason }))));
     });
     return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore };
 }
@@ -62281,7 +62161,7 @@ function parseParallel(raw, hostCount) {
     return Math.min(Number(text), Math.max(hostCount, 1));
 }
 /** Splits `items` into consecutive batches of `size` (the last may be smaller). */
-function batches(items, size) {
+function batches_batches(items, size) {
     const result = [];
     for (let start = 0; start < items.length; start += size)
         result.push(items.slice(start, start + size));
@@ -62383,7 +62263,7 @@ async function sharedReleaseId(fleet) {
 }
 async function planFleet(fleet, settings, reporter, parallel, started) {
     const releaseId = await sharedReleaseId(fleet);
-    const plan = [`release ${releaseId} on ${fleet.length} hosts, ${parallel} at a time: ${batches(fleet, parallel).map((b) => b.map((h) => h.label).join(', ')).join(' | ')}`];
+    const plan = [`release ${releaseId} on ${fleet.length} hosts, ${parallel} at a time: ${batches_batches(fleet, parallel).map((b) => b.map((h) => h.label).join(', ')).join(' | ')}`];
     const outcomes = [];
     for (const host of fleet) {
         const planned = await dryRun(host.session, settings, labelledReporter(reporter, host.label), performance.now(), { releaseId });
@@ -62409,7 +62289,7 @@ class FleetRun {
     async run(started) {
         const { reporter } = this.deps;
         const releaseId = await sharedReleaseId(this.fleet);
-        const groups = batches(this.runs, this.parallel);
+        const groups = batches_batches(this.runs, this.parallel);
         reporter.info(`release ${releaseId} of ${this.settings.app} (version ${this.settings.version}) on ${this.fleet.length} hosts, ${this.parallel} at a time, in ${groups.length} batch(es)`);
         for (const [index, batch] of groups.entries()) {
             await reporter.group(`Deploy release ${releaseId} to ${batch.map((r) => r.host.label).join(', ')} (batch ${index + 1} of ${groups.length})`, () => this.deployBatch(batch, releaseId));

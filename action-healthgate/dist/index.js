@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2183);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9247);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2183:
+/***/ 9247:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56952,6 +56952,14 @@ class ConfigurationError extends Error {
 class errors_OperationError extends Error {
     name = 'OperationError';
 }
+/**
+ * The SSH connection to a host went away (dropped, killed, timed out): nothing more can reach
+ * that host in this run, so recovery there is not attempted. Thrown where the loss is seen
+ * (src/ssh/connection.ts), and told apart by its class, never by its message.
+ */
+class ConnectionLostError extends errors_OperationError {
+    name = 'ConnectionLostError';
+}
 function errors_errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
@@ -57573,11 +57581,15 @@ function readLockOptions(input) {
  * exists any more (never an arithmetic error that would abort the command).
  */
 const idleOf = (dir) => `hb=$(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir} 2>/dev/null); if [ -n "$hb" ]; then idle=$(( $(date +%s) - hb )); else idle=; fi`;
-/** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
-function lock_acquireLock(lockDir, owner) {
+/**
+ * Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is
+ * removed again, not left ownerless. Once taken, `andRead` runs in the same round trip: its
+ * output follows the `acquired` line.
+ */
+function lock_acquireLock(lockDir, owner, andRead) {
     const dir = quote(lockDir);
     return constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
-        `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
+        `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired;${andRead ? ` ${andRead.text};` : ''} ` +
         `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
         `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
         `cat ${dir}/owner.json 2>/dev/null; fi`);
@@ -57585,7 +57597,7 @@ function lock_acquireLock(lockDir, owner) {
 function lock_parseLockAttempt(stdout) {
     const [first, idleLine, ...rest] = stdout.trim().split('\n');
     if (first === 'acquired')
-        return { acquired: true };
+        return { acquired: true, read: stdout.slice(stdout.indexOf('acquired') + 'acquired\n'.length) };
     const idle = /^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1];
     let owner;
     try {
@@ -57720,13 +57732,14 @@ const abbreviate = (text) => (text.length > 120 ? `${text.slice(0, 60)} ... ${te
  * breaks a stale lock only when asked, and keeps the heartbeat fresh until released. While
  * the lock is held, every command on `host` first checks that it is still this run's.
  */
-async function lock_session_holdLock(host, lockDir, holder, options, reporter) {
+async function lock_session_holdLock(host, lockDir, holder, options, reporter, andRead) {
     const owner = { ...holder, token: randomUUID() };
-    await acquire(host, lockDir, owner, options, reporter);
+    const read = await acquire(host, lockDir, owner, options, reporter, andRead);
     const heartbeat = new Heartbeat(host, lockDir, owner.token, reporter);
     const timer = setInterval(() => void heartbeat.beat(), HEARTBEAT_MS);
     const unguard = host.guard((what) => heartbeat.check(what));
     return {
+        read,
         async release() {
             clearInterval(timer);
             unguard();
@@ -57736,20 +57749,24 @@ async function lock_session_holdLock(host, lockDir, holder, options, reporter) {
         },
     };
 }
-/** Holds the deploy lock on a host while `work` runs, and always releases what it took. */
-async function withLock(host, lockDir, holder, options, reporter, work) {
-    const lock = await lock_session_holdLock(host, lockDir, holder, options, reporter);
+/**
+ * Holds the deploy lock on a host while `work` runs, and always releases what it took. `work`
+ * gets what `andRead` printed, read in the round trip that took the lock.
+ */
+async function withLock(host, lockDir, holder, options, reporter, work, andRead) {
+    const lock = await lock_session_holdLock(host, lockDir, holder, options, reporter, andRead);
     try {
-        return await work();
+        return await work(lock.read);
     }
     finally {
         await lock.release();
     }
 }
-async function acquire(host, lockDir, owner, options, reporter) {
+/** Takes the lock (see holdLock); returns what `andRead` printed. */
+async function acquire(host, lockDir, owner, options, reporter, andRead) {
     const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
     let reported = false;
-    const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+    const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner, andRead))).stdout);
     const outcome = await poll(async () => {
         let attempt = await attemptOnce();
         // The lock went away while it was looked at: its holder just released it.
@@ -57762,7 +57779,7 @@ async function acquire(host, lockDir, owner, options, reporter) {
             attempt = await attemptOnce();
         }
         if (attempt.acquired)
-            return { done: true, value: undefined };
+            return { done: true, value: attempt.read };
         const holder = describeOwner(attempt.owner);
         const idle = attempt.idleSeconds ?? 0;
         if (idle >= staleSeconds && !options.breakStale) {
@@ -57775,11 +57792,11 @@ async function acquire(host, lockDir, owner, options, reporter) {
         }
         return { done: false, reason: holder };
     }, { timeoutMs: options.timeoutMs, intervalMs: RETRY_MS });
-    if (!outcome.done) {
-        throw new LockHeldError(`Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
-            (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
-            `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`);
-    }
+    if (outcome.done)
+        return outcome.value;
+    throw new LockHeldError(`Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
+        (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
+        `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`);
 }
 
 ;// CONCATENATED MODULE: ./src/shell/sections.ts
@@ -58751,177 +58768,6 @@ const userScript = (script) => ['sh', '-c', script];
  */
 const quote_constant = (text) => ({ text });
 
-;// CONCATENATED MODULE: ./src/ssh/command-shell.ts
-
-
-const MARKER = '@@deploy-kit-done';
-const READY = '@@deploy-kit-shell';
-/**
- * Sent once, before the first command: keeps SHLVL at 1 or more (bash then knows it is not the
- * session's first shell and does not read ~/.bashrc for each command), and defines how a
- * command runs: `$SHELL -c`, in a session of its own where `setsid -w` exists (util-linux),
- * as an exec channel's command is, so a command that signals its process group (`kill 0`)
- * reaches only itself and not the shell.
- */
-const PRELUDE = '[ "${SHLVL:-0}" -gt 0 ] 2>/dev/null || export SHLVL=1; ' +
-    'if setsid -w true </dev/null >/dev/null 2>&1; then dk_run() { setsid -w /bin/sh -c "$1"; }; ' +
-    'else dk_run() { /bin/sh -c "$1"; }; fi;';
-/** The text the shell is sent for one command (`line` is a command as an exec would get it). */
-function script(line, nonce) {
-    return `dk_run ${quote_quote(line)} </dev/null; printf '\\n%s %s\\n' ${MARKER}-${nonce} "$?"; printf '\\n%s\\n' ${MARKER}-${nonce} >&2\n`;
-}
-/**
- * Finds a command's end in what one stream (stdout, or stderr with `withStatus` false) has
- * carried so far: the output before `\n<marker>-<nonce>`, and the exit status after it.
- */
-function cutAtMarker(carried, nonce, withStatus) {
-    const at = carried.indexOf(`\n${MARKER}-${nonce}${withStatus ? ' ' : '\n'}`);
-    if (at === -1)
-        return undefined;
-    if (!withStatus)
-        return { output: carried.subarray(0, at) };
-    const statusStart = at + MARKER.length + nonce.length + 3;
-    const end = carried.indexOf('\n', statusStart);
-    if (end === -1)
-        return undefined;
-    const status = Number(carried.subarray(statusStart, end).toString('latin1'));
-    return { output: carried.subarray(0, at), status: Number.isInteger(status) ? status : 255 };
-}
-/** One stream's bytes of the running command, until its marker. */
-class MarkedOutput {
-    nonce;
-    withStatus;
-    chunks = [];
-    tail = Buffer.alloc(0);
-    seenMarker = false;
-    marked;
-    marker;
-    constructor(nonce, withStatus) {
-        this.nonce = nonce;
-        this.withStatus = withStatus;
-        this.marker = Buffer.from(`\n${MARKER}-${nonce}`);
-    }
-    add(chunk) {
-        if (this.marked)
-            return;
-        this.chunks.push(chunk);
-        // Only the end of what came before can hold the start of a marker split across chunks.
-        const recent = Buffer.concat([this.tail, chunk]);
-        this.tail = recent.subarray(Math.max(0, recent.length - this.marker.length - 16));
-        this.seenMarker ||= recent.includes(this.marker);
-        if (this.seenMarker)
-            this.marked = cutAtMarker(Buffer.concat(this.chunks), this.nonce, this.withStatus);
-    }
-    get done() {
-        return this.marked;
-    }
-    text() {
-        return (this.marked?.output ?? Buffer.concat(this.chunks)).toString('utf8');
-    }
-}
-class CommandShell {
-    channel;
-    running;
-    /** No command may start: the shell exited, or its channel is closing or closed. */
-    ended = false;
-    constructor(channel) {
-        this.channel = channel;
-        channel.on('data', (chunk) => this.receive(chunk, 'stdout'));
-        channel.stderr.on('data', (chunk) => this.receive(chunk, 'stderr'));
-        // The shell is gone as soon as it exits or its output ends; a running command is
-        // finished (without a status) only at `close`, once all its output is in.
-        channel.on('exit', () => (this.ended = true));
-        channel.on('end', () => (this.ended = true));
-        channel.on('close', () => this.end());
-        channel.on('error', () => this.end());
-    }
-    /**
-     * Starts the shell through `exec` (one exec channel, opened once) and checks that a shell
-     * answers: where the account runs something else (a forced `command=` in authorized_keys, a
-     * restricted shell), this rejects within `timeoutMs` and the caller keeps using exec.
-     */
-    static async open(exec, timeoutMs = 10_000) {
-        const channel = await exec('exec /bin/sh');
-        const shell = new CommandShell(channel);
-        try {
-            await shell.handshake(timeoutMs);
-        }
-        catch (error) {
-            shell.ended = true;
-            channel.close();
-            throw error;
-        }
-        return shell;
-    }
-    /** Whether a command can be given now (one at a time; a busy or ended shell is passed by). */
-    get available() {
-        return !this.running && !this.ended;
-    }
-    /** Runs `line`; call only when `available`. */
-    run(line) {
-        if (!this.available)
-            throw new Error('The command shell is busy or has ended');
-        const nonce = (0,external_node_crypto_.randomUUID)();
-        const text = script(line, nonce);
-        return new Promise((resolve) => {
-            this.running = { stdout: new MarkedOutput(nonce, true), stderr: new MarkedOutput(nonce, false), finish: resolve };
-            this.channel.write(text);
-        });
-    }
-    /**
-     * Defines how each command runs (see `script`) and waits for the shell's answer. The answer
-     * is printed as two words joined by printf, so an echo of the input is not taken for it.
-     */
-    handshake(timeoutMs) {
-        const nonce = (0,external_node_crypto_.randomUUID)();
-        const answer = `${READY}-${nonce}\n`;
-        return new Promise((resolve, reject) => {
-            let seen = '';
-            const onData = (chunk) => {
-                seen = (seen + chunk.toString('latin1')).slice(-4096);
-                if (!seen.includes(answer))
-                    return;
-                cleanup();
-                resolve();
-            };
-            const fail = (error) => {
-                cleanup();
-                reject(error);
-            };
-            const onClose = () => fail(new Error('the shell ended at once'));
-            const onError = (error) => fail(error);
-            const timer = setTimeout(() => fail(new Error(`no shell answered within ${timeoutMs} ms`)), timeoutMs);
-            const cleanup = () => {
-                clearTimeout(timer);
-                this.channel.off('data', onData);
-                this.channel.off('close', onClose);
-                this.channel.off('error', onError);
-            };
-            this.channel.on('data', onData);
-            this.channel.on('close', onClose);
-            this.channel.on('error', onError);
-            this.channel.write(`${PRELUDE} printf '%s-%s\\n' ${READY} ${nonce}\n`);
-        });
-    }
-    receive(chunk, stream) {
-        const running = this.running;
-        if (!running)
-            return; // the handshake's answer, or output of a background job of an earlier command
-        running[stream].add(chunk);
-        const out = running.stdout.done;
-        if (out && running.stderr.done) {
-            this.running = undefined;
-            running.finish({ code: out.status ?? 255, stdout: running.stdout.text(), stderr: running.stderr.text() });
-        }
-    }
-    end() {
-        this.ended = true;
-        const running = this.running;
-        this.running = undefined;
-        running?.finish({ code: null, stdout: running.stdout.text(), stderr: running.stderr.text() });
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/ssh/login-shell.ts
 
 /** Shells whose quoting is POSIX's: single quotes hold everything but a single quote. */
@@ -58974,7 +58820,6 @@ function readFirstCommand(stdout) {
 
 
 
-
 /**
  * One SSH connection to one host, used for the whole run: commands, SFTP writes, streams
  * and port forwards all go over it. Its host key is checked before authentication. Commands
@@ -58988,8 +58833,6 @@ class connection_RemoteHost {
     shell;
     greeting;
     sftpSession;
-    /** Runs commands without a new session each (see command-shell.ts); undefined where it could not start. */
-    commandShell;
     /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
     lost;
     isLost = false;
@@ -59007,7 +58850,7 @@ class connection_RemoteHost {
         this.lost = new Promise((_resolve, reject) => {
             const gone = () => {
                 this.isLost = true;
-                reject(new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(target)}`));
+                reject(new ConnectionLostError(`Lost the SSH connection to ${settings_describeTarget(target)}`));
             };
             if (ssh.connection)
                 ssh.connection.once('close', gone);
@@ -59065,46 +58908,38 @@ class connection_RemoteHost {
         for (const check of this.guards)
             await check(what);
     }
-    /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
+    /**
+     * Runs one command, in an exec channel of its own over the run's one connection (a channel
+     * costs a round trip to open; several commands that belong together are joined into one
+     * line by their builders). Throws an OperationError naming the host and the command's error
+     * output on a non-zero exit, and a ConnectionLostError when the connection is gone.
+     */
     async run(command, options = {}) {
         const line = quote_shellLine(command).text;
+        const shown = connection_abbreviate(options.label ?? line);
         if (!options.unguarded)
-            await this.checkGuards(line);
+            await this.checkGuards(options.label ?? line);
         this.observe?.(this.target, line);
         let result;
         try {
-            result =
-                (await this.inShell(line, options)) ??
-                    (await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin }));
+            result = await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin });
         }
         catch (error) {
-            throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)}: ${errors_errorMessage(error)}`);
+            if (this.isLost || !this.ssh.isConnected())
+                throw new ConnectionLostError(`Lost the SSH connection to ${settings_describeTarget(this.target)}: ${errors_errorMessage(error)}`);
+            throw new errors_OperationError(`${settings_describeTarget(this.target)}: could not start '${shown}': ${errors_errorMessage(error)}`);
         }
         if (result.code === null && !result.signal) {
-            // The channel closed without an exit status: the connection dropped mid-command.
-            throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while running '${connection_abbreviate(line)}'`);
+            // The channel closed without an exit status or a signal: the connection dropped mid-command.
+            throw new ConnectionLostError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while running '${shown}'`);
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
             const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-            throw new errors_OperationError(`${settings_describeTarget(this.target)}: '${connection_abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+            const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
+            throw new errors_OperationError(`${settings_describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
-    }
-    /**
-     * Runs `line` in the command shell when it is free (one command at a time; a command
-     * given while another runs, or one with input, gets its own exec channel). Output is
-     * trimmed, as for an exec.
-     */
-    async inShell(line, options) {
-        if (options.stdin !== undefined)
-            return undefined;
-        this.commandShell ??= CommandShell.open((command) => this.connection().execAsync(command)).catch(() => undefined);
-        const shell = await this.commandShell;
-        if (!shell?.available)
-            return undefined;
-        const result = await shell.run(line);
-        return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
     }
     /**
      * Starts a command and hands back its output as streams, for data too large to buffer.
@@ -59136,7 +58971,7 @@ class connection_RemoteHost {
         }
         catch (error) {
             if (this.isLost)
-                throw new errors_OperationError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while writing ${path}`);
+                throw new ConnectionLostError(`Lost the SSH connection to ${settings_describeTarget(this.target)} while writing ${path}`);
             await this.untilLost(new Promise((resolve) => sftp.unlink(temp, () => resolve()))).catch(() => undefined);
             throw new errors_OperationError(`${settings_describeTarget(this.target)}: cannot write ${path}: ${errors_errorMessage(error)}`);
         }
@@ -59157,6 +58992,14 @@ class connection_RemoteHost {
             execAsync: (line) => new Promise((resolve, reject) => connection.exec(line, (err, ch) => (err ? reject(err) : resolve(ch)))),
             forwardOutAsync: (host, port) => forwardOut(this.ssh, host, port),
         };
+    }
+    /**
+     * Starts the SFTP session now, while other commands run, for a run that will write files:
+     * its set-up (a channel, the subsystem, the version exchange) then costs no round trips of
+     * its own. A failure surfaces at the first write.
+     */
+    prepareFileWrites() {
+        this.sftp().catch(() => undefined);
     }
     sftp() {
         this.sftpSession ??= this.ssh.requestSFTP();

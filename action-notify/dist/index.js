@@ -41849,6 +41849,14 @@ class ConfigurationError extends Error {
 class OperationError extends Error {
     name = 'OperationError';
 }
+/**
+ * The SSH connection to a host went away (dropped, killed, timed out): nothing more can reach
+ * that host in this run, so recovery there is not attempted. Thrown where the loss is seen
+ * (src/ssh/connection.ts), and told apart by its class, never by its message.
+ */
+class ConnectionLostError extends (/* unused pure expression or super */ null && (OperationError)) {
+    name = 'ConnectionLostError';
+}
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import { OperationError, errorMessage } from '../errors.js';
+import { ConnectionLostError, OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { waitForContainers } from '../release/activate.js';
@@ -8,6 +8,7 @@ import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js
 import { LockLostError, withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
 import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
+import { AppState, parseAppState, readAppState } from '../release/state.js';
 import { restoreRelease } from '../release/restore.js';
 import { Reporter } from '../report.js';
 import { CommandObserver, RemoteHost } from '../ssh/connection.js';
@@ -62,8 +63,11 @@ export async function deploy(settings: DeploySettings, deps: DeployDependencies)
   const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
   try {
     if (settings.dryRun) return await dryRun(session, settings, reporter, started);
+    session.host.prepareFileWrites();
     const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
-    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => deployLocked(session, settings, deps, started));
+    // The state is read in the round trip that takes the lock.
+    const state = readAppState(session.layout);
+    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, (read) => deployLocked(session, settings, deps, started, undefined, parseAppState(state.sections.read(read))), state);
   } finally {
     await session.host.close();
   }
@@ -75,8 +79,8 @@ export async function nextReleaseOn(session: AppSession): Promise<string> {
   return nextReleaseId(state.releases, state.releaseDirs);
 }
 
-async function target(session: AppSession, settings: DeploySettings, shared?: SharedRelease): Promise<DeployTarget> {
-  const state = await readState(session);
+async function target(session: AppSession, settings: DeploySettings, shared?: SharedRelease, known?: AppState): Promise<DeployTarget> {
+  const state = known ?? (await readState(session));
   const releaseId = shared?.releaseId ?? nextReleaseId(state.releases, state.releaseDirs);
   const files = settings.composeFiles.map((f) => f.name);
   const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, files, shared?.images !== undefined);
@@ -102,9 +106,17 @@ export async function dryRun(session: AppSession, settings: DeploySettings, repo
 }
 
 /** Deploys to one connected host whose lock this run holds: upload to prune, recovering from a failure on the way. */
-export async function deployLocked(session: AppSession, settings: DeploySettings, deps: DeployDependencies, started = performance.now(), shared?: SharedRelease): Promise<DeployResult> {
+export async function deployLocked(
+  session: AppSession,
+  settings: DeploySettings,
+  deps: DeployDependencies,
+  started = performance.now(),
+  shared?: SharedRelease,
+  /** The host's state, when read with the lock. */
+  state?: AppState,
+): Promise<DeployResult> {
   const { reporter } = deps;
-  const t = await target(session, settings, shared);
+  const t = await target(session, settings, shared, state);
   reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
   const run = new DeployRun(session, settings, deps, t);
   const phases = planDeploy(settings, t);
@@ -122,10 +134,26 @@ export async function deployLocked(session: AppSession, settings: DeploySettings
     // A run that lost its lock undoes nothing: another run may be changing the host.
     const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
     if (undo.length > 0) await reporter.group('Undo', () => run.undo(undo));
-    const status = await reporter.group('Recover', () => run.recover(reason, containersChanged));
+    const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
     return { ...run.result(status.status, status.message, started), untouched: !containersChanged };
   }
   return run.result('deployed', undefined, started);
+}
+
+/**
+ * A phase's steps in the order they run: each batch after the one before it. Files written one
+ * after another form one batch: their SFTP requests go out together over the one SFTP session
+ * (each write is an open, a write, a close and a rename, each a round trip), so a release's
+ * files cost the round trips of one file. Every other step is a batch of its own.
+ */
+export function batches(steps: readonly Step[]): Step[][] {
+  const out: Step[][] = [];
+  for (const step of steps) {
+    const last = out[out.length - 1];
+    if (step.kind === 'write' && last?.[0]?.kind === 'write') last.push(step);
+    else out.push([step]);
+  }
+  return out;
 }
 
 /** The state of one deploy while it runs: what was pinned, what the gate said. */
@@ -152,7 +180,7 @@ class DeployRun {
   async execute(phase: Phase): Promise<void> {
     const cleanups: Step[] = phase.steps.filter((s) => s.kind === 'run' && s.always);
     try {
-      for (const step of phase.steps) await this.step(step);
+      for (const batch of batches(phase.steps)) await Promise.all(batch.map((step) => this.step(step)));
     } finally {
       for (const step of cleanups) await this.step(step).catch(() => undefined);
     }
@@ -174,7 +202,10 @@ class DeployRun {
         await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
         return;
       case 'wait-containers': {
-        const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, { probe: step.probe === true });
+        const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, {
+          probe: step.probe === true,
+          ...(step.start ? { start: step.start } : {}),
+        });
         if (!outcome.ok) throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not come up: ${outcome.reason}`);
         return;
       }
@@ -222,9 +253,9 @@ class DeployRun {
     const byService = Object.fromEntries(services.map((s, i) => [s, pinned[i]!.ref]));
     const ids = Object.fromEntries(services.map((s, i) => [s, pinned[i]!.id]));
     const release = this.target.layout.release(this.target.releaseId);
-    await this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644);
     this.record = { ...this.record, images: byService, imageIds: ids };
-    await this.saveRecord();
+    // Two files, one SFTP burst (see batches).
+    await Promise.all([this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644), this.saveRecord()]);
     this.deps.onImagesPinned?.(byService);
     for (const [service, ref] of Object.entries(byService)) this.deps.reporter.info(`${service}: ${ref}`);
   }
@@ -278,18 +309,19 @@ class DeployRun {
   }
 
   /** After a failure: restore the previous release where containers changed, and record the outcome. */
-  async recover(reason: string, containersChanged: boolean): Promise<{ status: DeployStatus; message: string }> {
+  async recover(error: unknown, containersChanged: boolean): Promise<{ status: DeployStatus; message: string }> {
     const { reporter } = this.deps;
     const id = this.target.releaseId;
+    const reason = errorMessage(error);
     reporter.info(`release ${id} failed: ${reason}`);
     let status: DeployStatus = 'failed';
     let message = reason;
-    if (reason.startsWith('Lost the SSH connection')) {
+    if (error instanceof ConnectionLostError) {
       // Nothing more can reach the host: say what to do instead of a chain of failed recovery steps.
       message = `${reason}; release ${id} was interrupted ${containersChanged ? 'after its containers changed' : 'before any container changed'}, and the lock stays until it is stale: check the host before the next deploy (docs/troubleshooting.md#an-interrupted-deploy)`;
       return { status, message };
     }
-    if (reason.startsWith('Lost the deploy lock')) {
+    if (error instanceof LockLostError) {
       // Another run may be changing the host: no rollback, no ledger event from this run.
       message = `${reason} Release ${id} was interrupted and nothing was rolled back: another run may be changing the host.`;
       return { status, message };

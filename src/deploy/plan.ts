@@ -30,8 +30,12 @@ export type Step =
   | { readonly kind: 'pin-images'; readonly command: ShellLine | SectionedLine<'config'> }
   /** Runs `command` (points `current` at the new release) with the ledger's `deployed` event appended, timed when it runs, in one round trip. */
   | { readonly kind: 'switch-current'; readonly command: ShellLine }
-  /** With `probe`, a `starting` container's own HEALTHCHECK is run at once (see inspectContainers). */
-  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly project?: string; readonly probe?: boolean }
+  /**
+   * Waits until the containers are healthy, or running and stable. With `start` (`up`), that
+   * runs first, in the round trip of the first look. With `probe`, a `starting` container's own
+   * HEALTHCHECK is run at once (see inspectContainers).
+   */
+  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly start?: Command; readonly project?: string; readonly probe?: boolean }
   | { readonly kind: 'gate'; readonly project?: string }
   | { readonly kind: 'prune'; readonly keep: number }
   /** Runs `command` (switch-command) with the published addresses of `project` in its environment; with `nginx`, the built-in nginx switch instead. */
@@ -155,8 +159,7 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
     return phases;
   }
   phases.push(
-    { name: 'Start containers', changesContainers: true, steps: [{ kind: 'run', command: startContainers(pinned) }] },
-    { name: 'Wait for containers', changesContainers: true, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs, probe: true }] },
+    { name: 'Start containers', changesContainers: true, steps: [{ kind: 'wait-containers', start: startContainers(pinned), timeoutMs: settings.waitTimeoutMs, probe: true }] },
   );
   if (settings.gate) phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
   phases.push({
@@ -191,7 +194,7 @@ function describeStep(step: Step, settings: DeploySettings): string {
     case 'switch-current':
       return `$ ${shellLine(step.command).text}   (then 'deployed' appended to the ledger)`;
     case 'wait-containers':
-      return `wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
+      return `${step.start ? `$ ${shellLine(step.start).text}, then ` : ''}wait until every container${step.project ? ` of ${step.project}` : ''} is healthy, or running and stable (up to ${formatDuration(step.timeoutMs)})`;
     case 'gate':
       return `health gate${step.project ? ` on ${step.project} directly` : ''}: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
     case 'prune':

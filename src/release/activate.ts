@@ -4,6 +4,7 @@ import { formatDuration } from '../inputs/parse.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import { poll } from '../util/poll.js';
+import { Command, constant, shellLine } from '../shell/quote.js';
 import { startContainers } from './commands.js';
 
 export interface ContainersOutcome {
@@ -19,6 +20,8 @@ export const STABLE_SECONDS = 3;
 const SETTLE_SECONDS = 2;
 
 export interface WaitOptions {
+  /** Runs first, in the round trip of the first look at the containers (`up`: its output goes to stderr). */
+  readonly start?: Command;
   /**
    * Run a `starting` container's HEALTHCHECK command right away instead of waiting for Docker
    * to (see inspectContainers). Not where a proxy routes by Docker's health status (rolling):
@@ -32,9 +35,14 @@ export async function waitForContainers(host: RemoteHost, projectName: string, t
   let last: readonly ContainerView[] = [];
   let lastReason = '';
   const givenUp = new Set<string>();
+  let start = options.start;
   const outcome = await poll<ContainersVerdict>(
     async () => {
-      const { stdout } = await host.run(inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] }));
+      const look = inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] });
+      // A failed `up` fails the step with its own error output, as it would on its own.
+      const first = start && shellLine(start).text;
+      const { stdout } = await host.run(first ? constant(`{ ${first}; } >&2 && { ${look.text}; }`) : look, first ? { label: first } : {});
+      start = undefined;
       for (const id of probesGivenUp(stdout)) givenUp.add(id);
       const verdict = judgeContainers(parseContainers(stdout), STABLE_SECONDS);
       last = verdict.containers;
@@ -55,8 +63,7 @@ export async function waitForContainers(host: RemoteHost, projectName: string, t
   return { ok: false, reason, containers: last };
 }
 
-/** `up -d --remove-orphans` for a release's project, then waits for its containers. */
+/** `up -d --remove-orphans` for a release's project, then waits for its containers (the first look in the same round trip). */
 export async function startAndWait(host: RemoteHost, project: ComposeProject, timeoutMs: number, reporter: Reporter, options: WaitOptions = {}): Promise<ContainersOutcome> {
-  await host.run(startContainers(project));
-  return waitForContainers(host, project.name, timeoutMs, reporter, options);
+  return waitForContainers(host, project.name, timeoutMs, reporter, { ...options, start: startContainers(project) });
 }

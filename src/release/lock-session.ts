@@ -4,6 +4,7 @@ import { formatDuration } from '../inputs/parse.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import { describeTarget } from '../ssh/settings.js';
+import type { ShellLine } from '../shell/quote.js';
 import { poll } from '../util/poll.js';
 import {
   HEARTBEAT_MS,
@@ -29,6 +30,8 @@ export class LockLostError extends OperationError {}
 
 /** A lock this run took: released (always, whatever happened) by `release`. */
 export interface HeldLock {
+  /** What the `andRead` command given to holdLock printed, read in the round trip that took the lock. */
+  readonly read: string;
   release(): Promise<void>;
 }
 
@@ -98,13 +101,14 @@ const abbreviate = (text: string): string => (text.length > 120 ? `${text.slice(
  * breaks a stale lock only when asked, and keeps the heartbeat fresh until released. While
  * the lock is held, every command on `host` first checks that it is still this run's.
  */
-export async function holdLock(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter): Promise<HeldLock> {
+export async function holdLock(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter, andRead?: ShellLine): Promise<HeldLock> {
   const owner: LockOwner = { ...holder, token: randomUUID() };
-  await acquire(host, lockDir, owner, options, reporter);
+  const read = await acquire(host, lockDir, owner, options, reporter, andRead);
   const heartbeat = new Heartbeat(host, lockDir, owner.token, reporter);
   const timer = setInterval(() => void heartbeat.beat(), HEARTBEAT_MS);
   const unguard = host.guard((what) => heartbeat.check(what));
   return {
+    read,
     async release() {
       clearInterval(timer);
       unguard();
@@ -115,20 +119,24 @@ export async function holdLock(host: RemoteHost, lockDir: string, holder: Omit<L
   };
 }
 
-/** Holds the deploy lock on a host while `work` runs, and always releases what it took. */
-export async function withLock<T>(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter, work: () => Promise<T>): Promise<T> {
-  const lock = await holdLock(host, lockDir, holder, options, reporter);
+/**
+ * Holds the deploy lock on a host while `work` runs, and always releases what it took. `work`
+ * gets what `andRead` printed, read in the round trip that took the lock.
+ */
+export async function withLock<T>(host: RemoteHost, lockDir: string, holder: Omit<LockOwner, 'token'>, options: LockOptions, reporter: Reporter, work: (read: string) => Promise<T>, andRead?: ShellLine): Promise<T> {
+  const lock = await holdLock(host, lockDir, holder, options, reporter, andRead);
   try {
-    return await work();
+    return await work(lock.read);
   } finally {
     await lock.release();
   }
 }
 
-async function acquire(host: RemoteHost, lockDir: string, owner: LockOwner, options: LockOptions, reporter: Reporter): Promise<void> {
+/** Takes the lock (see holdLock); returns what `andRead` printed. */
+async function acquire(host: RemoteHost, lockDir: string, owner: LockOwner, options: LockOptions, reporter: Reporter, andRead: ShellLine | undefined): Promise<string> {
   const staleSeconds = Math.ceil(options.staleAfterMs / 1000);
   let reported = false;
-  const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner))).stdout);
+  const attemptOnce = async () => parseLockAttempt((await host.run(acquireLock(lockDir, owner, andRead))).stdout);
   const outcome = await poll(
     async () => {
       let attempt = await attemptOnce();
@@ -139,7 +147,7 @@ async function acquire(host: RemoteHost, lockDir: string, owner: LockOwner, opti
         if (broke === 'broken') reporter.warning(`Broke a stale deploy lock held by ${describeOwner(attempt.owner)}, idle for ${attempt.idleSeconds}s.`);
         attempt = await attemptOnce();
       }
-      if (attempt.acquired) return { done: true, value: undefined };
+      if (attempt.acquired) return { done: true, value: attempt.read };
       const holder = describeOwner(attempt.owner);
       const idle = attempt.idleSeconds ?? 0;
       if (idle >= staleSeconds && !options.breakStale) {
@@ -156,11 +164,10 @@ async function acquire(host: RemoteHost, lockDir: string, owner: LockOwner, opti
     },
     { timeoutMs: options.timeoutMs, intervalMs: RETRY_MS },
   );
-  if (!outcome.done) {
-    throw new LockHeldError(
-      `Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
-        (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
-        `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`,
-    );
-  }
+  if (outcome.done) return outcome.value;
+  throw new LockHeldError(
+    `Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
+      (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
+      `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`,
+  );
 }

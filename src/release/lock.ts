@@ -50,7 +50,8 @@ export function readLockOptions(input: InputSource): LockOptions {
 }
 
 export type LockAttempt =
-  | { readonly acquired: true }
+  /** `read`: what `andRead` printed. */
+  | { readonly acquired: true; readonly read: string }
   /** Held; `idleSeconds` undefined when the lock went away while it was looked at (try again at once). */
   | { readonly acquired: false; readonly owner: Partial<LockOwner> | undefined; readonly idleSeconds: number | undefined };
 
@@ -62,12 +63,16 @@ export type LockAttempt =
 const idleOf = (dir: string): string =>
   `hb=$(stat -c %Y ${dir}/heartbeat 2>/dev/null || stat -c %Y ${dir} 2>/dev/null); if [ -n "$hb" ]; then idle=$(( $(date +%s) - hb )); else idle=; fi`;
 
-/** Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is removed again, not left ownerless. */
-export function acquireLock(lockDir: string, owner: LockOwner): ShellLine {
+/**
+ * Takes the lock, or says who holds it. A lock it could not finish writing (a full disk) is
+ * removed again, not left ownerless. Once taken, `andRead` runs in the same round trip: its
+ * output follows the `acquired` line.
+ */
+export function acquireLock(lockDir: string, owner: LockOwner, andRead?: ShellLine): ShellLine {
   const dir = quote(lockDir);
   return constant(
     `mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
-      `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired; ` +
+      `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired;${andRead ? ` ${andRead.text};` : ''} ` +
       `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
       `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
       `cat ${dir}/owner.json 2>/dev/null; fi`,
@@ -76,7 +81,7 @@ export function acquireLock(lockDir: string, owner: LockOwner): ShellLine {
 
 export function parseLockAttempt(stdout: string): LockAttempt {
   const [first, idleLine, ...rest] = stdout.trim().split('\n');
-  if (first === 'acquired') return { acquired: true };
+  if (first === 'acquired') return { acquired: true, read: stdout.slice(stdout.indexOf('acquired') + 'acquired\n'.length) };
   const idle = /^idle=(-?\d+)$/.exec(idleLine ?? '')?.[1];
   let owner: Partial<LockOwner> | undefined;
   try {

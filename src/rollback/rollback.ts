@@ -5,6 +5,8 @@ import { LedgerEvent } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
 import { restoreRelease, RestoreOutcome } from '../release/restore.js';
 import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
+import { AppState, parseAppState, readAppState } from '../release/state.js';
+import { allOf } from '../shell/quote.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import type { SshSettings } from '../ssh/settings.js';
@@ -35,15 +37,24 @@ export async function rollback(settings: RollbackSettings, reporter: Reporter, c
   const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
   try {
     const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `rollback to ${settings.to}` };
-    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => rollbackLocked(session, settings, reporter, checkHealth));
+    // The state is read in the round trip that takes the lock.
+    const state = readAppState(session.layout);
+    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, (read) => rollbackLocked(session, settings, reporter, checkHealth, parseAppState(state.sections.read(read))), state);
   } finally {
     await session.host.close();
   }
 }
 
 /** Rolls back one connected host whose lock this run holds. */
-export async function rollbackLocked(session: AppSession, settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>): Promise<RollbackResult> {
-  const state = await readState(session);
+export async function rollbackLocked(
+  session: AppSession,
+  settings: RollbackSettings,
+  reporter: Reporter,
+  checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
+  /** The host's state, when read with the lock. */
+  known?: AppState,
+): Promise<RollbackResult> {
+  const state = known ?? (await readState(session));
   const target = chooseRollbackTarget(state, settings.to, settings.app);
   // Back from an interrupted deploy to `current` itself: the interrupted release is what is rolled back.
   const from = target.id === state.current ? interruptedAfter(state, state.current)!.id : state.current!;
@@ -62,10 +73,15 @@ export async function rollbackLocked(session: AppSession, settings: RollbackSett
     throw new OperationError(`Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`);
   }
   await reporter.group(`Switch current to release ${target.id}`, async () => {
-    await session.host.run(switchCurrent(session.layout, target.id));
     const reason = settings.reason || `rolled back to release ${target.id}`;
-    await session.host.run(appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })));
-    await session.host.run(appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason })));
+    // One round trip: the switch and both ledger events.
+    await session.host.run(
+      allOf(
+        switchCurrent(session.layout, target.id),
+        appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })),
+        appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason })),
+      ),
+    );
   });
   return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore };
 }

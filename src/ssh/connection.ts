@@ -1,10 +1,9 @@
 import type { Duplex, Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
-import { OperationError, errorMessage } from '../errors.js';
+import { ConnectionLostError, OperationError, errorMessage } from '../errors.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
-import { CommandShell, ShellResult } from './command-shell.js';
 import { HostKeyPolicy, hostKeyAlgorithms, pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
 import { LoginShell, firstCommand, forLoginShell, loginShellOf, readFirstCommand } from './login-shell.js';
 import { SshSettings, SshTarget, describeTarget } from './settings.js';
@@ -22,6 +21,8 @@ export interface RunOptions {
   readonly allowFailure?: boolean;
   /** Run whatever the guards say (see `guard`): the lock's own heartbeat and release, and removing credentials this run placed. */
   readonly unguarded?: boolean;
+  /** What the command does, as messages name it (a guard's refusal), where its line is plumbing around it. */
+  readonly label?: string;
 }
 
 export interface RemoteStream {
@@ -41,8 +42,6 @@ export type CommandObserver = (target: SshTarget, line: string) => void;
  */
 export class RemoteHost {
   private sftpSession: Promise<SFTPWrapper> | undefined;
-  /** Runs commands without a new session each (see command-shell.ts); undefined where it could not start. */
-  private commandShell: Promise<CommandShell | undefined> | undefined;
   /** Rejects once the connection is gone: SFTP requests on a dead connection never call back, so each one races this. */
   private readonly lost: Promise<never>;
   private isLost = false;
@@ -61,7 +60,7 @@ export class RemoteHost {
     this.lost = new Promise<never>((_resolve, reject) => {
       const gone = () => {
         this.isLost = true;
-        reject(new OperationError(`Lost the SSH connection to ${describeTarget(target)}`));
+        reject(new ConnectionLostError(`Lost the SSH connection to ${describeTarget(target)}`));
       };
       if (ssh.connection) ssh.connection.once('close', gone);
       else gone();
@@ -119,43 +118,35 @@ export class RemoteHost {
     for (const check of this.guards) await check(what);
   }
 
-  /** Runs one command. Throws an OperationError naming the host and the command's error output on a non-zero exit. */
+  /**
+   * Runs one command, in an exec channel of its own over the run's one connection (a channel
+   * costs a round trip to open; several commands that belong together are joined into one
+   * line by their builders). Throws an OperationError naming the host and the command's error
+   * output on a non-zero exit, and a ConnectionLostError when the connection is gone.
+   */
   async run(command: Command | ShellLine, options: RunOptions = {}): Promise<ExecResult> {
     const line = shellLine(command).text;
-    if (!options.unguarded) await this.checkGuards(line);
+    const shown = abbreviate(options.label ?? line);
+    if (!options.unguarded) await this.checkGuards(options.label ?? line);
     this.observe?.(this.target, line);
-    let result: ShellResult & { signal?: string | null };
+    let result: { code: number | null; signal?: string | null; stdout: string; stderr: string };
     try {
-      result =
-        (await this.inShell(line, options)) ??
-        (await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin }));
+      result = await this.ssh.execCommand(forLoginShell(this.shell, { text: line }), options.stdin === undefined ? {} : { stdin: options.stdin });
     } catch (error) {
-      throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
+      if (this.isLost || !this.ssh.isConnected()) throw new ConnectionLostError(`Lost the SSH connection to ${describeTarget(this.target)}: ${errorMessage(error)}`);
+      throw new OperationError(`${describeTarget(this.target)}: could not start '${shown}': ${errorMessage(error)}`);
     }
     if (result.code === null && !result.signal) {
-      // The channel closed without an exit status: the connection dropped mid-command.
-      throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${abbreviate(line)}'`);
+      // The channel closed without an exit status or a signal: the connection dropped mid-command.
+      throw new ConnectionLostError(`Lost the SSH connection to ${describeTarget(this.target)} while running '${shown}'`);
     }
     const code = result.code ?? 128;
     if (code !== 0 && !options.allowFailure) {
       const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-      throw new OperationError(`${describeTarget(this.target)}: '${abbreviate(line)}' failed (exit ${code})${detail ? `: ${detail}` : ''}`);
+      const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
+      throw new OperationError(`${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`);
     }
     return { code, stdout: result.stdout, stderr: result.stderr };
-  }
-
-  /**
-   * Runs `line` in the command shell when it is free (one command at a time; a command
-   * given while another runs, or one with input, gets its own exec channel). Output is
-   * trimmed, as for an exec.
-   */
-  private async inShell(line: string, options: RunOptions): Promise<ShellResult | undefined> {
-    if (options.stdin !== undefined) return undefined;
-    this.commandShell ??= CommandShell.open((command) => this.connection().execAsync(command)).catch(() => undefined);
-    const shell = await this.commandShell;
-    if (!shell?.available) return undefined;
-    const result = await shell.run(line);
-    return { code: result.code, stdout: result.stdout.trim(), stderr: result.stderr.trim() };
   }
 
   /**
@@ -185,7 +176,7 @@ export class RemoteHost {
       await this.untilLost(new Promise<void>((resolve, reject) => sftp.writeFile(temp, content, { mode }, (err) => (err ? reject(err) : resolve()))));
       await this.untilLost(new Promise<void>((resolve, reject) => sftp.ext_openssh_rename(temp, path, (err) => (err ? reject(err) : resolve()))));
     } catch (error) {
-      if (this.isLost) throw new OperationError(`Lost the SSH connection to ${describeTarget(this.target)} while writing ${path}`);
+      if (this.isLost) throw new ConnectionLostError(`Lost the SSH connection to ${describeTarget(this.target)} while writing ${path}`);
       await this.untilLost(new Promise<void>((resolve) => sftp.unlink(temp, () => resolve()))).catch(() => undefined);
       throw new OperationError(`${describeTarget(this.target)}: cannot write ${path}: ${errorMessage(error)}`);
     }
@@ -209,6 +200,15 @@ export class RemoteHost {
         new Promise<ClientChannel>((resolve, reject) => connection.exec(line, (err, ch) => (err ? reject(err) : resolve(ch)))),
       forwardOutAsync: (host: string, port: number) => forwardOut(this.ssh, host, port),
     };
+  }
+
+  /**
+   * Starts the SFTP session now, while other commands run, for a run that will write files:
+   * its set-up (a channel, the subsystem, the version exchange) then costs no round trips of
+   * its own. A failure surfaces at the first write.
+   */
+  prepareFileWrites(): void {
+    this.sftp().catch(() => undefined);
   }
 
   private sftp(): Promise<SFTPWrapper> {

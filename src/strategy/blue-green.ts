@@ -43,10 +43,9 @@ export function planBlueGreen(settings: DeploySettings, strategy: StrategySettin
   const beforeCurrent: Phase[] = [
     {
       name: `Start ${idle} (idle, no traffic yet)`,
-      steps: [{ kind: 'overlap', edge: 'start' }, { kind: 'run', command: startContainers(idleProject) }],
+      steps: [{ kind: 'overlap', edge: 'start' }, { kind: 'wait-containers', start: startContainers(idleProject), timeoutMs: settings.waitTimeoutMs, project: idleName }],
       undo: [{ kind: 'run', command: stopContainers(idleProject) }],
     },
-    { name: `Wait for ${idle}`, steps: [{ kind: 'wait-containers', timeoutMs: settings.waitTimeoutMs, project: idleName }] },
   ];
   if (settings.gate) beforeCurrent.push({ name: `Health gate on ${idle}, before it gets traffic`, steps: [{ kind: 'gate', project: idleName }] });
   beforeCurrent.push({

@@ -9,7 +9,7 @@ import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout } from '../release/layout.js';
 import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
-import { withLock } from '../release/lock-session.js';
+import { LockLostError, withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord, parseRecord } from '../release/record.js';
 import { HostSession, openHostSession, readState } from '../release/session.js';
 import { Reporter } from '../report.js';
@@ -120,7 +120,7 @@ class SwarmRun {
       if (settings.postDeploy !== '') await reporter.group('Post-deploy', () => this.hook(settings.postDeploy));
       await reporter.group('Prune old releases', () => this.prune());
     } catch (error) {
-      const outcome = await reporter.group('Recover', () => this.recover(errorMessage(error)));
+      const outcome = await reporter.group('Recover', () => this.recover(error));
       return this.result(outcome.status, outcome.message, started);
     }
     return this.result('deployed', undefined, started);
@@ -211,11 +211,12 @@ class SwarmRun {
   }
 
   /** After a failure: put the previous release back where services changed, and record the outcome. Never throws. */
-  private async recover(reason: string): Promise<{ status: DeployStatus; message: string }> {
+  private async recover(error: unknown): Promise<{ status: DeployStatus; message: string }> {
+    const reason = errorMessage(error);
     this.deps.reporter.info(`release ${this.id} failed: ${reason}`);
     let status: DeployStatus = 'failed';
     let message: string;
-    if (reason.startsWith('Lost the deploy lock')) {
+    if (error instanceof LockLostError) {
       // Another run may be changing the stack: no rollback, no ledger event from this run.
       return { status, message: `${reason} Release ${this.id} was interrupted and nothing was rolled back: another run may be changing the host.` };
     }

@@ -102,7 +102,9 @@ const CLIENT_TOOLS = ['pg_dump', 'pg_restore', 'psql', 'createdb', 'dropdb'];
  */
 export function buildPgToolsImage(sandbox: Pick<SandboxInfo, 'dockerHost' | 'dir' | 'registry'>): string {
   const image = `${sandbox.registry}/pgtools:${POSTGRES_MAJOR}`;
-  const context = join(sandbox.dir, 'images', 'pgtools');
+  // A build folder of its own: the passes of one run may build this image at the same time.
+  mkdirSync(join(sandbox.dir, 'images'), { recursive: true });
+  const context = mkdtempSync(join(sandbox.dir, 'images', 'pgtools-'));
   const root = join(context, 'rootfs');
   const place = (from: string, to = from) => {
     mkdirSync(dirname(join(root, to)), { recursive: true });

@@ -8,13 +8,14 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { AppFixture } from '../harness/app-fixture.js';
-import { PostgresCluster, buildPgToolsImage, startPostgres } from '../harness/postgres.js';
+import { POSTGRES_MAJOR, PostgresCluster, buildPgToolsImage, startPostgres } from '../harness/postgres.js';
+import { passSuffix } from '../harness/pass.js';
 import { ActionRun, runAction } from '../harness/run-action.js';
 import { S3Fixture, startS3 } from '../harness/s3.js';
 import { SandboxInfo, currentSandbox, freePort } from '../harness/sandbox.js';
 
 // action-backup's committed bundle, run as the GitHub runner runs it, against a real sshd (the
-// "host"), a real PostgreSQL 15 cluster on loopback with password logins, and s3rver.
+// "host"), a real PostgreSQL cluster (the newest major installed) on loopback with password logins, and s3rver.
 
 const PASSWORD = 'Pa55 w0rd/with:odd@chars';
 const DAY = 86_400_000;
@@ -57,7 +58,11 @@ function sshInputs(): Record<string, string> {
   };
 }
 
-const deployPath = (app: string) => join(sandbox.dir, 'hosts', `backup-${app}`);
+/** Each pass has its own folders and compose projects: passes may share the Docker engine at once. */
+const deployPath = (app: string) => join(sandbox.hostsDir, `backup-${app}${passSuffix()}`);
+/** How errors name the host: the login, the address and the port of this pass. */
+const hostName = () => `${sandbox.ssh.username}@${sandbox.ssh.host}:${sandbox.ssh.port}`;
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function inputs(app: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -136,7 +141,6 @@ beforeAll(async () => {
   [pg, s3] = await Promise.all([startPostgres(), startS3()]);
   pg.createAppDatabase('shop', PASSWORD);
   seedShop('shop');
-  mkdirSync(join(sandbox.dir, 'hosts'), { recursive: true });
 });
 
 /** Temp dirs of the tests themselves (age keys, the RSS probe), removed at the end. */
@@ -177,7 +181,7 @@ describe('action-backup', () => {
       source: { kind: 'postgres', via: 'host', database: 'shop' },
       compression: 'gzip',
       encryption: null,
-      dumpTool: expect.stringMatching(/^pg_dump \(PostgreSQL\) 15\./),
+      dumpTool: expect.stringMatching(new RegExp(`^pg_dump \\(PostgreSQL\\) ${POSTGRES_MAJOR}\\.`)),
       verified: null,
       run: 'https://github.com/acme/shop/actions/runs/4242',
     });
@@ -386,7 +390,7 @@ describe('action-backup', () => {
       });
       await expectNothingChanged(run);
       expect(run.errors[0]).toBe(
-        `the backup 'command' failed on root@127.0.0.1:${sandbox.ssh.port} (exit 3) after printing 40000000 bytes: disk on fire. No backup was stored.`,
+        `the backup 'command' failed on ${hostName()} (exit 3) after printing 40000000 bytes: disk on fire. No backup was stored.`,
       );
       expect(run.summary).toContain('disk on fire');
     });
@@ -413,7 +417,7 @@ describe('action-backup', () => {
     test('pg_dump refused by the database fails the backup with its own words', async () => {
       const run = await backup('fragile', { ...failing, 'postgres-url': pg.url('shop', 'shop', 'wrong password') });
       await expectNothingChanged(run);
-      expect(run.errors[0]).toMatch(/^pg_dump failed on root@127\.0\.0\.1:\d+ \(exit 1\) after printing 0 bytes: .*password authentication failed for user "shop"\. No backup was stored\.$/);
+      expect(run.errors[0]).toMatch(new RegExp(`^pg_dump failed on ${escape(hostName())} \\(exit 1\\) after printing 0 bytes: .*password authentication failed for user "shop"\\. No backup was stored\\.$`));
     });
 
     test('S3 endpoint down: said before the host is touched', async () => {
@@ -451,26 +455,27 @@ describe('action-backup', () => {
   });
 
   // pg_dump in the app's own stack: the database service's container (here an image carrying
-  // the real PostgreSQL 15 client tools) is reached with `docker-compose exec -T` (Compose v1 on
-  // this machine), the password going in on the exec's stdin.
+  // the host's newest PostgreSQL client tools) is reached with `docker compose exec -T` (or
+  // `docker-compose` in the Compose v1 pass), the password going in on the exec's stdin.
   test('compose-service: pg_dump, the verification and the restore run inside the deployed stack', async () => {
     const image = buildPgToolsImage(sandbox);
-    const workspace = join(sandbox.dir, 'workspaces', 'backup-stack');
+    const app = `stack${passSuffix()}`;
+    const workspace = join(sandbox.dir, 'workspaces', `backup-${app}`);
     mkdirSync(workspace, { recursive: true });
-    writeFileSync(join(workspace, 'docker-compose.yml'), `services:\n  db:\n    image: ${image.replace(/:15$/, '')}:\${VERSION}\n    network_mode: host\n    init: true\n`);
-    const deployed = await runAction('action-deploy', { ...sshInputs(), app: 'stack', version: '15', 'deploy-path': deployPath('stack'), 'wait-timeout': '40s' }, { cwd: workspace });
+    writeFileSync(join(workspace, 'docker-compose.yml'), `services:\n  db:\n    image: ${image.replace(/:\d+$/, '')}:\${VERSION}\n    network_mode: host\n    init: true\n`);
+    const deployed = await runAction('action-deploy', { ...sshInputs(), app, version: String(POSTGRES_MAJOR), 'deploy-path': deployPath(app), 'wait-timeout': '40s' }, { cwd: workspace });
     expect(deployed.errors).toEqual([]);
 
-    const { value: run, lines } = await watchCommandLines(() => backup('stack', { 'compose-service': 'db', verify: 'true' }));
+    const { value: run, lines } = await watchCommandLines(() => backup(app, { 'compose-service': 'db', verify: 'true' }));
     expect(run.errors).toEqual([]);
     expect(run.outputs.verified).toBe('true');
-    expect([...lines].some((line) => /docker[- ]compose --project-name stack .* exec -T db sh -c/.test(line))).toBe(true);
+    expect([...lines].some((line) => new RegExp(`docker[- ]compose --project-name ${app} .* exec -T db sh -c`).test(line))).toBe(true);
     expect([...lines].filter((line) => line.includes('Pa55'))).toEqual([]);
     const manifest = JSON.parse(await s3.getText(`${run.outputs.key}.manifest.json`)) as Record<string, unknown>;
-    expect(manifest).toMatchObject({ source: { kind: 'postgres', via: 'compose', service: 'db', database: 'shop' }, dumpTool: expect.stringMatching(/^pg_dump \(PostgreSQL\) 15\./) });
+    expect(manifest).toMatchObject({ source: { kind: 'postgres', via: 'compose', service: 'db', database: 'shop' }, dumpTool: expect.stringMatching(new RegExp(`^pg_dump \\(PostgreSQL\\) ${POSTGRES_MAJOR}\\.`)) });
 
     pg.sql('postgres', 'create database stack_restored owner shop');
-    const restored = await restore('stack', 'stack_restored', { 'compose-service': 'db' });
+    const restored = await restore(app, 'stack_restored', { 'compose-service': 'db' });
     expect(restored.errors).toEqual([]);
     expect(fingerprint('stack_restored')).toBe(fingerprint('shop'));
   });
@@ -478,7 +483,7 @@ describe('action-backup', () => {
   test("compose-service without a deployed stack says what to do", async () => {
     const run = await backup('nostack', { 'compose-service': 'db' });
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toMatch(/^'compose-service: db' runs pg_dump in the app's running stack, but .*backup-nostack on root@127\.0\.0\.1:\d+ has no current release\. Deploy nostack with action-deploy first/);
+    expect(run.errors[0]).toMatch(new RegExp(`^'compose-service: db' runs pg_dump in the app's running stack, but .*backup-nostack${passSuffix()} on ${escape(hostName())} has no current release\\. Deploy nostack with action-deploy first`));
   });
 
   test('a stored object that no longer matches its manifest is refused, and the target database keeps its data', async () => {

@@ -90,13 +90,13 @@ describe('action-deploy connections and locks', () => {
       rmSync(lock, { recursive: true, force: true });
     });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/::warning::Lost the deploy lock \S+\.lock on root@127\.0\.0\.1:\d+ \(it is no longer this run's/);
+    expect(run.stdout).toMatch(/::warning::Lost the deploy lock \S+\.lock on deploy@127\.0\.0\.1:\d+ \(it is no longer this run's/);
     expect(run.errors).toEqual([
       expect.stringMatching(
         /^Lost the deploy lock \S+\.lock on 127\.0\.0\.1: it is no longer this run's: another run broke it as stale, or holds it now\. Stopped before 'docker[ -]compose --project-name conn .* up --detach --remove-orphans', so this run changed nothing more on the host; check the host before the next deploy\. Release \d+ was interrupted and nothing was rolled back: another run may be changing the host\.$/,
       ),
     ]);
-    expect(run.stdout).not.toContain('::group::Wait for containers');
+    expect(run.stdout).not.toContain('::group::Health gate');
     // What serves, the ledger (the release only 'started') and the other run's lock are as the other run left them.
     expect(await app.get('/')).toBe(before);
     expect(app.ledger().slice(events)).toEqual([expect.stringMatching(/^\d+:started$/)]);

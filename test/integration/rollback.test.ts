@@ -44,6 +44,17 @@ describe('automatic rollback inside action-deploy', () => {
     expect(await app.get('/')).toBe('200 v1');
   });
 
+  test('a post-deploy hook that kills its own process group fails, and the release is rolled back', async () => {
+    // `kill 0` signals the hook's whole process group: the command that runs it ends by the
+    // signal. That is the hook failing, not a lost connection: the deploy rolls back.
+    const run = await app.deploy('v2', { ...gate(app), 'post-deploy': 'echo about to stop >&2; kill 0' });
+    expect(run.code).toBe(1);
+    expect(run.outputs).toMatchObject({ status: 'rolled-back', 'previous-release-id': '1' });
+    expect(run.errors).toEqual([expect.stringMatching(/: 'cd .*' failed \(killed by SIGTERM\): about to stop; rolled back to v1 \(release 1\), which is healthy$/)]);
+    expect(await app.get('/')).toBe('200 v1');
+    expect(app.current()).toBe('releases/1');
+  });
+
   test('a first release that fails has nothing to roll back to, says so, and does not stay live', async () => {
     const fresh = await AppFixture.create('first-broken');
     const run = await fresh.deploy('broken', gate(fresh));

@@ -19,14 +19,17 @@ let sshd: SshEndpoint;
 
 beforeAll(async () => {
   const sandbox = currentSandbox();
-  // Uploading and switching take a few milliseconds: on this host, `mkdir` of kill-upload's
-  // release folder and `mv` of kill-switch-current's `current` first wait 2 s, so that the
-  // connection can be dropped while they run.
+  // Uploading, switching and the first look at new containers take a few milliseconds: on this
+  // host, `mkdir` of kill-upload's release folder, `mv` of kill-switch-current's `current` and
+  // the `docker ps` that follows `up` for kill-wait-for-containers and kill-then-rollback first
+  // wait 2 s, so that the connection can be dropped while they run.
   const slow = join(sandbox.dir, 'sshkill-bin');
   mkdirSync(slow, { recursive: true });
   const holdFor = (real: string, pattern: string) => `#!/bin/sh\ncase "$*" in ${pattern}) sleep 2;; esac\nexec ${real} "$@"\n`;
   writeFileSync(join(slow, 'mkdir'), holdFor('/bin/mkdir', '*-m\\ 0750\\ */kill-upload/releases/*'), { mode: 0o755 });
   writeFileSync(join(slow, 'mv'), holdFor('/bin/mv', '*/kill-switch-current/current.next*'), { mode: 0o755 });
+  const docker = execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(slow, 'docker'), holdFor(docker, 'ps\\ --all*project=kill-wait-for-containers*|ps\\ --all*project=kill-then-rollback*'), { mode: 0o755 });
   sshd = await startSshd(sandbox.dir, sandbox.publicKey, sandbox.dockerHost, 'sshkill', { env: { PATH: `${slow}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` } });
 });
 
@@ -160,7 +163,7 @@ const PHASES: [string, Kill][] = [
   ['pull', { phase: /::group::Pull images/, whileRunning: /pull --quiet/ }],
   ['pre-deploy', { phase: /::group::Pre-deploy/, whileRunning: /sleep 30/, inputs: { 'pre-deploy': 'sleep 30' } }],
   ['start containers', { phase: /::group::Start containers/, whileRunning: /up --detach/ }],
-  ['wait for containers', { phase: /::group::Wait for containers/ }],
+  ['wait for containers', { phase: /::group::Start containers/, whileRunning: /^sleep 2$/ }],
   ['health gate', { phase: /::group::Health gate/, inputs: { 'health-successes': '3', 'health-interval': '1s' } }],
   ['switch current', { phase: /::group::Switch current to release 2/, whileRunning: /^sleep 2$/ }],
 ];
@@ -229,7 +232,7 @@ describe('a rollback right after an interrupted deploy', () => {
     const app = await AppFixture.create('kill-then-rollback', { composeExtra: BRIDGE });
     expect((await app.deploy('v1', sshOf())).errors).toEqual([]);
     // Dropped once `up` is done: v2's containers serve while current still names release 1.
-    const { run } = await deployWithKill(app, 'v2', { phase: /::group::Wait for containers/ });
+    const { run } = await deployWithKill(app, 'v2', { phase: /::group::Start containers/, whileRunning: /^sleep 2$/ });
     expect(run.errors).toEqual([expect.stringMatching(/^Lost the SSH connection to /)]);
     expect(await servesOneOf(app, ['v2'])).toBe('200 v2');
     expect(app.current()).toBe('releases/1');

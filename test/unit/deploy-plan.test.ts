@@ -22,7 +22,11 @@ const target = (s: DeploySettings) => ({
 });
 
 const commands = (s: DeploySettings) =>
-  planDeploy(s, target(s)).flatMap((phase) => phase.steps.flatMap((st) => (st.kind === 'run' || st.kind === 'pin-images' || st.kind === 'switch-current' ? [shellLine(st.command).text] : [])));
+  planDeploy(s, target(s)).flatMap((phase) =>
+    phase.steps.flatMap((st) =>
+      st.kind === 'run' || st.kind === 'pin-images' || st.kind === 'switch-current' ? [shellLine(st.command).text] : st.kind === 'wait-containers' && st.start ? [shellLine(st.start).text] : [],
+    ),
+  );
 
 describe('deploy plan', () => {
   test('phases run in the documented order', () => {
@@ -32,7 +36,6 @@ describe('deploy plan', () => {
       'Pull images',
       'Pre-deploy',
       'Start containers',
-      'Wait for containers',
       'Health gate',
       'Switch current to release 7',
       'Post-deploy',

@@ -58,7 +58,9 @@ describe('lock', () => {
   test('reads who holds the lock and for how long it has been idle', () => {
     const attempt = parseLockAttempt('held\nidle=42\n{"token":"t1","run":"https://x/runs/1","actor":"ann","since":"t","operation":"deploy of v2"}\n');
     expect(attempt).toEqual({ acquired: false, idleSeconds: 42, owner: { token: 't1', run: 'https://x/runs/1', actor: 'ann', since: 't', operation: 'deploy of v2' } });
-    expect(parseLockAttempt('acquired\n')).toEqual({ acquired: true });
+    expect(parseLockAttempt('acquired\n')).toEqual({ acquired: true, read: '' });
+    // What was read in the same round trip once the lock was taken.
+    expect(parseLockAttempt('acquired\nreleases/7\n')).toEqual({ acquired: true, read: 'releases/7\n' });
     expect(parseLockAttempt('held\nidle=3\n')).toEqual({ acquired: false, idleSeconds: 3, owner: undefined });
   });
 });

@@ -29,7 +29,6 @@ describe('blue-green plan', () => {
       'Upload release 7',
       'Pull images',
       'Start green (idle, no traffic yet)',
-      'Wait for green',
       'Health gate on green, before it gets traffic',
       'Move traffic to green',
       'Switch current to release 7',
@@ -37,11 +36,11 @@ describe('blue-green plan', () => {
       'Prune old releases',
     ]);
     const byName = (name: string) => phases.find((p) => p.name === name)!;
+    // `up` of the idle colour, and the first look at its containers, in one round trip.
     expect(byName('Start green (idle, no traffic yet)').steps).toEqual([
       { kind: 'overlap', edge: 'start' },
-      { kind: 'run', command: [...compose('shop-green').split(' '), 'up', '--detach', '--remove-orphans'] },
+      { kind: 'wait-containers', start: [...compose('shop-green').split(' '), 'up', '--detach', '--remove-orphans'], timeoutMs: 120_000, project: 'shop-green' },
     ]);
-    expect(byName('Wait for green').steps).toEqual([{ kind: 'wait-containers', timeoutMs: 120_000, project: 'shop-green' }]);
     expect(byName('Health gate on green, before it gets traffic').steps).toEqual([{ kind: 'gate', project: 'shop-green' }]);
     const move = byName('Move traffic to green');
     expect(move.steps[0]).toEqual({ kind: 'switch-traffic', project: 'shop-green', color: 'green', directory: dir, command: strategy.switchCommand, services: [] });
