@@ -60253,6 +60253,34 @@ function updateDefaults(files) {
     }
     return defaults;
 }
+/**
+ * The Compose file version given to swarm copies for a Docker CLI before 23.0 (Debian 12's
+ * docker.io is 20.10): its `docker stack deploy` reads a file without `version:` as 1.0 and
+ * refuses it, and wants the same version in every `-c` file. 3.9 is the newest schema it
+ * knows. From 23.0 on the version is optional (docker/cli pull request 3257), so newer CLIs get
+ * the user's files as they are.
+ */
+const LEGACY_STACK_FILE_VERSION = '3.9';
+/** Whether `docker stack deploy` of this CLI version (`20.10.24+dfsg1`, `28.2.2`) needs a `version:` in every file. */
+function stackNeedsFileVersion(cliVersion) {
+    const major = Number(/^(\d+)\./.exec(cliVersion.trim())?.[1]);
+    return Number.isFinite(major) && major < 23;
+}
+/**
+ * The version every file of a swarm release carries: the user's own (first file's), else, for
+ * a CLI that needs one, LEGACY_STACK_FILE_VERSION; undefined when none is needed.
+ */
+function stackFileVersion(userVersion, cliVersion) {
+    return userVersion ?? (stackNeedsFileVersion(cliVersion) ? LEGACY_STACK_FILE_VERSION : undefined);
+}
+/** A user's compose file as its swarm copy: `version:` put first where the file has none and one is needed. */
+function withFileVersion(content, version) {
+    if (version === undefined)
+        return content;
+    const document = (0,dist/* parse */.qg)(content);
+    const has = typeof document === 'object' && document !== null && 'version' in document;
+    return has ? content : `# version added by deploy-kit for docker stack deploy before Docker 23\nversion: ${JSON.stringify(version)}\n${content}`;
+}
 /** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
 function swarmOverride(defaults, composeVersion) {
     const services = Object.fromEntries(Object.entries(defaults)
@@ -60312,8 +60340,17 @@ function releaseStack(layout, stack, id, composeFiles, pinned) {
  * Builders for the commands a swarm release runs on the manager. They return commands;
  * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
  */
-/** `active true` on a swarm manager: its node state and whether it can take control-plane requests. */
-const swarmNodeState = ['docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'];
+/**
+ * `active true` on a swarm manager (its node state and whether it can take control-plane
+ * requests), and on a second line the Docker CLI's version, which decides how the release's
+ * files are written (see stackNeedsFileVersion).
+ */
+const swarmNodeState = constant(`docker info --format ${quote('{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')}; docker version --format ${quote('{{.Client.Version}}')} 2>/dev/null || true`);
+/** What swarmNodeState printed. */
+function parseNodeState(stdout) {
+    const [state = '', cliVersion = ''] = stdout.split('\n').map((line) => line.trim());
+    return { state, cliVersion };
+}
 /**
  * `cd DIR && . ENV_SCRIPT && docker stack deploy --with-registry-auth --prune -c ... STACK`.
  * The values live in the 0600 script; the command line only names it, so `ps` shows no secret.
@@ -61305,22 +61342,27 @@ async function deploySwarm(settings, deps) {
     const { reporter } = deps;
     const session = await openHostSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
     try {
-        await requireManager(session.host);
+        const { cliVersion } = await requireManager(session.host);
         if (settings.dryRun)
             return await deploy_dryRun(session, settings, reporter, started);
+        const fileVersion = stackFileVersion(settings.composeVersion, cliVersion);
+        if (fileVersion !== settings.composeVersion)
+            reporter.info(`docker ${cliVersion} on ${session.host.target.host}: its stack deploy needs a Compose file version, so the release's files carry version ${fileVersion}`);
         const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
-        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => new SwarmRun(session, settings, deps).run(started));
+        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => new SwarmRun(session, settings, deps, fileVersion).run(started));
     }
     finally {
         await session.host.close();
     }
 }
+/** Refuses a host that is not a swarm manager; gives its Docker CLI's version. */
 async function requireManager(host) {
-    const state = (await host.run(swarmNodeState, { allowFailure: true })).stdout.trim();
+    const { state, cliVersion } = parseNodeState((await host.run(swarmNodeState, { allowFailure: true })).stdout);
     if (state !== 'active true') {
         throw new OperationError(`${host.target.host} is not a Docker Swarm manager (docker info says '${state || 'no swarm'}'), which 'target: swarm' needs. ` +
             `Run 'docker swarm init' there, or point 'host' at a manager node.`);
     }
+    return { cliVersion };
 }
 async function deploy_dryRun(session, settings, reporter, started) {
     const state = await readState(session);
@@ -61334,6 +61376,7 @@ class SwarmRun {
     session;
     settings;
     deps;
+    fileVersion;
     layout;
     stack;
     id = '';
@@ -61344,10 +61387,13 @@ class SwarmRun {
     before = [];
     /** From the stack deploy on, what runs may differ from the previous release. */
     servicesChanged = false;
-    constructor(session, settings, deps) {
+    constructor(session, settings, deps, 
+    /** The `version:` every file of the release carries, if one is needed (stackFileVersion). */
+    fileVersion) {
         this.session = session;
         this.settings = settings;
         this.deps = deps;
+        this.fileVersion = fileVersion;
         this.layout = session.layout;
         this.stack = settings.app;
     }
@@ -61394,12 +61440,12 @@ class SwarmRun {
         const values = { VERSION: settings.version, ...settings.env };
         await this.host.run(createReleaseDir(this.layout, this.id));
         for (const file of settings.composeFiles)
-            await this.host.writeFile(release.file(file.name), file.content, 0o644);
+            await this.host.writeFile(release.file(file.name), withFileVersion(file.content, this.fileVersion), 0o644);
         // .env as the compose target writes it (for hooks and people); the script is what stack deploy is run under.
         await this.host.writeFile(release.envFile, formatEnvFile(values), 0o600);
         await this.host.writeFile(release.file(ENV_SCRIPT), formatEnvScript(values), 0o600);
         const defaults = updateDefaults(settings.composeFiles);
-        await this.host.writeFile(release.file(SWARM_FILE), swarmOverride(defaults, settings.composeVersion), 0o644);
+        await this.host.writeFile(release.file(SWARM_FILE), swarmOverride(defaults, this.fileVersion), 0o644);
         for (const [service, update] of Object.entries(defaults)) {
             if (Object.keys(update).length > 0)
                 this.deps.reporter.info(`${service}: update_config ${Object.entries(update).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
@@ -61431,7 +61477,7 @@ class SwarmRun {
         const unpinned = Object.entries(images).filter(([, ref]) => !ref.includes('@sha256:'));
         for (const [service, ref] of unpinned)
             this.deps.reporter.warning(`${service}: Swarm did not resolve ${ref} to a digest (registry unreachable?); a rollback to this release uses the tag.`);
-        await this.host.writeFile(this.layout.release(this.id).imagesFile, imagesOverride(images, this.settings.composeVersion), 0o644);
+        await this.host.writeFile(this.layout.release(this.id).imagesFile, imagesOverride(images, this.fileVersion), 0o644);
         this.record = { ...this.record, images };
         await this.saveRecord();
         for (const [service, ref] of Object.entries(images))

@@ -59217,6 +59217,34 @@ function updateDefaults(files) {
     }
     return defaults;
 }
+/**
+ * The Compose file version given to swarm copies for a Docker CLI before 23.0 (Debian 12's
+ * docker.io is 20.10): its `docker stack deploy` reads a file without `version:` as 1.0 and
+ * refuses it, and wants the same version in every `-c` file. 3.9 is the newest schema it
+ * knows. From 23.0 on the version is optional (docker/cli pull request 3257), so newer CLIs get
+ * the user's files as they are.
+ */
+const LEGACY_STACK_FILE_VERSION = '3.9';
+/** Whether `docker stack deploy` of this CLI version (`20.10.24+dfsg1`, `28.2.2`) needs a `version:` in every file. */
+function stackNeedsFileVersion(cliVersion) {
+    const major = Number(/^(\d+)\./.exec(cliVersion.trim())?.[1]);
+    return Number.isFinite(major) && major < 23;
+}
+/**
+ * The version every file of a swarm release carries: the user's own (first file's), else, for
+ * a CLI that needs one, LEGACY_STACK_FILE_VERSION; undefined when none is needed.
+ */
+function stackFileVersion(userVersion, cliVersion) {
+    return userVersion ?? (stackNeedsFileVersion(cliVersion) ? LEGACY_STACK_FILE_VERSION : undefined);
+}
+/** A user's compose file as its swarm copy: `version:` put first where the file has none and one is needed. */
+function withFileVersion(content, version) {
+    if (version === undefined)
+        return content;
+    const document = parse(content);
+    const has = typeof document === 'object' && document !== null && 'version' in document;
+    return has ? content : `# version added by deploy-kit for docker stack deploy before Docker 23\nversion: ${JSON.stringify(version)}\n${content}`;
+}
 /** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
 function swarmOverride(defaults, composeVersion) {
     const services = Object.fromEntries(Object.entries(defaults)
@@ -59276,8 +59304,17 @@ function releaseStack(layout, stack, id, composeFiles, pinned) {
  * Builders for the commands a swarm release runs on the manager. They return commands;
  * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
  */
-/** `active true` on a swarm manager: its node state and whether it can take control-plane requests. */
-const swarmNodeState = (/* unused pure expression or super */ null && (['docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}']));
+/**
+ * `active true` on a swarm manager (its node state and whether it can take control-plane
+ * requests), and on a second line the Docker CLI's version, which decides how the release's
+ * files are written (see stackNeedsFileVersion).
+ */
+const swarmNodeState = quote_constant(`docker info --format ${quote_quote('{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')}; docker version --format ${quote_quote('{{.Client.Version}}')} 2>/dev/null || true`);
+/** What swarmNodeState printed. */
+function parseNodeState(stdout) {
+    const [state = '', cliVersion = ''] = stdout.split('\n').map((line) => line.trim());
+    return { state, cliVersion };
+}
 /**
  * `cd DIR && . ENV_SCRIPT && docker stack deploy --with-registry-auth --prune -c ... STACK`.
  * The values live in the 0600 script; the command line only names it, so `ps` shows no secret.

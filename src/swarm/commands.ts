@@ -6,8 +6,20 @@ import { SectionedLine, inSections } from '../shell/sections.js';
  * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
  */
 
-/** `active true` on a swarm manager: its node state and whether it can take control-plane requests. */
-export const swarmNodeState: Command = ['docker', 'info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'];
+/**
+ * `active true` on a swarm manager (its node state and whether it can take control-plane
+ * requests), and on a second line the Docker CLI's version, which decides how the release's
+ * files are written (see stackNeedsFileVersion).
+ */
+export const swarmNodeState: ShellLine = constant(
+  `docker info --format ${quote('{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')}; docker version --format ${quote('{{.Client.Version}}')} 2>/dev/null || true`,
+);
+
+/** What swarmNodeState printed. */
+export function parseNodeState(stdout: string): { state: string; cliVersion: string } {
+  const [state = '', cliVersion = ''] = stdout.split('\n').map((line) => line.trim());
+  return { state, cliVersion };
+}
 
 export interface StackFiles {
   readonly stack: string;

@@ -14,13 +14,13 @@ import { ReleaseRecord, formatRecord, parseRecord } from '../release/record.js';
 import { HostSession, openHostSession, readState } from '../release/session.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
-import { inspectStack, readFile, removeStack, serviceRollback, stackDeploy, swarmHook, swarmNodeState } from './commands.js';
+import { inspectStack, parseNodeState, readFile, removeStack, serviceRollback, stackDeploy, swarmHook, swarmNodeState } from './commands.js';
 import { parseStack, stackImages } from './converge.js';
 import { describeSwarmPlan } from './plan.js';
 import { SwarmRecord, isSwarmRecord, releaseStack } from './record.js';
 import { SwarmLogin, withRegistryLogin } from './login.js';
 import { restoreSwarm } from './restore.js';
-import { ENV_SCRIPT, SWARM_FILE, checkSwarmFileNames, formatEnvScript, swarmOverride, updateDefaults } from './stack.js';
+import { ENV_SCRIPT, SWARM_FILE, checkSwarmFileNames, formatEnvScript, stackFileVersion, swarmOverride, updateDefaults, withFileVersion } from './stack.js';
 import { waitForStack } from './wait.js';
 
 /**
@@ -44,23 +44,27 @@ export async function deploySwarm(settings: DeploySettings, deps: DeployDependen
   const { reporter } = deps;
   const session = await openHostSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
   try {
-    await requireManager(session.host);
+    const { cliVersion } = await requireManager(session.host);
     if (settings.dryRun) return await dryRun(session, settings, reporter, started);
+    const fileVersion = stackFileVersion(settings.composeVersion, cliVersion);
+    if (fileVersion !== settings.composeVersion) reporter.info(`docker ${cliVersion} on ${session.host.target.host}: its stack deploy needs a Compose file version, so the release's files carry version ${fileVersion}`);
     const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
-    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => new SwarmRun(session, settings, deps).run(started));
+    return await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => new SwarmRun(session, settings, deps, fileVersion).run(started));
   } finally {
     await session.host.close();
   }
 }
 
-async function requireManager(host: RemoteHost): Promise<void> {
-  const state = (await host.run(swarmNodeState, { allowFailure: true })).stdout.trim();
+/** Refuses a host that is not a swarm manager; gives its Docker CLI's version. */
+async function requireManager(host: RemoteHost): Promise<{ cliVersion: string }> {
+  const { state, cliVersion } = parseNodeState((await host.run(swarmNodeState, { allowFailure: true })).stdout);
   if (state !== 'active true') {
     throw new OperationError(
       `${host.target.host} is not a Docker Swarm manager (docker info says '${state || 'no swarm'}'), which 'target: swarm' needs. ` +
         `Run 'docker swarm init' there, or point 'host' at a manager node.`,
     );
   }
+  return { cliVersion };
 }
 
 async function dryRun(session: HostSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
@@ -88,6 +92,8 @@ class SwarmRun {
     private readonly session: HostSession,
     private readonly settings: DeploySettings,
     private readonly deps: DeployDependencies,
+    /** The `version:` every file of the release carries, if one is needed (stackFileVersion). */
+    private readonly fileVersion: string | undefined,
   ) {
     this.layout = session.layout;
     this.stack = settings.app;
@@ -135,12 +141,12 @@ class SwarmRun {
     const release = this.layout.release(this.id);
     const values = { VERSION: settings.version, ...settings.env };
     await this.host.run(createReleaseDir(this.layout, this.id));
-    for (const file of settings.composeFiles) await this.host.writeFile(release.file(file.name), file.content, 0o644);
+    for (const file of settings.composeFiles) await this.host.writeFile(release.file(file.name), withFileVersion(file.content, this.fileVersion), 0o644);
     // .env as the compose target writes it (for hooks and people); the script is what stack deploy is run under.
     await this.host.writeFile(release.envFile, formatEnvFile(values), 0o600);
     await this.host.writeFile(release.file(ENV_SCRIPT), formatEnvScript(values), 0o600);
     const defaults = updateDefaults(settings.composeFiles);
-    await this.host.writeFile(release.file(SWARM_FILE), swarmOverride(defaults, settings.composeVersion), 0o644);
+    await this.host.writeFile(release.file(SWARM_FILE), swarmOverride(defaults, this.fileVersion), 0o644);
     for (const [service, update] of Object.entries(defaults)) {
       if (Object.keys(update).length > 0) this.deps.reporter.info(`${service}: update_config ${Object.entries(update).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
     }
@@ -172,7 +178,7 @@ class SwarmRun {
     const images = stackImages(outcome.services);
     const unpinned = Object.entries(images).filter(([, ref]) => !ref.includes('@sha256:'));
     for (const [service, ref] of unpinned) this.deps.reporter.warning(`${service}: Swarm did not resolve ${ref} to a digest (registry unreachable?); a rollback to this release uses the tag.`);
-    await this.host.writeFile(this.layout.release(this.id).imagesFile, imagesOverride(images, this.settings.composeVersion), 0o644);
+    await this.host.writeFile(this.layout.release(this.id).imagesFile, imagesOverride(images, this.fileVersion), 0o644);
     this.record = { ...this.record, images };
     await this.saveRecord();
     for (const [service, ref] of Object.entries(images)) this.deps.reporter.info(`${service}: ${ref}`);

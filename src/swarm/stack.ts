@@ -69,6 +69,37 @@ export function updateDefaults(files: readonly { readonly content: string }[]): 
   return defaults;
 }
 
+/**
+ * The Compose file version given to swarm copies for a Docker CLI before 23.0 (Debian 12's
+ * docker.io is 20.10): its `docker stack deploy` reads a file without `version:` as 1.0 and
+ * refuses it, and wants the same version in every `-c` file. 3.9 is the newest schema it
+ * knows. From 23.0 on the version is optional (docker/cli pull request 3257), so newer CLIs get
+ * the user's files as they are.
+ */
+export const LEGACY_STACK_FILE_VERSION = '3.9';
+
+/** Whether `docker stack deploy` of this CLI version (`20.10.24+dfsg1`, `28.2.2`) needs a `version:` in every file. */
+export function stackNeedsFileVersion(cliVersion: string): boolean {
+  const major = Number(/^(\d+)\./.exec(cliVersion.trim())?.[1]);
+  return Number.isFinite(major) && major < 23;
+}
+
+/**
+ * The version every file of a swarm release carries: the user's own (first file's), else, for
+ * a CLI that needs one, LEGACY_STACK_FILE_VERSION; undefined when none is needed.
+ */
+export function stackFileVersion(userVersion: string | undefined, cliVersion: string): string | undefined {
+  return userVersion ?? (stackNeedsFileVersion(cliVersion) ? LEGACY_STACK_FILE_VERSION : undefined);
+}
+
+/** A user's compose file as its swarm copy: `version:` put first where the file has none and one is needed. */
+export function withFileVersion(content: string, version: string | undefined): string {
+  if (version === undefined) return content;
+  const document: unknown = parse(content);
+  const has = typeof document === 'object' && document !== null && 'version' in document;
+  return has ? content : `# version added by deploy-kit for docker stack deploy before Docker 23\nversion: ${JSON.stringify(version)}\n${content}`;
+}
+
 /** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
 export function swarmOverride(defaults: Readonly<Record<string, UpdateDefaults>>, composeVersion?: string): string {
   const services = Object.fromEntries(

@@ -83,7 +83,12 @@ export function runAction(action: string, inputs: Record<string, string>, option
       options.onStdout?.(chunk.toString());
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 180_000);
+    const timeoutMs = options.timeoutMs ?? 180_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -96,7 +101,11 @@ export function runAction(action: string, inputs: Record<string, string>, option
         outputs: parseOutputFile(outputText),
         summary: read(files.summary),
         githubEnv: read(files.env),
-        errors: [...stdout.matchAll(/^::error::(.*)$/gm)].map((m) => m[1]!.replace(/%0A/g, '\n').replace(/%25/g, '%')),
+        errors: [
+          ...[...stdout.matchAll(/^::error::(.*)$/gm)].map((m) => m[1]!.replace(/%0A/g, '\n').replace(/%25/g, '%')),
+          // Not the action's own line: the harness says why the run ended without one.
+          ...(timedOut ? [`(test harness) ${action} was killed after ${timeoutMs / 1000}s`] : []),
+        ],
         // `::add-mask::` lines are the masking protocol: the runner consumes them and never shows them.
         everything: [stdout.replace(/^::add-mask::.*$/gm, ''), stderr, outputText, read(files.summary), read(files.env), read(files.state)].join('\n'),
       });

@@ -127,16 +127,42 @@ function setEnvWord(name: string, value: string): string {
 const PLUGIN_DIRS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
 
 /**
- * The command that starts sshd on a host with only Compose v1: a private mount namespace in
- * which every CLI plugin folder is an empty one, so `docker compose` does not exist for its
+ * The Docker CLI a distribution ships (Debian's and Ubuntu's docker.io: /usr/bin/docker), when
+ * another one shadows it on PATH here (/usr/local/bin/docker, which no distribution ships).
+ * Hosts run the distribution's: its `docker stack deploy` and its output formats are what
+ * users have.
+ */
+function shadowedDistroCli(): { distro: string; shadow: string } | undefined {
+  const distro = '/usr/bin/docker';
+  const shadow = '/usr/local/bin/docker';
+  if (!existsSync(distro) || !existsSync(shadow)) return undefined;
+  return spawnSync('dpkg', ['-S', distro], { stdio: 'ignore' }).status === 0 ? { distro, shadow } : undefined;
+}
+
+/** The version of the Docker CLI the sandbox's hosts run (`20.10.24+dfsg1`): the distribution's where one is shadowed. */
+export function hostDockerCliVersion(): string {
+  const out = execFileSync(shadowedDistroCli()?.distro ?? 'docker', ['--version'], { encoding: 'utf8' });
+  return /version (\S+?),/.exec(out)?.[1] ?? out.trim();
+}
+
+/**
+ * The command that starts sshd in a private mount namespace shaped like the host a pass wants:
+ * the distribution's Docker CLI in place of one that shadows it, and, for a host with Compose v1
+ * only, every CLI plugin folder an empty one, so that `docker compose` does not exist for its
  * sessions, as on a host where the plugin was never installed.
  */
-function withoutComposePlugin(dir: string, command: string[]): string[] {
-  const empty = join(dir, 'no-cli-plugins');
-  mkdirSync(empty, { recursive: true });
-  const mounts = PLUGIN_DIRS.filter((d) => existsSync(d));
-  const script = 'empty=$1; shift; n=$1; shift; while [ "$n" -gt 0 ]; do mount --bind "$empty" "$1" || exit 1; shift; n=$((n-1)); done; exec "$@"';
-  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', empty, String(mounts.length), ...mounts, ...command];
+function inHostNamespace(dir: string, command: string[], composeV1Only: boolean): string[] {
+  const binds: [string, string][] = [];
+  const cli = shadowedDistroCli();
+  if (cli) binds.push([cli.distro, cli.shadow]);
+  if (composeV1Only) {
+    const empty = join(dir, 'no-cli-plugins');
+    mkdirSync(empty, { recursive: true });
+    for (const plugins of PLUGIN_DIRS.filter((d) => existsSync(d))) binds.push([empty, plugins]);
+  }
+  if (binds.length === 0) return command;
+  const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount --bind "$1" "$2" || exit 1; shift 2; n=$((n-1)); done; exec "$@"';
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', String(binds.length), ...binds.flat(), ...command];
 }
 
 /** A relay in this process, in front of an sshd; closed when the process ends or by `closeRelays`. */
@@ -196,7 +222,7 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
   );
   rmSync(pidFile, { force: true });
   let sshd = ['/usr/sbin/sshd', '-f', configPath, '-E', logPath];
-  if (options.composeV1Only ?? pass === 'compose-v1') sshd = withoutComposePlugin(home, sshd);
+  sshd = inHostNamespace(home, sshd, options.composeV1Only ?? pass === 'compose-v1');
   if (options.netns) sshd = ['ip', 'netns', 'exec', options.netns, ...sshd];
   startDetached(sshd[0]!, sshd.slice(1), logPath);
   await waitFor('sshd', () => existsSync(pidFile), 10_000, logPath);

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionRun, runAction } from '../harness/run-action.js';
-import { SandboxInfo, docker, freePort, startSandbox, stopSandbox } from '../harness/sandbox.js';
+import { SandboxInfo, docker, freePort, hostDockerCliVersion, startSandbox, stopSandbox } from '../harness/sandbox.js';
 
 // `target: swarm` through the committed bundles, against a sandbox of its own that is a
 // single-node Docker Swarm (the shared sandbox is never swarm-initialised). The routing mesh
@@ -42,7 +42,7 @@ describe('target: swarm', () => {
         '',
       ].join('\n'),
     );
-    return { name, port, workspace, deployPath: join(sandbox.dir, 'hosts', name) };
+    return { name, port, workspace, deployPath: join(sandbox.hostsDir, name) };
   }
 
   const sshInputs = () => ({
@@ -116,6 +116,16 @@ describe('target: swarm', () => {
     const first = await deploy(app, 'v1');
     expect(first.errors).toEqual([]);
     expect(first.outputs).toMatchObject({ status: 'deployed', 'release-id': '1', 'previous-release-id': '' });
+    // The user's file has no `version:`; a Docker CLI before 23 (Debian 12's 20.10) needs one
+    // in the copies it deploys, a newer one gets the file as it is.
+    const cli = hostDockerCliVersion();
+    const copy = readFileSync(join(app.deployPath, 'releases', '1', 'docker-compose.yml'), 'utf8');
+    if (Number(cli.split('.')[0]) < 23) {
+      expect(first.stdout).toContain(`docker ${cli} on 127.0.0.1: its stack deploy needs a Compose file version, so the release's files carry version 3.9`);
+      expect(copy).toMatch(/^# version added by deploy-kit.*\nversion: "3\.9"\nservices:/);
+    } else {
+      expect(copy).toBe(readFileSync(join(app.workspace, 'docker-compose.yml'), 'utf8'));
+    }
     expect(await get(app)).toBe('200 v1');
 
     const second = await deploy(app, 'v2');

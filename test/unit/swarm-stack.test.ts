@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { checkSwarmFileNames, formatEnvScript, serviceKey, swarmOverride, updateDefaults } from '../../src/swarm/stack.js';
+import { parseNodeState } from '../../src/swarm/commands.js';
+import { LEGACY_STACK_FILE_VERSION, checkSwarmFileNames, formatEnvScript, serviceKey, stackFileVersion, stackNeedsFileVersion, swarmOverride, updateDefaults, withFileVersion } from '../../src/swarm/stack.js';
 
 describe('update_config defaults', () => {
   test('every service gets start-first and rollback when the compose files set neither', () => {
@@ -81,4 +82,35 @@ test("a compose file named like deploy-kit's own swarm files is refused", () => 
 test('service names lose their stack prefix', () => {
   expect(serviceKey('shop', 'shop_web')).toBe('web');
   expect(serviceKey('shop', 'other_web')).toBe('other_web');
+});
+
+describe("the Compose file version for docker stack deploy before Docker 23 (Debian 12's 20.10)", () => {
+  test('CLIs before 23.0 need one; 23.0 and later, and an unknown version, do not', () => {
+    expect(stackNeedsFileVersion('20.10.24+dfsg1')).toBe(true);
+    expect(stackNeedsFileVersion('19.03.8')).toBe(true);
+    expect(stackNeedsFileVersion('23.0.0')).toBe(false);
+    expect(stackNeedsFileVersion('28.2.2')).toBe(false);
+    expect(stackNeedsFileVersion('')).toBe(false);
+  });
+
+  test("the user's own version wins; else 3.9 for an old CLI; else none", () => {
+    expect(stackFileVersion('3.8', '20.10.24+dfsg1')).toBe('3.8');
+    expect(stackFileVersion(undefined, '20.10.24+dfsg1')).toBe(LEGACY_STACK_FILE_VERSION);
+    expect(stackFileVersion(undefined, '28.2.2')).toBeUndefined();
+  });
+
+  test("a file without version gets it first, a file with one is left as it is, and the rest of the file is unchanged", () => {
+    const bare = 'services:\n  web:\n    image: a:${VERSION}\n';
+    const versioned = withFileVersion(bare, '3.9');
+    expect(parse(versioned)).toEqual({ version: '3.9', services: { web: { image: 'a:${VERSION}' } } });
+    expect(versioned.endsWith(bare)).toBe(true);
+    const own = 'version: "3.7"\nservices:\n  web:\n    image: a\n';
+    expect(withFileVersion(own, '3.9')).toBe(own);
+    expect(withFileVersion(bare, undefined)).toBe(bare);
+  });
+
+  test("docker info's node state and the CLI version are read from their two lines", () => {
+    expect(parseNodeState('active true\n20.10.24+dfsg1\n')).toEqual({ state: 'active true', cliVersion: '20.10.24+dfsg1' });
+    expect(parseNodeState('inactive false\n')).toEqual({ state: 'inactive false', cliVersion: '' });
+  });
 });
