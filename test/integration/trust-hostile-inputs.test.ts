@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { AppFixture } from '../harness/app-fixture.js';
+import { hostFolder } from '../harness/host-user.js';
 import { ActionRun, runAction } from '../harness/run-action.js';
 import { docker, freePort } from '../harness/sandbox.js';
 import { SlackApiServer, startSlackApiServer } from '../harness/slack-api-server.js';
@@ -359,7 +360,8 @@ describe('hostile values that are data arrive exactly as given', () => {
   });
 
   test('pre-deploy and post-deploy run exactly once, exactly as written, and nothing else', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'deploy-kit-hooks-'));
+    // The hooks run on the host as the deploy user: their traces go to a folder it owns.
+    const dir = hostFolder(join(app.deployPath, 'hook-traces'));
     const script = (trace: string) =>
       [
         `echo "semicolon"; echo 'single $HOME' >> ${trace}`,
