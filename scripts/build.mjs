@@ -31,6 +31,9 @@ for (const action of actions) {
   mkdirSync(dist, { recursive: true });
   writeFileSync(join(dist, 'index.js'), code);
   for (const [name, asset] of Object.entries(assets ?? {})) {
+    // ssh2 ships pagent.exe for Pageant, the Windows SSH agent; deploy-kit never uses an SSH
+    // agent (the key is an input), so a Windows binary has no place in a Linux deploy bundle.
+    if (name.endsWith('pagent.exe')) continue;
     mkdirSync(join(dist, name, '..'), { recursive: true });
     writeFileSync(join(dist, name), asset.source);
   }

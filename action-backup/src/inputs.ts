@@ -2,7 +2,7 @@ import { checkIdentity, checkRecipients } from '../../src/backup/codec.js';
 import { parseDestination } from '../../src/backup/naming.js';
 import { PostgresUrl, parsePostgresUrl } from '../../src/backup/postgres-url.js';
 import type { ActionSettings, BackupCommon, DumpSource, S3Settings } from '../../src/backup/settings.js';
-import type { RunContext } from '../../src/deploy/settings.js';
+import type { RunContext } from '../../src/run-context.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
 import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger, parseList, required } from '../../src/inputs/parse.js';

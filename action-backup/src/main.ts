@@ -1,6 +1,6 @@
 import { coreReporter, maskSecret, readInput, runAction, setOutputs, writeSummary } from '../../src/actions/core-io.js';
 import { runBackup } from '../../src/backup/backup.js';
-import { runRestore } from '../../src/backup/restore.js';
+import { runRestore } from '../../src/backup/restore-database.js';
 import { backupSummary, failureSummary, restoreSummary } from '../../src/backup/summary.js';
 import { errorMessage } from '../../src/errors.js';
 import { defaultAppName, runContext } from '../../src/github/context.js';

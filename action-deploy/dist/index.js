@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1520);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(312);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1520:
+/***/ 312:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57120,7 +57120,6 @@ async function runAction(body) {
     }
 }
 
-
 ;// CONCATENATED MODULE: ./src/inputs/parse.ts
 
 
@@ -57603,6 +57602,10 @@ function imagesOverride(pinned, composeVersion) {
 }
 
 ;// CONCATENATED MODULE: ./src/release/ledger.ts
+/** An event of `release` by this run, stamped now. */
+function ledgerEvent(source, release, event, extra = {}) {
+    return { release, event, at: new Date().toISOString(), version: source.version, actor: source.run.actor, run: source.run.runUrl, ...extra };
+}
 const STATUS_OF = {
     started: 'deploying',
     deployed: 'deployed',
@@ -60129,7 +60132,7 @@ class RollingRun {
     }
 }
 
-;// CONCATENATED MODULE: ./src/strategy/restore.ts
+;// CONCATENATED MODULE: ./src/strategy/restore-by-strategy.ts
 
 
 
@@ -60534,7 +60537,7 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
     return { ok: false, reason, services: last };
 }
 
-;// CONCATENATED MODULE: ./src/swarm/restore.ts
+;// CONCATENATED MODULE: ./src/swarm/restore-stack.ts
 
 
 
@@ -60554,7 +60557,7 @@ async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHeal
     return { ok: converged.ok, reason: converged.reason, containers: [], gate, healthy: converged.ok && (gate?.healthy ?? true) };
 }
 
-;// CONCATENATED MODULE: ./src/release/restore.ts
+;// CONCATENATED MODULE: ./src/recovery/restore-release.ts
 
 
 
@@ -60737,6 +60740,7 @@ function strategyRecord(strategy, activeColor, rolled) {
 
 
 
+
 function releaseProject(base, layout, id, files, pinned) {
     const release = layout.release(id);
     return {
@@ -60745,9 +60749,6 @@ function releaseProject(base, layout, id, files, pinned) {
         envFile: release.envFile,
         files: [...files.map((name) => release.file(name)), ...(pinned ? [release.imagesFile] : [])],
     };
-}
-function ledgerEvent(settings, release, event, extra = {}) {
-    return { release, event, at: new Date().toISOString(), version: settings.version, actor: settings.run.actor, run: settings.run.runUrl, ...extra };
 }
 /** release.json as a deploy first writes it (the swarm target adds its own fields). */
 function initialRecord(settings, target) {
@@ -60810,7 +60811,7 @@ function planDeploy(settings, target) {
     }
     if (settings.strategy?.kind === 'blue-green') {
         const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
-        phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+        phases.push(...blueGreen.beforeCurrent, switchCurrentPhase(layout, id), ...blueGreen.afterCurrent);
         if (settings.postDeploy !== '')
             phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
         phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
@@ -60818,7 +60819,7 @@ function planDeploy(settings, target) {
     }
     if (settings.strategy?.kind === 'rolling') {
         phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
-        phases.push({ name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] });
+        phases.push(switchCurrentPhase(layout, id));
         if (settings.postDeploy !== '')
             phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
         phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
@@ -60827,15 +60828,15 @@ function planDeploy(settings, target) {
     phases.push({ name: 'Start containers', changesContainers: true, steps: [{ kind: 'wait-containers', start: startContainers(pinned), timeoutMs: settings.waitTimeoutMs, probe: true }] });
     if (settings.gate)
         phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
-    phases.push({
-        name: `Switch current to release ${id}`,
-        steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }],
-    });
+    phases.push(switchCurrentPhase(layout, id));
     if (settings.postDeploy !== '') {
         phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
     }
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
+}
+function switchCurrentPhase(layout, id) {
+    return { name: `Switch current to release ${id}`, switchesCurrent: true, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] };
 }
 /** The plan in words, as a dry run prints it. File contents are never shown. */
 function describePlan(phases, settings) {
@@ -60957,7 +60958,6 @@ state) {
         }
     }
     catch (error) {
-        const reason = errorMessage(error);
         // Undo is for phases that never touched what serves; once one did, recovery restores instead.
         // A run that lost its lock undoes nothing: another run may be changing the host.
         const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
@@ -61016,7 +61016,7 @@ class DeployRun {
             for (const step of cleanups)
                 await this.step(step).catch(() => undefined);
         }
-        if (phase.name.startsWith('Switch current'))
+        if (phase.switchesCurrent)
             await this.markDeployed();
     }
     async step(step) {
@@ -62256,7 +62256,6 @@ async function lockAll(fleet, owner, options, reporter) {
 }
 
 ;// CONCATENATED MODULE: ./src/fleet/deploy.ts
-
 
 
 

@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../../src/errors.js';
 import { readComposeFiles } from '../../src/deploy/compose-files.js';
-import type { DeploySettings, RunContext } from '../../src/deploy/settings.js';
+import type { DeploySettings } from '../../src/deploy/settings.js';
+import type { RunContext } from '../../src/run-context.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
 import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';

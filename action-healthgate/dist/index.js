@@ -57120,7 +57120,6 @@ async function runAction(body) {
     }
 }
 
-
 ;// CONCATENATED MODULE: ./src/fleet/gate.ts
 /**
  * The verdict over several hosts: healthy only when every host is. The result stands for the
@@ -59102,6 +59101,10 @@ function connectError(settings, endpoint, error, refusal) {
 }
 
 ;// CONCATENATED MODULE: ./src/release/ledger.ts
+/** An event of `release` by this run, stamped now. */
+function ledgerEvent(source, release, event, extra = {}) {
+    return { release, event, at: new Date().toISOString(), version: source.version, actor: source.run.actor, run: source.run.runUrl, ...extra };
+}
 const STATUS_OF = {
     started: 'deploying',
     deployed: 'deployed',

@@ -42017,7 +42017,6 @@ async function runAction(body) {
     }
 }
 
-
 ;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {

@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1624);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5689);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1624:
+/***/ 5689:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57120,7 +57120,6 @@ async function runAction(body) {
     }
 }
 
-
 ;// CONCATENATED MODULE: ./src/github/context.ts
 /** Reads who and what started this run from the runner's environment (GITHUB_*). */
 function runContext(env = process.env) {
@@ -59093,7 +59092,7 @@ const types_DRAIN_SECONDS = 3;
  */
 const types_DISCOVERY_SECONDS = 3;
 
-;// CONCATENATED MODULE: ./src/strategy/restore.ts
+;// CONCATENATED MODULE: ./src/strategy/restore-by-strategy.ts
 
 
 
@@ -59498,7 +59497,7 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
     return { ok: false, reason, services: last };
 }
 
-;// CONCATENATED MODULE: ./src/swarm/restore.ts
+;// CONCATENATED MODULE: ./src/swarm/restore-stack.ts
 
 
 
@@ -60781,6 +60780,10 @@ function parseRecord(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/release/ledger.ts
+/** An event of `release` by this run, stamped now. */
+function ledgerEvent(source, release, event, extra = {}) {
+    return { release, event, at: new Date().toISOString(), version: source.version, actor: source.run.actor, run: source.run.runUrl, ...extra };
+}
 const STATUS_OF = {
     started: 'deploying',
     deployed: 'deployed',
@@ -60959,7 +60962,7 @@ function recordedProject(session, record) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/release/restore.ts
+;// CONCATENATED MODULE: ./src/recovery/restore-release.ts
 
 
 

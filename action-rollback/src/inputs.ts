@@ -4,7 +4,7 @@ import { parseAppName, parseDeployPath } from '../../src/inputs/names.js';
 import { InputSource, invalid, parseDuration } from '../../src/inputs/parse.js';
 import { readLockOptions } from '../../src/release/lock.js';
 import type { RollbackSettings } from '../../src/rollback/rollback.js';
-import type { RunContext } from '../../src/deploy/settings.js';
+import type { RunContext } from '../../src/run-context.js';
 import { Masker, SshSettings, readSshHosts } from '../../src/ssh/settings.js';
 import { parseParallel } from '../../src/fleet/batches.js';
 

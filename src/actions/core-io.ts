@@ -48,4 +48,3 @@ export async function runAction(body: () => Promise<void>): Promise<void> {
   }
 }
 
-export { core };

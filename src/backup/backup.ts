@@ -25,7 +25,7 @@ import { BackupHost, openBackupHost, pgRunner, takeDeployLock } from './host.js'
 import { Manifest, MANIFEST_FORMAT, ManifestSource, formatManifest } from './manifest.js';
 import { DumpKind, backupFolder, dumpFileName, formatStamp, manifestKey, objectKey } from './naming.js';
 import { pgOutput } from './pg-messages.js';
-import { lastLines, verifyInScratch, withheldResult } from './restore.js';
+import { lastLines, verifyInScratch, withheldResult } from './restore-database.js';
 import { RetentionDecision, catalog, countLocalCopies, localCopiesToRemove, planRetention } from './retention.js';
 import type { BackupSettings } from './settings.js';
 import { BackupStore } from './storage.js';

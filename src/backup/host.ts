@@ -1,4 +1,4 @@
-import type { RunContext } from '../deploy/settings.js';
+import type { RunContext } from '../run-context.js';
 import { OperationError } from '../errors.js';
 import { HeldLock, LockOptions, holdLock } from '../release/lock-session.js';
 import type { Reporter } from '../report.js';

@@ -1,4 +1,4 @@
-import type { RunContext } from '../deploy/settings.js';
+import type { RunContext } from '../run-context.js';
 import type { LockOptions } from '../release/lock-session.js';
 import type { SshSettings } from '../ssh/settings.js';
 import type { PostgresUrl } from './postgres-url.js';

@@ -1,7 +1,7 @@
 import { formatDuration } from '../inputs/parse.js';
 import type { PhaseTiming } from '../report.js';
 import type { BackupResult } from './backup.js';
-import type { RestoreResult } from './restore.js';
+import type { RestoreResult } from './restore-database.js';
 
 /** The job summaries of a backup and of a restore, as Markdown. Pure. */
 const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');

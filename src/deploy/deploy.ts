@@ -1,21 +1,22 @@
 import { ConnectionLostError, OperationError, errorMessage } from '../errors.js';
-import type { GateResult } from '../health/types.js';
+import type { GateResult, HealthCheck } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { waitForContainers } from '../release/activate.js';
 import { appendLedger, inspectImages, removeImages, removeReleases, stopContainers, switchCurrent } from '../release/commands.js';
 import { imagesOverride, pinImages, serviceImages } from '../release/images.js';
-import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
+import { compareIds, ledgerEvent, nextReleaseId, releasesToPrune } from '../release/ledger.js';
 import { LockLostError, withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
 import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
 import { AppState, parseAppState, readAppState } from '../release/state.js';
-import { restoreRelease } from '../release/restore.js';
+import { restoreRelease } from '../recovery/restore-release.js';
 import { Reporter } from '../report.js';
 import { CommandObserver, RemoteHost } from '../ssh/connection.js';
 import { colorProjectName, parseColor, readActiveColor } from '../strategy/colors.js';
 import { RollingRun } from '../strategy/rolling-run.js';
 import { moveTraffic, publishedAddresses } from '../strategy/traffic.js';
-import { DeployTarget, Phase, Step, describePlan, initialRecord, ledgerEvent, planDeploy, releaseProject } from './plan.js';
+import { describePlan, initialRecord, planDeploy, releaseProject } from './plan.js';
+import type { DeployTarget, Phase, Step } from './steps.js';
 import { ShellLine, allOf } from '../shell/quote.js';
 import type { SectionedLine } from '../shell/sections.js';
 import { DeploySettings } from './settings.js';
@@ -43,7 +44,7 @@ export interface DeployResult {
 export interface DeployDependencies {
   readonly reporter: Reporter;
   /** Runs the health gate, through `host` when the settings ask for the tunnel; at `address` (`host:port`) instead of the URLs' own when given. */
-  readonly checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>;
+  readonly checkHealth?: HealthCheck;
   readonly observe?: CommandObserver;
   /** Told the new release's pinned images as soon as they are known (a fleet's first host shares them with the rest). */
   readonly onImagesPinned?: (images: Readonly<Record<string, string>>) => void;
@@ -129,7 +130,6 @@ export async function deployLocked(
       await reporter.group(phase.name, () => run.execute(phase));
     }
   } catch (error) {
-    const reason = errorMessage(error);
     // Undo is for phases that never touched what serves; once one did, recovery restores instead.
     // A run that lost its lock undoes nothing: another run may be changing the host.
     const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
@@ -184,7 +184,7 @@ class DeployRun {
     } finally {
       for (const step of cleanups) await this.step(step).catch(() => undefined);
     }
-    if (phase.name.startsWith('Switch current')) await this.markDeployed();
+    if (phase.switchesCurrent) await this.markDeployed();
   }
 
   private async step(step: Step): Promise<void> {

@@ -4,70 +4,14 @@ import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDo
 import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout, IMAGES_FILE } from '../release/layout.js';
-import { LedgerEvent } from '../release/ledger.js';
+import { ledgerEvent } from '../release/ledger.js';
 import { ReleaseRecord, formatRecord } from '../release/record.js';
-import { Command, ShellLine, allOf, shellLine } from '../shell/quote.js';
-import type { SectionedLine } from '../shell/sections.js';
+import { allOf, shellLine } from '../shell/quote.js';
 import { planBlueGreen } from '../strategy/blue-green.js';
-import type { BuiltinNginx } from '../strategy/nginx.js';
 import { strategyRecord } from '../strategy/record.js';
-import { RollAction, describeRoll, planRolling, rollingServices } from '../strategy/rolling.js';
-import type { Color } from '../strategy/types.js';
+import { describeRoll, planRolling, rollingServices } from '../strategy/rolling.js';
 import { DeploySettings } from './settings.js';
-
-/**
- * A deploy as data: phases of steps that one runner executes (or prints, for a dry run).
- * Commands are built here, never run here.
- */
-export type Step =
-  | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean }
-  | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number; readonly secret: boolean }
-  /**
-   * Runs `command` (the pull, and `compose config` in a section of its output: see
-   * pullWhileRendering; the pull alone when the target's images are pinned already) and pins
-   * each service's image to the digest pulled.
-   */
-  | { readonly kind: 'pin-images'; readonly command: ShellLine | SectionedLine<'config'> }
-  /** Runs `command` (points `current` at the new release) with the ledger's `deployed` event appended, timed when it runs, in one round trip. */
-  | { readonly kind: 'switch-current'; readonly command: ShellLine }
-  /**
-   * Waits until the containers are healthy, or running and stable. With `start` (`up`), that
-   * runs first, in the round trip of the first look. With `probe`, a `starting` container's own
-   * HEALTHCHECK is run at once (see inspectContainers).
-   */
-  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly start?: Command; readonly project?: string; readonly probe?: boolean }
-  | { readonly kind: 'gate'; readonly project?: string }
-  | { readonly kind: 'prune'; readonly keep: number }
-  /** Runs `command` (switch-command) with the published addresses of `project` in its environment; with `nginx`, the built-in nginx switch instead. */
-  | { readonly kind: 'switch-traffic'; readonly project: string; readonly color: Color; readonly directory: string; readonly command: string; readonly services: readonly string[]; readonly nginx?: BuiltinNginx }
-  /** Marks when old and new containers start, and stop, running side by side. */
-  | { readonly kind: 'overlap'; readonly edge: 'start' | 'end' }
-  /** One step of a rolling deploy for one service of `project` (see src/strategy/rolling.ts). */
-  | { readonly kind: 'roll'; readonly action: RollAction; readonly service: string; readonly project: ComposeProject; readonly timeoutMs: number; readonly replicas?: number };
-
-export interface Phase {
-  readonly name: string;
-  readonly steps: readonly Step[];
-  /** From this phase on, the running containers may differ from the previous release's. */
-  readonly changesContainers?: boolean;
-  /** Steps that undo this phase when a step fails before any `changesContainers` phase (run in reverse phase order, before recovery). */
-  readonly undo?: readonly Step[];
-}
-
-export interface DeployTarget {
-  readonly layout: AppLayout;
-  readonly releaseId: string;
-  readonly previousId: string | undefined;
-  /** The release folders on the host when the deploy started, when read (prune then skips a second read if nothing can be due). */
-  readonly releaseDirs?: readonly string[];
-  /** The new release's compose project, without the pinned-images file (it exists only after the pull). */
-  readonly project: ComposeProject;
-  readonly startedAt: string;
-  /** Blue-green: the colour that has traffic before this deploy. */
-  readonly activeColor?: Color;
-  /** Images already pinned elsewhere (a fleet's first host): written with the upload and pulled by digest. */
-  readonly pinnedImages?: Readonly<Record<string, string>>;
-}
+import type { DeployTarget, Phase, Step } from './steps.js';
 
 export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' | 'envFile'>, layout: AppLayout, id: string, files: readonly string[], pinned: boolean): ComposeProject {
   const release = layout.release(id);
@@ -77,10 +21,6 @@ export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' 
     envFile: release.envFile,
     files: [...files.map((name) => release.file(name)), ...(pinned ? [release.imagesFile] : [])],
   };
-}
-
-export function ledgerEvent(settings: DeploySettings, release: string, event: LedgerEvent['event'], extra: Partial<LedgerEvent> = {}): LedgerEvent {
-  return { release, event, at: new Date().toISOString(), version: settings.version, actor: settings.run.actor, run: settings.run.runUrl, ...extra };
 }
 
 /** release.json as a deploy first writes it (the swarm target adds its own fields). */
@@ -146,14 +86,14 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
   }
   if (settings.strategy?.kind === 'blue-green') {
     const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
-    phases.push(...blueGreen.beforeCurrent, { name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] }, ...blueGreen.afterCurrent);
+    phases.push(...blueGreen.beforeCurrent, switchCurrentPhase(layout, id), ...blueGreen.afterCurrent);
     if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
   }
   if (settings.strategy?.kind === 'rolling') {
     phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
-    phases.push({ name: `Switch current to release ${id}`, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] });
+    phases.push(switchCurrentPhase(layout, id));
     if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
@@ -162,15 +102,16 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
     { name: 'Start containers', changesContainers: true, steps: [{ kind: 'wait-containers', start: startContainers(pinned), timeoutMs: settings.waitTimeoutMs, probe: true }] },
   );
   if (settings.gate) phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
-  phases.push({
-    name: `Switch current to release ${id}`,
-    steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }],
-  });
+  phases.push(switchCurrentPhase(layout, id));
   if (settings.postDeploy !== '') {
     phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
   }
   phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
   return phases;
+}
+
+function switchCurrentPhase(layout: AppLayout, id: string): Phase {
+  return { name: `Switch current to release ${id}`, switchesCurrent: true, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] };
 }
 
 /** The plan in words, as a dry run prints it. File contents are never shown. */

@@ -1,14 +1,7 @@
 import type { GateSettings } from '../health/types.js';
 import type { SshSettings } from '../ssh/settings.js';
+import type { RunContext } from '../run-context.js';
 import type { StrategySettings } from '../strategy/types.js';
-
-/** Where a run came from, for the ledger, the lock and the summary. */
-export interface RunContext {
-  readonly actor: string;
-  readonly commit: string;
-  /** The workflow run's URL, or `local` outside GitHub Actions. */
-  readonly runUrl: string;
-}
 
 export interface ComposeFileInput {
   /** File name as stored in the release folder. */

@@ -2,9 +2,8 @@ import { DeployDependencies, DeployResult, DeployStatus, deployLocked, dryRun, n
 import { DeploySettings } from '../deploy/settings.js';
 import { errorMessage } from '../errors.js';
 import { clearCurrent, appendLedger, stopContainers } from '../release/commands.js';
-import { compareIds } from '../release/ledger.js';
+import { compareIds, ledgerEvent } from '../release/ledger.js';
 import { recordedProject, readRecords } from '../release/session.js';
-import { ledgerEvent } from '../deploy/plan.js';
 import { rollbackLocked } from '../rollback/rollback.js';
 import { Reporter, TimedReporter, PhaseTiming, labelledReporter } from '../report.js';
 import type { SshSettings } from '../ssh/settings.js';

@@ -1,8 +1,7 @@
 import { errorMessage } from '../errors.js';
-import type { GateResult } from '../health/types.js';
+import type { HealthCheck } from '../health/types.js';
 import { RollbackResult, RollbackSettings, rollbackLocked } from '../rollback/rollback.js';
 import { Reporter, labelledReporter } from '../report.js';
-import type { RemoteHost } from '../ssh/connection.js';
 import type { SshSettings } from '../ssh/settings.js';
 import { batches } from './batches.js';
 import { connectAll, lockAll } from './hosts.js';
@@ -22,7 +21,6 @@ export interface FleetRollbackResult {
   readonly error: string | undefined;
 }
 
-type CheckHealth = (host: RemoteHost, address?: string) => Promise<GateResult>;
 
 /**
  * Rolls several hosts back: all connected and locked first, then `parallel` at a time. A
@@ -34,7 +32,7 @@ export async function rollbackFleet(
   hosts: readonly SshSettings[],
   parallel: number,
   reporter: Reporter,
-  checkHealthWith?: (reporter: Reporter) => CheckHealth,
+  checkHealthWith?: (reporter: Reporter) => HealthCheck,
 ): Promise<FleetRollbackResult> {
   const fleet = await connectAll(hosts, settings, reporter);
   try {

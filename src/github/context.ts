@@ -1,4 +1,4 @@
-import type { RunContext } from '../deploy/settings.js';
+import type { RunContext } from '../run-context.js';
 
 /** Reads who and what started this run from the runner's environment (GITHUB_*). */
 export function runContext(env: NodeJS.ProcessEnv = process.env): RunContext {

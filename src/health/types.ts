@@ -1,3 +1,5 @@
+import type { RemoteHost } from '../ssh/connection.js';
+
 /** The health gate's settings and results, shared by action-healthgate, -deploy and -rollback. */
 export interface GateSettings {
   readonly urls: readonly string[];
@@ -35,6 +37,9 @@ export interface GateRound {
   /** The other checks of the round (containers), when there are any. */
   readonly checks?: readonly GateCheck[];
 }
+
+/** Checks the health of what runs on `host` (through `address`, when given, instead of the gate's URLs). */
+export type HealthCheck = (host: RemoteHost, address?: string) => Promise<GateResult>;
 
 export interface GateResult {
   readonly healthy: boolean;

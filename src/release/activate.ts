@@ -1,5 +1,6 @@
 import { ComposeProject } from '../compose/cli.js';
 import { ContainerView, ContainersVerdict, inspectContainers, judgeContainers, parseContainers, probesGivenUp } from '../compose/containers.js';
+import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
@@ -11,6 +12,13 @@ export interface ContainersOutcome {
   readonly ok: boolean;
   readonly reason: string;
   readonly containers: readonly ContainerView[];
+}
+
+/** A recorded release put back: its containers, and its health check when there is one. */
+export interface RestoreOutcome extends ContainersOutcome {
+  readonly gate: GateResult | undefined;
+  /** Containers up and, when a gate is configured, the gate passed. */
+  readonly healthy: boolean;
 }
 
 /** How long a container without a HEALTHCHECK must run without restarting to count as up. */

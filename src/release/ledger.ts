@@ -1,3 +1,5 @@
+import type { RunContext } from '../run-context.js';
+
 /**
  * The ledger: an append-only JSON-lines file of release events on the host. A release's
  * status is its last event; nothing is ever rewritten, so the file is also the audit trail.
@@ -15,6 +17,16 @@ export interface LedgerEvent {
   readonly reason?: string;
   /** For `restored`: the release it replaced. */
   readonly from?: string;
+}
+
+/** An event of `release` by this run, stamped now. */
+export function ledgerEvent(
+  source: { readonly version: string; readonly run: Pick<RunContext, 'actor' | 'runUrl'> },
+  release: string,
+  event: LedgerEventName,
+  extra: Partial<LedgerEvent> = {},
+): LedgerEvent {
+  return { release, event, at: new Date().toISOString(), version: source.version, actor: source.run.actor, run: source.run.runUrl, ...extra };
 }
 
 /**

@@ -1,16 +1,16 @@
 import { OperationError } from '../errors.js';
-import type { GateResult } from '../health/types.js';
+import type { HealthCheck } from '../health/types.js';
 import { appendLedger, switchCurrent } from '../release/commands.js';
 import { LedgerEvent } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
-import { restoreRelease, RestoreOutcome } from '../release/restore.js';
+import { restoreRelease } from '../recovery/restore-release.js';
+import type { RestoreOutcome } from '../release/activate.js';
 import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
 import { AppState, parseAppState, readAppState } from '../release/state.js';
 import { allOf } from '../shell/quote.js';
 import { Reporter } from '../report.js';
-import { RemoteHost } from '../ssh/connection.js';
 import type { SshSettings } from '../ssh/settings.js';
-import type { RunContext } from '../deploy/settings.js';
+import type { RunContext } from '../run-context.js';
 import { chooseRollbackTarget, interruptedAfter } from './target.js';
 
 export interface RollbackSettings {
@@ -33,7 +33,7 @@ export interface RollbackResult {
 }
 
 /** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
-export async function rollback(settings: RollbackSettings, reporter: Reporter, checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>): Promise<RollbackResult> {
+export async function rollback(settings: RollbackSettings, reporter: Reporter, checkHealth?: HealthCheck): Promise<RollbackResult> {
   const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
   try {
     const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `rollback to ${settings.to}` };
@@ -50,7 +50,7 @@ export async function rollbackLocked(
   session: AppSession,
   settings: RollbackSettings,
   reporter: Reporter,
-  checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
+  checkHealth?: HealthCheck,
   /** The host's state, when read with the lock. */
   known?: AppState,
 ): Promise<RollbackResult> {

@@ -1,6 +1,6 @@
 import type { ComposeProject } from '../compose/cli.js';
 import type { DeploySettings } from '../deploy/settings.js';
-import type { Phase, Step } from '../deploy/plan.js';
+import type { Phase, Step } from '../deploy/steps.js';
 import { startContainers, stopContainers } from '../release/commands.js';
 import { AppLayout } from '../release/layout.js';
 import { colorProjectName, otherColor, writeActiveColor } from './colors.js';

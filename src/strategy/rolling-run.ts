@@ -1,13 +1,14 @@
 import type { ComposeProject } from '../compose/cli.js';
 import { inspectContainers, judgeContainers, parseContainers } from '../compose/containers.js';
 import { OperationError } from '../errors.js';
-import type { GateResult } from '../health/types.js';
+import type { GateResult, HealthCheck } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { STABLE_SECONDS } from '../release/activate.js';
 import { Reporter } from '../report.js';
 import type { RemoteHost } from '../ssh/connection.js';
 import { poll } from '../util/poll.js';
-import { RollAction, listServiceContainers, parseServiceContainers, removeContainers, retireContainers, scaleUp, settleProject } from './rolling.js';
+import type { RollAction } from './types.js';
+import { listServiceContainers, parseServiceContainers, removeContainers, retireContainers, scaleUp, settleProject } from './rolling.js';
 
 type Host = Pick<RemoteHost, 'run'>;
 
@@ -43,7 +44,7 @@ export class RollingRun {
     private readonly reporter: Reporter,
     /** Names what is rolled out in errors: the version, or `release 6 (v1)`. */
     private readonly what: string,
-    private readonly checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
+    private readonly checkHealth?: HealthCheck,
   ) {}
 
   async step(action: RollAction, service: string, project: ComposeProject, timeoutMs: number, replicas?: number): Promise<void> {

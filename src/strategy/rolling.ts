@@ -1,10 +1,10 @@
 import { parse } from 'yaml';
 import { ComposeProject, compose } from '../compose/cli.js';
 import type { ComposeFileInput, DeploySettings } from '../deploy/settings.js';
-import type { Phase, Step } from '../deploy/plan.js';
+import type { Phase, Step } from '../deploy/steps.js';
 import { ConfigurationError } from '../errors.js';
 import { Command, ShellLine, constant, quote } from '../shell/quote.js';
-import { DISCOVERY_SECONDS } from './types.js';
+import { DISCOVERY_SECONDS, RollAction } from './types.js';
 
 /**
  * rolling: for proxies that find containers by themselves (Traefik, Caddy with dynamic
@@ -108,7 +108,6 @@ export const settleProject = (project: ComposeProject, scales: Readonly<Record<s
  * kept between steps. `start` starts `replicas` new containers (what the compose files ask),
  * else as many as run now (at least 1).
  */
-export type RollAction = 'start' | 'wait' | 'gate' | 'retire' | 'remove-new' | 'settle';
 
 export interface RollingTarget {
   /** The new release's project with its pinned images (named `<app>`, the project recreate uses too). */

@@ -3,6 +3,9 @@ export type StrategyKind = 'recreate' | 'blue-green' | 'rolling';
 
 export const STRATEGIES: readonly string[] = ['recreate', 'rolling', 'blue-green'];
 
+/** One motion of a rolling deploy for one service (see rolling.ts). */
+export type RollAction = 'start' | 'wait' | 'gate' | 'retire' | 'remove-new' | 'settle';
+
 /** The two compose projects a blue-green app alternates between. */
 export type Color = 'blue' | 'green';
 

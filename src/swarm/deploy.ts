@@ -1,5 +1,5 @@
 import type { DeployDependencies, DeployResult, DeployStatus } from '../deploy/deploy.js';
-import { initialRecord, ledgerEvent } from '../deploy/plan.js';
+import { initialRecord } from '../deploy/plan.js';
 import type { DeploySettings } from '../deploy/settings.js';
 import { ConfigurationError, OperationError, errorMessage } from '../errors.js';
 import type { GateResult } from '../health/types.js';
@@ -8,7 +8,7 @@ import { appendLedger, createReleaseDir, dockerConfigDir, removeReleases, switch
 import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout } from '../release/layout.js';
-import { compareIds, nextReleaseId, releasesToPrune } from '../release/ledger.js';
+import { compareIds, ledgerEvent, nextReleaseId, releasesToPrune } from '../release/ledger.js';
 import { LockLostError, withLock } from '../release/lock-session.js';
 import { ReleaseRecord, formatRecord, parseRecord } from '../release/record.js';
 import { HostSession, openHostSession, readState } from '../release/session.js';
@@ -19,7 +19,7 @@ import { parseStack, stackImages } from './converge.js';
 import { describeSwarmPlan } from './plan.js';
 import { SwarmRecord, isSwarmRecord, releaseStack } from './record.js';
 import { SwarmLogin, withRegistryLogin } from './login.js';
-import { restoreSwarm } from './restore.js';
+import { restoreSwarm } from './restore-stack.js';
 import { ENV_SCRIPT, SWARM_FILE, checkSwarmFileNames, formatEnvScript, stackFileVersion, swarmOverride, updateDefaults, withFileVersion } from './stack.js';
 import { waitForStack } from './wait.js';
 

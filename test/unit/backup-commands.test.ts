@@ -20,7 +20,7 @@ import {
   withLocalCopy,
 } from '../../src/backup/commands.js';
 import { parsePostgresUrl } from '../../src/backup/postgres-url.js';
-import { scratchDatabaseName } from '../../src/backup/restore.js';
+import { scratchDatabaseName } from '../../src/backup/restore-database.js';
 import { shellLine } from '../../src/shell/quote.js';
 
 const db = parsePostgresUrl('postgres-url', 'postgres://app:s3cret%20pw@db:5432/shop');

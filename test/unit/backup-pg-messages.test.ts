@@ -1,4 +1,4 @@
-import { lastLines } from '../../src/backup/restore.js';
+import { lastLines } from '../../src/backup/restore-database.js';
 import { pgOutput, withoutRowData } from '../../src/backup/pg-messages.js';
 
 // Error output as PostgreSQL 15's tools print it (captured from pg_restore, psql and pg_dump

@@ -1,6 +1,6 @@
 import type { BackupResult } from '../../src/backup/backup.js';
 import { MANIFEST_FORMAT, Manifest } from '../../src/backup/manifest.js';
-import type { RestoreResult } from '../../src/backup/restore.js';
+import type { RestoreResult } from '../../src/backup/restore-database.js';
 import { backupSummary, failureSummary, restoreSummary } from '../../src/backup/summary.js';
 
 const manifest: Manifest = {

@@ -20,8 +20,8 @@ describe('committed bundles', () => {
 
   test('a fresh build of each action is byte-identical to its committed dist', () => {
     const out = mkdtempSync(join(tmpdir(), 'dist-check-'));
-    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--out', out], { cwd: root, stdio: 'pipe', timeout: 170_000 });
+    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--out', out], { cwd: root, stdio: 'pipe', timeout: 590_000 });
     const stale = actions.filter((a) => readFileSync(join(out, a, 'index.js'), 'utf8') !== readFileSync(join(root, a, 'dist', 'index.js'), 'utf8'));
     expect(stale).toEqual([]);
-  }, 180_000);
+  }, 600_000);
 });

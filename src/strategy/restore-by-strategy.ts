@@ -1,6 +1,6 @@
 import type { ComposeProject } from '../compose/cli.js';
 import { errorMessage } from '../errors.js';
-import type { GateResult } from '../health/types.js';
+import type { GateResult, HealthCheck } from '../health/types.js';
 import { ContainersOutcome, startAndWait } from '../release/activate.js';
 import { stopContainers } from '../release/commands.js';
 import type { ReleaseRecord } from '../release/record.js';
@@ -31,7 +31,7 @@ export async function restoreBlueGreen(
   project: ComposeProject,
   timeoutMs: number,
   reporter: Reporter,
-  checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
+  checkHealth?: HealthCheck,
 ): Promise<BlueGreenRestore> {
   const active = parseColor((await host.run(readActiveColor(root))).stdout);
   const idle = otherColor(active);
@@ -68,7 +68,7 @@ export async function restoreRolling(
   project: ComposeProject,
   timeoutMs: number,
   reporter: Reporter,
-  checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
+  checkHealth?: HealthCheck,
 ): Promise<BlueGreenRestore> {
   const run = new RollingRun(host, reporter, `release ${record.id} (${record.version})`, checkHealth);
   const services = record.services ?? [];

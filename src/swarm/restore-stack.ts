@@ -1,6 +1,6 @@
-import type { GateResult } from '../health/types.js';
+import type { HealthCheck } from '../health/types.js';
 import { AppLayout } from '../release/layout.js';
-import type { RestoreOutcome } from '../release/restore.js';
+import type { RestoreOutcome } from '../release/activate.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import { stackDeploy } from './commands.js';
@@ -21,7 +21,7 @@ export async function restoreSwarm(
   record: SwarmRecord,
   timeoutMs: number,
   reporter: Reporter,
-  checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
+  checkHealth?: HealthCheck,
   login?: SwarmLogin,
 ): Promise<RestoreOutcome> {
   reporter.info(`deploying release ${record.id} (${record.version}) again as stack ${record.stack}, from its pinned images`);

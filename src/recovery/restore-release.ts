@@ -1,18 +1,11 @@
-import type { GateResult } from '../health/types.js';
+import type { HealthCheck } from '../health/types.js';
 import { Reporter } from '../report.js';
-import { RemoteHost } from '../ssh/connection.js';
-import { restoreBlueGreen, restoreRolling } from '../strategy/restore.js';
+import { restoreBlueGreen, restoreRolling } from '../strategy/restore-by-strategy.js';
 import { isSwarmRecord } from '../swarm/record.js';
-import { restoreSwarm } from '../swarm/restore.js';
-import { ContainersOutcome, startAndWait } from './activate.js';
-import { ReleaseRecord } from './record.js';
-import { AppSession, recordedProject } from './session.js';
-
-export interface RestoreOutcome extends ContainersOutcome {
-  readonly gate: GateResult | undefined;
-  /** Containers up and, when a gate is configured, the gate passed. */
-  readonly healthy: boolean;
-}
+import { restoreSwarm } from '../swarm/restore-stack.js';
+import { RestoreOutcome, startAndWait } from '../release/activate.js';
+import { ReleaseRecord } from '../release/record.js';
+import { AppSession, recordedProject } from '../release/session.js';
 
 /**
  * Starts a recorded release exactly as it was deployed (its compose files, its .env, its
@@ -24,7 +17,7 @@ export async function restoreRelease(
   record: ReleaseRecord,
   timeoutMs: number,
   reporter: Reporter,
-  checkHealth?: (host: RemoteHost, address?: string) => Promise<GateResult>,
+  checkHealth?: HealthCheck,
 ): Promise<RestoreOutcome> {
   if (isSwarmRecord(record)) return restoreSwarm(session.host, session.layout, record, timeoutMs, reporter, checkHealth);
   if (record.strategy === 'blue-green') {
