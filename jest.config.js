@@ -24,6 +24,7 @@ const integration = (name, files, pass = 'default') => ({
   globals: { deployKitPass: pass },
   globalSetup: `<rootDir>/test/harness/global-setup${pass === 'default' ? '' : `-${pass}`}.ts`,
   globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/harness/after-file.ts'],
 });
 
 const composeV1 = spawnSync('docker-compose', ['version', '--short'], { encoding: 'utf8' }).stdout?.startsWith('1.');

@@ -14,6 +14,32 @@ export function userName(uid: number): string {
   return entry?.split(':')[0] ?? String(uid);
 }
 
+/** Compose projects this test file started on the sandbox's engine (see removeFileProjects). */
+const fileProjects = new Set<string>();
+
+/** Has the project's containers removed when the test file ends (test/harness/after-file.ts). */
+export function removeWhenFileEnds(project: string): void {
+  fileProjects.add(project);
+}
+
+/**
+ * Removes the containers (and their anonymous volumes) of every project this test file
+ * started. Left running, every finished file's containers would keep running their 1 s
+ * HEALTHCHECKs for the rest of the suite: 30 containers were about 25 `runc exec` a second,
+ * and the load that made later files' containers miss their own checks.
+ */
+export function removeFileProjects(info: Pick<SandboxInfo, 'dockerHost'>): void {
+  if (fileProjects.size === 0) return;
+  const ids = docker(info, ['ps', '--all', '--filter', 'label=com.docker.compose.project', '--format', '{{.ID}} {{.Label "com.docker.compose.project"}}'])
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' '))
+    .filter(([, project]) => project !== undefined && fileProjects.has(project))
+    .map(([id]) => id!);
+  if (ids.length > 0) docker(info, ['rm', '--force', '--volumes', ...ids]);
+  fileProjects.clear();
+}
+
 /**
  * One app deployed into the sandbox: a workspace with its compose file, a published port
  * and a deploy path of its own (owned by the deploy user), plus what a user would look at on
@@ -39,6 +65,8 @@ export class AppFixture {
   static async create(name: string, options: { composeExtra?: string; endpoint?: SshEndpoint } = {}): Promise<AppFixture> {
     const sandbox = currentSandbox();
     const app = new AppFixture(sandbox, `${name}${passSuffix()}`, await freePort(), options.endpoint);
+    // Its projects: the app's own and, with blue-green, one per colour.
+    for (const project of [app.name, `${app.name}-blue`, `${app.name}-green`]) removeWhenFileEnds(project);
     // Another login than the deploy user gets its deploy path made for it, as an admin would.
     if (app.endpoint.username !== sandbox.ssh.username) hostFolder(app.deployPath, ensureHostUser(app.endpoint.username));
     app.writeCompose('docker-compose.yml', options.composeExtra ?? '');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { AppFixture } from '../harness/app-fixture.js';
+import { AppFixture, removeWhenFileEnds } from '../harness/app-fixture.js';
 import { POSTGRES_MAJOR, PostgresCluster, buildPgToolsImage, startPostgres } from '../harness/postgres.js';
 import { passSuffix } from '../harness/pass.js';
 import { ActionRun, runAction } from '../harness/run-action.js';
@@ -460,6 +460,7 @@ describe('action-backup', () => {
   test('compose-service: pg_dump, the verification and the restore run inside the deployed stack', async () => {
     const image = buildPgToolsImage(sandbox);
     const app = `stack${passSuffix()}`;
+    removeWhenFileEnds(app);
     const workspace = join(sandbox.dir, 'workspaces', `backup-${app}`);
     mkdirSync(workspace, { recursive: true });
     writeFileSync(join(workspace, 'docker-compose.yml'), `services:\n  db:\n    image: ${image.replace(/:\d+$/, '')}:\${VERSION}\n    network_mode: host\n    init: true\n`);
