@@ -23,8 +23,8 @@ export function removeWhenFileEnds(project: string): void {
 }
 
 /**
- * Removes the containers (and their anonymous volumes) of every project this test file
- * started. Left running, every finished file's containers would keep running their 1 s
+ * Removes the containers (and their anonymous volumes) and the networks of every project this
+ * test file started. Left running, every finished file's containers would keep running their 1 s
  * HEALTHCHECKs for the rest of the suite: 30 containers were about 25 `runc exec` a second,
  * and the load that made later files' containers miss their own checks.
  */
@@ -37,6 +37,14 @@ export function removeFileProjects(info: Pick<SandboxInfo, 'dockerHost'>): void 
     .filter(([, project]) => project !== undefined && fileProjects.has(project))
     .map(([id]) => id!);
   if (ids.length > 0) docker(info, ['rm', '--force', '--volumes', ...ids]);
+  // Each project's network takes one of the engine's address pools until it is removed.
+  const networks = docker(info, ['network', 'ls', '--filter', 'label=com.docker.compose.project', '--format', '{{.ID}} {{.Label "com.docker.compose.project"}}'])
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' '))
+    .filter(([, project]) => project !== undefined && fileProjects.has(project))
+    .map(([id]) => id!);
+  if (networks.length > 0) docker(info, ['network', 'rm', ...networks]);
   fileProjects.clear();
 }
 

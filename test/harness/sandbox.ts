@@ -307,7 +307,9 @@ export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-
   const dockerLog = join(dir, 'dockerd.log');
   startDetached(
     'dockerd',
-    ['--host', dockerHost, '--group', DOCKER_GROUP, '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec'), '--pidfile', join(dir, 'dockerd.pid')],
+    // Every compose project gets a network of its own: the default pools hold 31 (15 /16s and
+    // 16 /20s), fewer than a suite's apps; 10.96.0.0/12 in /24s holds 4096.
+    ['--host', dockerHost, '--group', DOCKER_GROUP, '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec'), '--pidfile', join(dir, 'dockerd.pid'), '--default-address-pool', 'base=10.96.0.0/12,size=24'],
     dockerLog,
   );
   const registryPort = await freePort();

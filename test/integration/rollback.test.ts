@@ -112,7 +112,7 @@ describe('action-rollback', () => {
     const unknown = await app.rollback({ to: '99' });
     expect(unknown.errors).toEqual([expect.stringMatching(new RegExp(`^${app.name} has no release or version '99'\\. Releases on the host: 1 \\(v1, rolled-back\\), 2 \\(v2, rolled-back\\), 3 \\(v3, deployed\\)\\.$`))]);
     const active = await app.rollback({ to: '3' });
-    expect(active.errors).toEqual(['Release 3 (v3) is already the active release of history.']);
+    expect(active.errors).toEqual([`Release 3 (v3) is already the active release of ${app.name}.`]);
     expect(app.hostSnapshot()).toBe(before);
   });
 

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppFixture } from '../harness/app-fixture.js';
+import { AppFixture, userName } from '../harness/app-fixture.js';
 import { ActionRun, runAction } from '../harness/run-action.js';
 import { freePort } from '../harness/sandbox.js';
 import { SlackApiServer, startSlackApiServer } from '../harness/slack-api-server.js';
@@ -232,7 +232,7 @@ describe('secrets on the host', () => {
     const id = app.current()!.replace('releases/', '');
     const env = statSync(join(app.deployPath, 'releases', id, '.env'));
     expect((env.mode & 0o777).toString(8)).toBe('600');
-    expect(env.uid).toBe(process.getuid!());
+    expect(userName(env.uid)).toBe(app.endpoint.username);
     expect(readFileSync(join(app.deployPath, 'releases', id, '.env'), 'utf8')).toContain(DB_PASSWORD);
     for (const release of app.releases()) expect(existsSync(join(app.deployPath, 'releases', release, '.docker'))).toBe(false);
     expect(hostTempFiles()).toEqual([]);
