@@ -58293,7 +58293,9 @@ function acquireLock(lockDir, owner, andRead) {
     const dir = quote_quote(lockDir);
     return quote_constant(`mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
         `if printf '%s\\n' ${quote_quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired;${andRead ? ` ${andRead.text};` : ''} ` +
-        `else rm -rf ${dir}; echo ${quote_quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
+        // dash's printf reports a full disk as an `I/O error`: the free space says which it was.
+        `else rm -rf ${dir}; full=; [ "$(df -Pk "$(dirname ${dir})" 2>/dev/null | awk 'NR == 2 { print $4 }')" = 0 ] && full=': no space left on device'; ` +
+        `echo ${quote_quote(`cannot write the deploy lock ${lockDir}`)}"$full" >&2; exit 1; fi; ` +
         `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
         `cat ${dir}/owner.json 2>/dev/null; fi`);
 }

@@ -73,7 +73,9 @@ export function acquireLock(lockDir: string, owner: LockOwner, andRead?: ShellLi
   return constant(
     `mkdir -p "$(dirname ${dir})" && if mkdir ${dir} 2>/dev/null; then ` +
       `if printf '%s\\n' ${quote(JSON.stringify(owner))} > ${dir}/owner.json && touch ${dir}/heartbeat; then echo acquired;${andRead ? ` ${andRead.text};` : ''} ` +
-      `else rm -rf ${dir}; echo ${quote(`cannot write the deploy lock ${lockDir}`)} >&2; exit 1; fi; ` +
+      // dash's printf reports a full disk as an `I/O error`: the free space says which it was.
+      `else rm -rf ${dir}; full=; [ "$(df -Pk "$(dirname ${dir})" 2>/dev/null | awk 'NR == 2 { print $4 }')" = 0 ] && full=': no space left on device'; ` +
+      `echo ${quote(`cannot write the deploy lock ${lockDir}`)}"$full" >&2; exit 1; fi; ` +
       `else echo held; ${idleOf(dir)}; echo "idle=\${idle:-gone}"; ` +
       `cat ${dir}/owner.json 2>/dev/null; fi`,
   );

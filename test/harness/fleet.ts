@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { hostFolder } from './host-user.js';
-import { SandboxInfo, SshEndpoint, startSshd } from './sandbox.js';
+import { SandboxInfo, SshEndpoint, startSshd, unmountUnder } from './sandbox.js';
 
 /**
  * A fleet of test "servers" made of real parts. Each host is a network namespace of its own
@@ -144,16 +144,6 @@ function usedSubnets(): Set<number> {
   for (const match of text.matchAll(/\b10\.213\.(\d+)\./g)) used.add(Number(match[1]));
   for (const match of execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).matchAll(/^\d+: dkfnet(\d+)[:@]/gm)) used.add(Number(match[1]));
   return used;
-}
-
-/** Lazily unmounts whatever an engine left mounted under `dir` (container rootfs, netns files), deepest first. */
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
-    .sort((a, b) => b.length - a.length);
-  for (const point of mounts) spawnSync('umount', ['-l', point], { stdio: 'ignore' });
 }
 
 function bridgeName(subnet: number): string {

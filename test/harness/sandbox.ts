@@ -151,7 +151,7 @@ export function hostDockerCliVersion(): string {
  * only, every CLI plugin folder an empty one, so that `docker compose` does not exist for its
  * sessions, as on a host where the plugin was never installed.
  */
-function inHostNamespace(dir: string, command: string[], composeV1Only: boolean): string[] {
+function inHostNamespace(dir: string, command: string[], composeV1Only: boolean, hostsDir: string): string[] {
   const binds: [string, string][] = [];
   const cli = shadowedDistroCli();
   if (cli) binds.push([cli.distro, cli.shadow]);
@@ -161,8 +161,31 @@ function inHostNamespace(dir: string, command: string[], composeV1Only: boolean)
     for (const plugins of PLUGIN_DIRS.filter((d) => existsSync(d))) binds.push([empty, plugins]);
   }
   if (binds.length === 0) return command;
+  // What a test mounts under the hosts folder later (a small tmpfs for a full disk) must reach
+  // sshd's sessions as it would on one host: the folder is a shared mount, and sshd's namespace
+  // its slave (the binds above stay private to sshd).
+  shareMounts(hostsDir);
   const script = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount --bind "$1" "$2" || exit 1; shift 2; n=$((n-1)); done; exec "$@"';
-  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', String(binds.length), ...binds.flat(), ...command];
+  return ['unshare', '--mount', '--propagation', 'slave', 'sh', '-c', script, 'sh', String(binds.length), ...binds.flat(), ...command];
+}
+
+/** Unmounts every mount point at or under `dir`, deepest first. */
+export function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point): point is string => point !== undefined && (point === dir || point.startsWith(`${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) spawnSync('umount', ['-l', point], { stdio: 'ignore' });
+}
+
+/** Makes `dir` a shared mount point (bound onto itself once), so that mounts made under it later propagate to its slaves. */
+function shareMounts(dir: string): void {
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === dir);
+  if (!mounted) execFileSync('mount', ['--bind', dir, dir]);
+  execFileSync('mount', ['--make-shared', dir]);
 }
 
 /** A relay in this process, in front of an sshd; closed when the process ends or by `closeRelays`. */
@@ -222,7 +245,7 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
   );
   rmSync(pidFile, { force: true });
   let sshd = ['/usr/sbin/sshd', '-f', configPath, '-E', logPath];
-  sshd = inHostNamespace(home, sshd, options.composeV1Only ?? pass === 'compose-v1');
+  sshd = inHostNamespace(home, sshd, options.composeV1Only ?? pass === 'compose-v1', hostFolder(join(dir, 'hosts')));
   if (options.netns) sshd = ['ip', 'netns', 'exec', options.netns, ...sshd];
   startDetached(sshd[0]!, sshd.slice(1), logPath);
   await waitFor('sshd', () => existsSync(pidFile), 10_000, logPath);
@@ -370,7 +393,9 @@ export async function stopSandbox(info: SandboxInfo, keepDir = false): Promise<v
   kill(info.pids.dockerd);
   await waitGone(info.pids.dockerd, 15_000);
   if (!keepDir) {
-    execFileSync('sh', ['-c', 'umount "$1"/docker-exec/netns/* "$1"/docker-exec/* "$1"/docker-data/* 2>/dev/null; rm -rf "$1" 2>/dev/null || true', 'sh', info.dir]);
+    // Whatever is still mounted under the sandbox: the engine's namespaces and layers, the shared hosts folder.
+    unmountUnder(info.dir);
+    spawnSync('rm', ['-rf', info.dir], { stdio: 'ignore' });
   }
 }
 
