@@ -33,7 +33,9 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     integration('integration', ['**/*.test.ts']),
-    ...(composeV1 ? [integration('compose-v1', ['deploy.test.ts', 'rollback.test.ts', 'backup.test.ts', 'zero-downtime.test.ts'], 'compose-v1')] : []),
+    // Not zero-downtime.test.ts: two copies of it at once load this 2-core machine so much that
+    // nginx and HAProxy drop requests of their own (docs/zero-downtime.md, "On an overloaded host").
+    ...(composeV1 ? [integration('compose-v1', ['deploy.test.ts', 'rollback.test.ts', 'backup.test.ts'], 'compose-v1')] : []),
     integration('wan', ['deploy.test.ts', 'rollback.test.ts', 'healthgate-ssh.test.ts', 'backup.test.ts'], 'wan'),
   ],
   maxWorkers: 2,

@@ -33,6 +33,7 @@ sudo                                    sudo
 runuser                                 util-linux
 setsid                                  util-linux
 curl                                    curl
+git                                     git
 /usr/bin/aws                            awscli        bench
 TABLE
 )

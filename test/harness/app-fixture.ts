@@ -44,7 +44,12 @@ export function removeFileProjects(info: Pick<SandboxInfo, 'dockerHost'>): void 
     .map((line) => line.split(' '))
     .filter(([, project]) => project !== undefined && fileProjects.has(project))
     .map(([id]) => id!);
-  if (networks.length > 0) docker(info, ['network', 'rm', ...networks]);
+  if (networks.length > 0) {
+    // A test's own proxy may have joined a project's network (HAProxy on rolling's): it goes too.
+    const attached = networks.flatMap((network) => docker(info, ['ps', '--all', '--quiet', '--filter', `network=${network}`]).split('\n').filter(Boolean));
+    if (attached.length > 0) docker(info, ['rm', '--force', ...new Set(attached)]);
+    docker(info, ['network', 'rm', ...networks]);
+  }
   fileProjects.clear();
 }
 

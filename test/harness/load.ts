@@ -76,7 +76,8 @@ export function startLoad(url: string, options: { ratePerSecond?: number; maxReq
           void one(t0, false).then(resolve);
           return;
         }
-        done({ error: code ?? e.message });
+        const where = retry ? (req.reusedSocket ? 'reused connection' : 'new connection') : 'resend on a new connection';
+        done({ error: `${code ?? e.message} (${where}, at ${((performance.now() - started) / 1000).toFixed(1)}s)` });
       });
       req.end();
     });

@@ -76,7 +76,8 @@ export class NginxProxy {
   /**
    * The switch-command a blue-green deploy runs on the host to point this proxy at the new
    * colour. It returns once the workers that knew the old upstream have finished their
-   * requests and exited (at most 10 s), so the old colour is not stopped under them.
+   * requests and exited (at most 10 s), so the old colour is not stopped under them. The
+   * workers run as nobody, so the deploy user looks in /proc (`kill -0` would say EPERM).
    */
   get switchCommand(): string {
     const pid = join(this.dir, 'nginx.pid');
@@ -84,7 +85,7 @@ export class NginxProxy {
       `old=$(ps -o pid= --ppid "$(cat ${pid})")`,
       `printf 'upstream app { server %s; }\\n' "$DEPLOY_KIT_ADDRESS" > ${this.upstreamFile}`,
       `sudo -n ${NGINX} -p ${this.dir} -c ${this.config} -s reload`,
-      'for i in $(seq 100); do alive=; for p in $old; do kill -0 "$p" 2>/dev/null && alive=1; done; [ -z "$alive" ] && break; sleep 0.1; done',
+      'for i in $(seq 100); do alive=; for p in $old; do [ -d "/proc/$p" ] && alive=1; done; [ -z "$alive" ] && break; sleep 0.1; done',
     ].join(' && ');
   }
 

@@ -219,7 +219,8 @@ describe('target: swarm', () => {
   test("a stack deployed by hand before deploy-kit: a failed first release goes back with 'docker service rollback'", async () => {
     const adopted = createApp('swarm-adopt', await freePort());
     const byHand = join(adopted.workspace, 'by-hand.yml');
-    writeFileSync(byHand, readFileSync(join(adopted.workspace, 'docker-compose.yml'), 'utf8').replace('${VERSION}', 'v1').replace('${APP_SECRET}', 'none'));
+    // With its version line, as `docker stack deploy` before Docker 23 requires (Debian 12's docker.io is 20.10).
+    writeFileSync(byHand, `version: "3.9"\n${readFileSync(join(adopted.workspace, 'docker-compose.yml'), 'utf8').replace('${VERSION}', 'v1').replace('${APP_SECRET}', 'none')}`);
     docker(sandbox, ['stack', 'deploy', '-c', byHand, adopted.name]);
     const deadline = Date.now() + 60_000;
     while ((await get(adopted)) !== '200 v1' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));

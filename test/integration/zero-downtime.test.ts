@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppFixture } from '../harness/app-fixture.js';
 import { hostFolder } from '../harness/host-user.js';
@@ -208,12 +208,23 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
   let app: AppFixture;
   let proxy: HaproxyProxy;
   let inputs: Record<string, string>;
-  /** What each container of the app serves, running or not (`name state version`). */
+  /**
+   * What each container of the app serves, running or not (`state version`). The page is read
+   * with `docker cp`, from the container's file system as the engine sees it: in the
+   * fresh-machine chroot, `docker exec NAME cat /www/index.html` did not find the file.
+   */
   const containers = () =>
     docker(app.sandbox, ['ps', '--all', '--filter', `label=com.docker.compose.project=${app.name}`, '--format', '{{.Names}} {{.State}}'])
       .split('\n')
       .filter(Boolean)
-      .map((line) => `${line.split(' ')[1]} ${docker(app.sandbox, ['exec', line.split(' ')[0]!, '/bin/busybox', 'cat', '/www/index.html']).trim()}`);
+      .map((line) => {
+        const [name, state] = line.split(' ');
+        const copy = join(app.sandbox.dir, `index-of-${name}.html`);
+        docker(app.sandbox, ['cp', `${name}:/www/index.html`, copy]);
+        const version = readFileSync(copy, 'utf8').trim();
+        rmSync(copy);
+        return `${state} ${version}`;
+      });
 
   beforeAll(async () => {
     app = await AppFixture.create('rolling');
