@@ -61658,6 +61658,8 @@ async function checkProjectContainers(host, project, timeoutMs) {
     }
 }
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_);
@@ -61665,6 +61667,7 @@ var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_nod
 var external_node_tls_ = __nccwpck_require__(1692);
 var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node_tls_);
 ;// CONCATENATED MODULE: ./src/health/probe.ts
+
 
 
 
@@ -61699,7 +61702,7 @@ async function exchange(target, options, signal) {
     const port = Number(target.port) || (secure ? 443 : 80);
     let raw;
     try {
-        raw = options.open ? await options.open(hostname, port) : external_node_net_default().connect({ host: hostname, port });
+        raw = options.open ? await options.open(hostname, port) : await connectDirect(hostname, port, signal);
     }
     catch (error) {
         return { ok: false, error: networkFailure(error, hostname) };
@@ -61773,6 +61776,24 @@ async function exchange(target, options, signal) {
         });
         request.end();
     });
+}
+/**
+ * A TCP connection from here to host:port, once it is established. TLS starts only on a
+ * connected stream, as it does on a tunnel's open channel. A socket still connecting may try
+ * a name's addresses in turn (Node's autoSelectFamily, `localhost` as ::1 then 127.0.0.1), each
+ * attempt on a new handle: TLS wrapped around it early kept the first, closed one and crashed
+ * Node 20 and 24 with SIGSEGV (TLSWrap writing to a stream already gone).
+ */
+async function connectDirect(hostname, port, signal) {
+    const socket = external_node_net_default().connect({ host: hostname, port });
+    try {
+        await (0,external_node_events_.once)(socket, 'connect', { signal });
+        return socket;
+    }
+    catch (error) {
+        socket.destroy();
+        throw error;
+    }
 }
 const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
 /** A connection's failure in a few words: `connection refused`, `connection reset`... */

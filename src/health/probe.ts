@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -60,7 +61,7 @@ async function exchange(target: URL, options: ProbeOptions, signal: AbortSignal)
   const port = Number(target.port) || (secure ? 443 : 80);
   let raw: Duplex;
   try {
-    raw = options.open ? await options.open(hostname, port) : net.connect({ host: hostname, port });
+    raw = options.open ? await options.open(hostname, port) : await connectDirect(hostname, port, signal);
   } catch (error) {
     return { ok: false, error: networkFailure(error, hostname) };
   }
@@ -129,6 +130,24 @@ async function exchange(target: URL, options: ProbeOptions, signal: AbortSignal)
     });
     request.end();
   });
+}
+
+/**
+ * A TCP connection from here to host:port, once it is established. TLS starts only on a
+ * connected stream, as it does on a tunnel's open channel. A socket still connecting may try
+ * a name's addresses in turn (Node's autoSelectFamily, `localhost` as ::1 then 127.0.0.1), each
+ * attempt on a new handle: TLS wrapped around it early kept the first, closed one and crashed
+ * Node 20 and 24 with SIGSEGV (TLSWrap writing to a stream already gone).
+ */
+async function connectDirect(hostname: string, port: number, signal: AbortSignal): Promise<net.Socket> {
+  const socket = net.connect({ host: hostname, port });
+  try {
+    await once(socket, 'connect', { signal });
+    return socket;
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
 }
 
 const TLS_TRUST = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/;
