@@ -259,14 +259,22 @@ export async function startSshd(dir: string, publicKey: string, dockerHost: stri
 }
 
 /**
- * The start command of a serving variant: busybox httpd, as PID 1 of the container (exec).
- * When the container's BREAK_VERSION names the image's own tag (one tag, or several
- * separated by commas), /www/health is removed first, so /health answers 404 while the
- * process is up: one host's new version can be made to fail its health gate. Without
- * BREAK_VERSION the app serves exactly as it always did.
+ * The start command of a serving variant: busybox httpd under a shell that stops it the way
+ * a web app shuts down on SIGTERM: it stops accepting connections, gives the requests in
+ * flight a moment to finish, then exits. (httpd alone dies at once, and the requests its
+ * forked children were answering are cut when the container's last process goes, which no
+ * stop_grace_period can help.) When the container's BREAK_VERSION names the image's own tag
+ * (one tag, or several separated by commas), /www/health is removed first, so /health
+ * answers 404 while the process is up: one host's new version can be made to fail its health
+ * gate. Without BREAK_VERSION the app serves exactly as it always did.
  */
 function breakableStart(tag: string): string {
-  return `case ",$BREAK_VERSION," in *,${tag},*) /bin/busybox rm -f /www/health;; esac; exec /bin/busybox httpd -f -p 8080 -h /www`;
+  return [
+    `case ",$BREAK_VERSION," in *,${tag},*) /bin/busybox rm -f /www/health;; esac`,
+    '/bin/busybox httpd -f -p 8080 -h /www & httpd=$!',
+    "trap 'kill $httpd; /bin/busybox sleep 0.5; exit 0' TERM",
+    'wait $httpd',
+  ].join('; ');
 }
 
 /** Builds the demo app image variants FROM scratch with busybox and pushes them to the registry. */
