@@ -52,9 +52,7 @@ export class HaproxyProxy {
         'backend app',
         '  balance roundrobin',
         '  option httpchk GET /health',
-        // A connection a replica refuses (it got SIGTERM and stopped accepting) marks it down at
-        // once, so the retries, and the requests after it, go to the others.
-        '  default-server inter 500ms fall 2 rise 2 check observe layer4 error-limit 1 on-error mark-down resolvers docker init-addr none resolve-prefer ipv4',
+        '  default-server inter 500ms fall 2 rise 2 check resolvers docker init-addr none resolve-prefer ipv4',
         `  server-template ${service} 10 ${service}:${servicePort}`,
         '',
       ].join('\n'),
