@@ -1,7 +1,7 @@
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { hostFolder } from './host-user.js';
 import { SandboxInfo, SshEndpoint, startSshd, unmountUnder } from './sandbox.js';
 
@@ -327,7 +327,7 @@ export class Fleet {
       await run('docker', ['network', 'prune', '--force'], { env, timeoutMs: 20_000 });
     }
     // sshd and its sessions, by the pid file too (a restarted sshd the object may not know of).
-    for (const pid of new Set([host.ssh.pid, readPid(join(host.dir, 'sshd', 'sshd.pid'))])) {
+    for (const pid of new Set([host.ssh.pid, readPid(join(dirname(host.ssh.configPath), 'sshd.pid'))])) {
       if (alive(pid)) for (const p of descendants(pid)) signal(p, 'SIGTERM');
     }
     const dockerd = host.dockerdPid || readPid(join(host.dir, 'dockerd.pid'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEPLOY_USER, DOCKER_GROUP, ensureHostUser, hostFolder, traversable } from './host-user';
 import { LatencyRelay } from './latency-relay';
-import { Pass, WAN_ONE_WAY_MS, currentPass } from './pass';
+import { Pass, WAN_ONE_WAY_MS, currentPass, passSuffix } from './pass';
 
 /**
  * A sandbox "host" on loopback made of real parts: a Docker engine (dockerd), a Docker
@@ -207,7 +207,9 @@ export async function behindRelay(endpoint: SshEndpoint, oneWayMs: number): Prom
 export async function startSshd(dir: string, publicKey: string, dockerHost: string, name = 'sshd', options: SshdOptions = {}): Promise<SshEndpoint> {
   const pass = currentPass();
   const user = ensureHostUser(options.user ?? DEPLOY_USER, options.shell);
-  const home = join(dir, name);
+  // Named per pass: a test file runs in several passes at once, in one sandbox folder, and two
+  // sshds sharing a pid file lose it when one of them exits.
+  const home = join(dir, `${name}${passSuffix(pass)}`);
   mkdirSync(home, { recursive: true });
   traversable(dir);
   mkdirSync('/run/sshd', { recursive: true });

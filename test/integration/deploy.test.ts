@@ -2,7 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppFixture } from '../harness/app-fixture.js';
-import { passSuffix } from '../harness/pass.js';
 import { startSshd } from '../harness/sandbox.js';
 
 // action-deploy's committed bundle, run as the GitHub runner runs it, against a real sshd,
@@ -147,9 +146,8 @@ describe('action-deploy refuses bad input before changing anything', () => {
 
   test('a host key that does not match is refused before authentication', async () => {
     // The host is an sshd of this test's own: the shared one's log also has the other tests' logins.
-    // Named per pass: this file runs in several passes at once, in one sandbox folder.
-    const host = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, `guarded-host${passSuffix()}`);
-    const other = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, `impostor${passSuffix()}`);
+    const host = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, 'guarded-host');
+    const other = await startSshd(app.sandbox.dir, app.sandbox.publicKey, app.sandbox.dockerHost, 'impostor');
     try {
       const run = await app.deploy('v1', { port: String(host.port), 'known-hosts': other.knownHosts.replace(`:${other.port}]`, `:${host.port}]`) });
       expect(run.code).toBe(1);
