@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(312);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9040);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 312:
+/***/ 9040:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56960,6 +56960,34 @@ class OperationError extends Error {
 class ConnectionLostError extends OperationError {
     name = 'ConnectionLostError';
 }
+/**
+ * A command on the host exited non-zero (or was killed): what ran, as a person would type it
+ * (a hook's text, Compose's command line), how it ended, and the last lines of its error
+ * output, for a failure report. Its message is the one-line story.
+ */
+class CommandFailedError extends OperationError {
+    command;
+    exit;
+    stderrTail;
+    name = 'CommandFailedError';
+    constructor(message, command, 
+    /** `exit 3`, `killed by SIGKILL`. */
+    exit, stderrTail) {
+        super(message);
+        this.command = command;
+        this.exit = exit;
+        this.stderrTail = stderrTail;
+    }
+}
+/** A run that failed with a failure report (src/failure/): the actions put it in the summary and `failure-reason`. */
+class ReportedFailure extends OperationError {
+    failure;
+    name = 'ReportedFailure';
+    constructor(message, failure) {
+        super(message);
+        this.failure = failure;
+    }
+}
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
@@ -57017,6 +57045,23 @@ function maskedForms(secret) {
         return [];
     const lines = secret.split(/\r?\n/).map((line) => line.trim());
     return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
+}
+/**
+ * The secrets masked in a run, and text with them replaced by `***`: for what leaves the
+ * runner's log (outputs, the job summary), and for text read from a host that may print them
+ * (a container's logs), before it is written anywhere.
+ */
+class MaskList {
+    forms = [];
+    add(form) {
+        if (form === '' || this.forms.includes(form))
+            return;
+        // Longest first, so a secret that holds another is replaced whole.
+        this.forms = [...this.forms, form].sort((a, b) => b.length - a.length);
+    }
+    redact(text) {
+        return this.forms.reduce((out, form) => out.replaceAll(form, '***'), text);
+    }
 }
 /** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
 const maskableParts = (parts) => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
@@ -57082,25 +57127,36 @@ function redactUrl(text) {
  * summary through it.
  */
 const readInput = (name) => getInput(name);
-/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
+/** Every form of every secret masked in this run. */
+const masked = new MaskList();
+/**
+ * Masks a secret, in the forms src/inputs/secrets.ts decides: the runner masks them in its log,
+ * and everything this module writes (log lines, outputs, the job summary, the error line) has
+ * them replaced before it is written, since text from the host (a container's logs, a health
+ * endpoint's body) may carry them, and outputs and summaries leave the runner's log.
+ */
 function maskSecret(value) {
-    for (const form of maskedForms(value))
+    for (const form of maskedForms(value)) {
         core_setSecret(form);
+        masked.add(form);
+    }
 }
+/** Text with every masked secret replaced by `***`. */
+const redact = (text) => masked.redact(text);
 const coreReporter = {
-    info: (message) => info(message),
-    warning: (message) => warning(message),
-    debug: (message) => core_debug(message),
-    group: (title, fn) => group(title, fn),
+    info: (message) => info(redact(message)),
+    warning: (message) => warning(redact(message)),
+    debug: (message) => core_debug(redact(message)),
+    group: (title, fn) => group(redact(title), fn),
 };
 function setOutputs(outputs) {
     for (const [name, value] of Object.entries(outputs))
-        setOutput(name, value === undefined ? '' : String(value));
+        setOutput(name, value === undefined ? '' : redact(String(value)));
 }
 async function writeSummary(markdown) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
-    await summary.addRaw(markdown, true).write();
+    await summary.addRaw(redact(markdown), true).write();
 }
 /**
  * Runs an action's body and turns what escapes into one `::error::` line: a user's
@@ -57112,10 +57168,10 @@ async function runAction(body) {
     }
     catch (error) {
         if (error instanceof ConfigurationError || error instanceof OperationError) {
-            setFailed(error.message);
+            setFailed(redact(error.message));
         }
         else {
-            setFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
+            setFailed(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
         }
     }
 }
@@ -57161,6 +57217,8 @@ function parseInteger(name, raw, range, fallback) {
     }
     return value;
 }
+/** `failure-log-lines` (action-deploy, -rollback, -healthgate): each failed container's last log lines in a failure report; 0 shows none. */
+const parseFailureLogLines = (input) => parseInteger('failure-log-lines', input('failure-log-lines'), { min: 0, max: 10_000 }, 100);
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */
 function parseDuration(name, raw, fallback) {
@@ -57428,6 +57486,18 @@ class Sections {
         if (!/^[A-Za-z0-9_.-]+$/.test(name))
             throw new Error(`Not a section name: ${name}`);
         return constant(`printf '\\n%s\\n' ${quote(`${this.prefix}${name}`)}`);
+    }
+    /**
+     * Shell text that starts section `${name}-<value>` where the value is shell variable
+     * `variable`'s (a section per item of a loop: a container id). The value must be a word of
+     * letters, digits, `_`, `.` or `-`, which a container id is.
+     */
+    startEach(name, variable) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+            throw new Error(`Not a shell variable: ${variable}`);
+        return constant(`printf '\\n%s%s\\n' ${quote(`${this.prefix}${name}-`)} "$${variable}"`);
     }
     /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
     read(stdout) {
@@ -59288,9 +59358,11 @@ class RemoteHost {
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
-            const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+            const said = (result.stderr || result.stdout).trim().split('\n');
+            const detail = said.slice(-3).join(' / ');
             const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
-            throw new OperationError(`${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`);
+            const message = `${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`;
+            throw new CommandFailedError(message, options.label ?? line, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -59382,6 +59454,8 @@ function forwardOut(ssh, host, port) {
         return Promise.reject(new OperationError('The SSH connection is closed'));
     return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
+/** How many of a failed command's last lines of error output its CommandFailedError keeps. */
+const FAILED_OUTPUT_LINES = 20;
 function connection_abbreviate(line) {
     return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
@@ -60063,6 +60137,10 @@ class RollingRun {
                 await this.host.run(settleProject(project, this.counts));
                 return;
         }
+    }
+    /** The containers this run started for `service` (none before its start step, or after they were removed). */
+    newContainers(service) {
+        return this.fresh.get(service) ?? [];
     }
     async containers(project, service) {
         return parseServiceContainers((await this.host.run(listServiceContainers(project, service))).stdout);
@@ -60809,13 +60887,13 @@ function planDeploy(settings, target) {
         },
     ];
     if (settings.preDeploy !== '') {
-        phases.push({ name: 'Pre-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.preDeploy, hookRelease) }] });
+        phases.push({ name: 'Pre-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.preDeploy, hookRelease), label: settings.preDeploy }] });
     }
     if (settings.strategy?.kind === 'blue-green') {
         const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
         phases.push(...blueGreen.beforeCurrent, switchCurrentPhase(layout, id), ...blueGreen.afterCurrent);
         if (settings.postDeploy !== '')
-            phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+            phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
         phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
         return phases;
     }
@@ -60823,7 +60901,7 @@ function planDeploy(settings, target) {
         phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
         phases.push(switchCurrentPhase(layout, id));
         if (settings.postDeploy !== '')
-            phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+            phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
         phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
         return phases;
     }
@@ -60832,7 +60910,7 @@ function planDeploy(settings, target) {
         phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
     phases.push(switchCurrentPhase(layout, id));
     if (settings.postDeploy !== '') {
-        phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+        phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
     }
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
@@ -60877,7 +60955,305 @@ function describeStep(step, settings) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/failure/containers.ts
+
+
+/** How many outputs of a HEALTHCHECK are shown (Docker keeps the last five). */
+const HEALTH_OUTPUTS = 3;
+/** `docker inspect` of the containers in scope, then `docker logs --timestamps --tail N` of each, in sections. */
+function describeContainers(scope, logLines) {
+    const sections = new Sections();
+    const ids = scope.names
+        ? `ids=$(docker inspect --format '{{.Id}}' ${scope.names.map(quote).join(' ')} 2>/dev/null)`
+        : `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${scope.project}`)})`;
+    const inspect = `${sections.start('inspect').text}; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
+    const logs = logLines > 0 ? `; for id in $ids; do ${sections.startEach('logs', 'id').text}; docker logs --timestamps --tail ${logLines} "$id" 2>&1; done` : '';
+    return { text: `${ids}; ${inspect}${logs}; true`, sections };
+}
+/** The containers of describeContainers' output as suspects, those that are not healthy first. */
+function parseContainerSuspects(stdout, sections) {
+    const read = sections.read(stdout);
+    const entries = JSON.parse(read.get('inspect')?.trim() || '[]');
+    return entries
+        .filter((e) => e.Config?.Labels?.['com.docker.compose.oneoff'] !== 'True')
+        .map((e) => containerSuspect(e, read.get(`logs-${e.Id}`)))
+        .sort((a, b) => Number(b.unhealthy) - Number(a.unhealthy) || a.name.localeCompare(b.name));
+}
+function containerSuspect(e, logs) {
+    const { State: state } = e;
+    const health = state.Health?.Status;
+    const oom = state.OOMKilled === true;
+    const crashed = (state.Status === 'exited' || state.Status === 'dead') && state.ExitCode !== 0;
+    const unhealthy = oom || crashed || e.RestartCount > 0 || ['restarting', 'created', 'dead', 'paused'].includes(state.Status) || (health !== undefined && health !== 'healthy');
+    const checks = (state.Health?.Log ?? []).slice(-HEALTH_OUTPUTS).map((entry) => `${entry.Start.replace(/\.\d+/, '')} exit ${entry.ExitCode}: ${entry.Output.trim().replace(/\s*\n\s*/g, ' / ')}`);
+    const limit = e.HostConfig?.Memory ? ` (memory limit ${Math.round(e.HostConfig.Memory / 1024 / 1024)} MiB)` : '';
+    const status = oom
+        ? `was killed for running out of memory${limit}`
+        : crashed
+            ? `exited with code ${state.ExitCode}`
+            : state.Status === 'restarting' || (e.RestartCount > 0 && state.Status !== 'running')
+                ? `keeps restarting (exit code ${state.ExitCode}, ${e.RestartCount} restarts)`
+                : health === 'unhealthy'
+                    ? 'is unhealthy'
+                    : health === 'starting'
+                        ? 'never became healthy'
+                        : `is ${state.Status}${e.RestartCount > 0 ? ` after ${e.RestartCount} restarts` : ''}`;
+    return {
+        name: e.Name.replace(/^\//, ''),
+        service: e.Config?.Labels?.['com.docker.compose.service'] ?? '',
+        unhealthy,
+        status,
+        facts: [
+            ['state', state.Status],
+            ['exit code', String(state.ExitCode)],
+            ['OOM-killed', oom ? 'yes' : 'no'],
+            ['restarts', String(e.RestartCount)],
+            ...(health ? [['health', health]] : []),
+            ...(state.Error ? [['error', state.Error]] : []),
+        ],
+        clueFromChecks: health === 'unhealthy' || health === 'starting',
+        checks,
+        logs: logLines(logs),
+    };
+}
+/** A command's output as lines, without the empty one its last newline leaves. */
+function logLines(text) {
+    if (!text)
+        return [];
+    const lines = text.replace(/\r/g, '').split('\n');
+    while (lines.length > 0 && lines[lines.length - 1].trim() === '')
+        lines.pop();
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/failure/report.ts
+/** Failing rounds whose responses a report keeps. */
+const ROUNDS_KEPT = 3;
+/** The longest `failure-reason` (an output, and a line of a Slack message). */
+const MAX_REASON = 300;
+/** The failed requests of the gate's last failing rounds, oldest first. */
+function failedResponses(gate) {
+    if (!gate || gate.healthy)
+        return [];
+    const failing = gate.rounds.filter((round) => round.results.some((r) => !r.ok)).slice(-ROUNDS_KEPT);
+    return failing.flatMap((round) => round.results
+        .filter((r) => !r.ok)
+        .map((r) => ({
+        round: round.n,
+        url: r.url,
+        ...(r.status === undefined ? {} : { status: r.status }),
+        ...(r.ms === undefined ? {} : { ms: r.ms }),
+        ...(r.error === undefined ? {} : { error: r.error }),
+        ...(r.body === undefined ? {} : { body: r.body }),
+    })));
+}
+/** What Docker puts before a log line's text: its timestamp, and for `docker service logs` the task (`shop_web.1@node1    | `). */
+const LOG_PREFIX = /^(\d{4}-\d\d-\d\dT[\d:.]+Z\s+)?([\w.-]+@[\w.-]+\s*\|\s?)?/;
+/** The last line of output with text, without Docker's prefix. */
+const lastLine = (lines) => [...lines].reverse().map((line) => line.replace(LOG_PREFIX, '').trim()).find((text) => text !== '') ?? '';
+const oneLine = (text) => text.replace(/\s*\n\s*/g, ' / ').trim();
+function clip(text, max = MAX_REASON) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+/** A suspect in one line: `web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432`. */
+function describeSuspect(suspect) {
+    const checks = suspect.checks[suspect.checks.length - 1]?.replace(/^\S+ exit \d+: /, '') ?? '';
+    const clue = suspect.clueFromChecks ? checks || lastLine(suspect.logs) : lastLine(suspect.logs) || checks;
+    return `${suspect.service || suspect.name} ${suspect.status}${clue ? `: ${clue}` : ''}`;
+}
+/** A failed response in one line: `HTTP 500 from http://.../health in 4ms: database is down`. */
+function describeResponse(response) {
+    const what = response.error?.startsWith('HTTP ')
+        ? response.error
+        : response.status !== undefined
+            ? `HTTP ${response.status} from ${response.url}${response.error ? ` (${response.error})` : ''}`
+            : `${response.url}: ${response.error ?? 'failed'}`;
+    const took = response.ms === undefined ? '' : ` in ${response.ms}ms`;
+    const body = response.body?.trim() ? `: ${oneLine(response.body)}` : '';
+    return `${what}${took}${body}`;
+}
+/**
+ * The reason in one line, for the `failure-reason` output and Slack: the failed command, else
+ * the first container that is not healthy, else the gate's last failing response, else
+ * `fallback` (the error's own message).
+ */
+function failureReason(report, fallback) {
+    if (!report)
+        return clip(oneLine(fallback));
+    if (report.command) {
+        const said = lastLine(report.command.stderr);
+        return clip(`${report.where}: '${oneLine(report.command.command)}' failed (${report.command.exit})${said ? `: ${said}` : ''}`);
+    }
+    const suspect = report.suspects.find((s) => s.unhealthy);
+    if (suspect)
+        return clip(describeSuspect(suspect));
+    const response = report.responses[report.responses.length - 1];
+    if (response)
+        return clip(`health gate: ${describeResponse(response)}`);
+    return clip(oneLine(fallback));
+}
+/** Whether the report found anything to show. */
+const hasFindings = (report) => report.command !== undefined || report.suspects.length > 0 || report.responses.length > 0;
+/** The report as log lines (the `Why it failed` group). */
+function failureLogLines(report) {
+    const lines = [];
+    if (report.command) {
+        lines.push(`failed command (${report.where}, ${report.command.exit}): ${report.command.command}`);
+        lines.push(...report.command.stderr.map((line) => `  stderr | ${line}`));
+    }
+    for (const suspect of report.suspects) {
+        lines.push(`${suspect.name}${suspect.service ? ` (${suspect.service})` : ''} ${suspect.status}; ${suspect.facts.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+        lines.push(...suspect.checks.map((check) => `  check | ${check}`));
+        lines.push(...(suspect.logs.length > 0 ? suspect.logs.map((line) => `  log | ${line}`) : ['  (no log lines)']));
+    }
+    for (const response of report.responses)
+        lines.push(`health gate round ${response.round}: ${describeResponse(response)}`);
+    if (report.unreadable)
+        lines.push(`the host could not be asked for more: ${report.unreadable}`);
+    if (lines.length === 0)
+        lines.push('nothing more to show: the error above is all that is known');
+    return lines;
+}
+/** A code fence longer than any run of backticks in the text, so the text cannot end it. */
+function fenced(lines) {
+    const longest = Math.max(2, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
+    const fence = '`'.repeat(longest + 1);
+    return [`${fence}text`, ...lines, fence];
+}
+const html = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cell = (text) => html(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** The job summary's `Why it failed` section: the reason, the failed command, a collapsible section per container, the gate's last responses. */
+function failureSummary(report, reason, heading = '### Why it failed') {
+    const lines = [heading, '', `**${cell(reason)}**`, ''];
+    if (report.command) {
+        lines.push(`Failed command (${cell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
+    }
+    for (const suspect of report.suspects) {
+        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${html(suspect.name)}</code>${suspect.service ? ` (${html(suspect.service)})` : ''} ${html(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`), '');
+        if (suspect.checks.length > 0)
+            lines.push('Last health checks:', '', ...fenced(suspect.checks), '');
+        const n = suspect.logs.length;
+        lines.push(n === 0 ? 'No log lines.' : n === 1 ? 'Last log line:' : `Last ${n} log lines:`, '');
+        if (suspect.logs.length > 0)
+            lines.push(...fenced(suspect.logs), '');
+        lines.push('</details>', '');
+    }
+    if (report.responses.length > 0) {
+        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${cell(describeResponse(r))}`), '');
+    }
+    if (report.unreadable)
+        lines.push(`The host could not be asked for more: ${cell(report.unreadable)}`, '');
+    return `${lines.join('\n').trimEnd()}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/failure/suspect.ts
+/** The suspects a report shows: those Docker does not call healthy, or all when none is (a gate failed on running containers). */
+function suspectsWorthShowing(suspects) {
+    const unhealthy = suspects.filter((s) => s.unhealthy);
+    return unhealthy.length > 0 ? unhealthy : [...suspects];
+}
+
+;// CONCATENATED MODULE: ./src/failure/swarm.ts
+
+
+
+/** Task errors shown per service (Swarm keeps a few tasks of history per slot). */
+const TASKS_SHOWN = 5;
+function describeServices(stack, logLines) {
+    const sections = new Sections();
+    const services = `$(docker service ls --filter ${quote(`label=com.docker.stack.namespace=${stack}`)} --format '{{.Name}}')`;
+    const logs = logLines > 0 ? `; ${sections.startEach('logs', 'svc').text}; docker service logs --timestamps --no-task-ids --tail ${logLines} "$svc" 2>&1` : '';
+    const text = `for svc in ${services}; do ${sections.startEach('tasks', 'svc').text}; docker service ps --no-trunc --format '{{json .}}' "$svc" 2>&1${logs}; done; true`;
+    return { text, sections };
+}
+/** Each service of describeServices' output as a suspect, those with failed tasks first. */
+function parseServiceSuspects(stdout, sections, stack) {
+    const read = sections.read(stdout);
+    const suspects = [];
+    for (const [key, text] of read) {
+        if (!key.startsWith('tasks-'))
+            continue;
+        const name = key.slice('tasks-'.length);
+        const tasks = text
+            .split('\n')
+            .filter((line) => line.trim().startsWith('{'))
+            .map((line) => JSON.parse(line));
+        const failed = tasks.filter((t) => t.Error !== '' || /^(Failed|Rejected)/.test(t.CurrentState));
+        const running = tasks.filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running'));
+        const wanted = tasks.filter((t) => t.DesiredState === 'Running');
+        const last = failed[0];
+        suspects.push({
+            name,
+            service: name.startsWith(`${stack}_`) ? name.slice(stack.length + 1) : name,
+            unhealthy: failed.length > 0 || running.length < wanted.length,
+            status: last
+                ? `has ${failed.length} failed task${failed.length === 1 ? '' : 's'}, the last: ${last.Error || last.CurrentState}`
+                : running.length < wanted.length
+                    ? `runs ${running.length} of ${wanted.length} tasks`
+                    : 'is running',
+            facts: [
+                ['tasks running', `${running.length} of ${wanted.length}`],
+                ['failed tasks', String(failed.length)],
+            ],
+            clueFromChecks: false,
+            // `docker service ps` lists the newest task of each slot first.
+            checks: failed
+                .slice(0, TASKS_SHOWN)
+                .reverse()
+                .map((t) => `${t.Name} ${t.CurrentState}: ${t.Error || '(no error given)'}`),
+            logs: logLines(read.get(`logs-${name}`)),
+        });
+    }
+    return suspects.sort((a, b) => Number(b.unhealthy) - Number(a.unhealthy) || a.name.localeCompare(b.name));
+}
+
+;// CONCATENATED MODULE: ./src/failure/diagnose.ts
+
+
+
+
+
+/** Reads the containers in scope on the host: Docker's state of each and its last log lines. */
+async function readContainerSuspects(host, scope, logLines) {
+    const line = describeContainers(scope, logLines);
+    return parseContainerSuspects((await host.run(line)).stdout, line.sections);
+}
+/** Reads a Swarm stack's services on the host: their failed tasks and last log lines. */
+async function readServiceSuspects(host, stack, logLines) {
+    const line = describeServices(stack, logLines);
+    return parseServiceSuspects((await host.run(line)).stdout, line.sections, stack);
+}
+/**
+ * Gathers a failure report before anything is removed or restored, and tells it in a log group
+ * of its own. Never throws: what the host cannot tell is said in the report.
+ */
+function diagnoseFailure(host, context, reporter) {
+    return reporter.group('Why it failed', async () => {
+        const report = await readFailure(host, context);
+        for (const line of failureLogLines(report))
+            reporter.info(line);
+        return report;
+    });
+}
+async function readFailure(host, context) {
+    const { error } = context;
+    const command = error instanceof CommandFailedError ? { command: error.command, exit: error.exit, stderr: error.stderrTail } : undefined;
+    let suspects = [];
+    let unreadable;
+    const read = context.readSuspects ?? (context.containers && host ? () => readContainerSuspects(host, context.containers, context.logLines) : undefined);
+    if (read) {
+        try {
+            suspects = suspectsWorthShowing(await read());
+        }
+        catch (failure) {
+            unreadable = errorMessage(failure);
+        }
+    }
+    return { where: context.where, ...(command ? { command } : {}), suspects, responses: failedResponses(context.gate), ...(unreadable ? { unreadable } : {}) };
+}
+
 ;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+
 
 
 
@@ -60960,13 +61336,15 @@ state) {
         }
     }
     catch (error) {
+        // Read why before undo or recovery removes the failed containers; a lost host or lock cannot be asked.
+        const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await run.diagnose(error, entered[entered.length - 1]?.name ?? '');
         // Undo is for phases that never touched what serves; once one did, recovery restores instead.
         // A run that lost its lock undoes nothing: another run may be changing the host.
         const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
         if (undo.length > 0)
             await reporter.group('Undo', () => run.undo(undo));
         const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
-        return { ...run.result(status.status, status.message, started), untouched: !containersChanged };
+        return { ...run.result(status.status, status.message, started), untouched: !containersChanged, ...(failure ? { failure } : {}) };
     }
     return run.result('deployed', undefined, started);
 }
@@ -60998,6 +61376,8 @@ class DeployRun {
     overlapStarted;
     overlapMs;
     undone = false;
+    /** The new release's containers once a step started or waited on them: what a failure report reads. */
+    started;
     constructor(session, settings, deps, target) {
         this.session = session;
         this.settings = settings;
@@ -61025,7 +61405,7 @@ class DeployRun {
         switch (step.kind) {
             case 'run':
                 // An `always` step (removing the registry credentials) runs even when the lock was lost: it only takes back what this run placed.
-                await this.host.run(step.command, { ...(step.stdin === undefined ? {} : { stdin: step.stdin }), ...(step.always ? { unguarded: true } : {}) });
+                await this.host.run(step.command, { ...(step.stdin === undefined ? {} : { stdin: step.stdin }), ...(step.always ? { unguarded: true } : {}), ...(step.label ? { label: step.label } : {}) });
                 return;
             case 'write':
                 await this.host.writeFile(step.path, step.content, step.mode);
@@ -61036,6 +61416,7 @@ class DeployRun {
                 await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
                 return;
             case 'wait-containers': {
+                this.started = { project: step.project ?? this.target.project.name };
                 const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, {
                     probe: step.probe === true,
                     ...(step.start ? { start: step.start } : {}),
@@ -61045,6 +61426,7 @@ class DeployRun {
                 return;
             }
             case 'gate':
+                this.started = { project: step.project ?? this.target.project.name };
                 return this.runGate(step.project);
             case 'prune':
                 return this.prune(step.keep);
@@ -61076,6 +61458,9 @@ class DeployRun {
         }
         finally {
             this.gate = this.rolling.gate ?? this.gate;
+            const fresh = this.rolling.newContainers(step.service);
+            if (fresh.length > 0)
+                this.started = { project: step.project.name, names: fresh };
         }
     }
     async pinImages(pull) {
@@ -61132,6 +61517,10 @@ class DeployRun {
         // One round trip: the folders, the images no kept release uses, and a `pruned` event for each.
         await this.host.run(allOf(removeReleases(this.target.layout, doomed), ...(unused.length > 0 ? [removeImages(unused)] : []), ...doomed.map((id) => appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'pruned', { version: records.get(id)?.version ?? '' })))));
         this.deps.reporter.info(`pruned releases ${doomed.join(', ')} and ${unused.length} image(s) no kept release uses; kept ${kept.sort(compareIds).join(', ')}`);
+    }
+    /** Reads why the release failed (its command, containers and gate), before undo or recovery changes anything. */
+    async diagnose(error, where) {
+        return diagnoseFailure(this.host, { where, error, containers: this.started, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
     }
     /** After a failure: restore the previous release where containers changed, and record the outcome. */
     async recover(error, containersChanged) {
@@ -61220,6 +61609,7 @@ class DeployRun {
 
 ;// CONCATENATED MODULE: ./src/deploy/summary.ts
 
+
 const ICON = { deployed: '✅', failed: '❌', 'rolled-back': '↩️', planned: '📝' };
 const summary_escape = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The job summary of a deploy, as Markdown. Pure. */
@@ -61244,6 +61634,8 @@ function deploySummary(settings, result, phases) {
     }
     if (result.error)
         lines.push('', `> ${summary_escape(result.error)}`);
+    if (result.failure)
+        lines.push('', failureSummary(result.failure, failureReason(result.failure, result.error ?? '')));
     const images = Object.entries(result.images);
     if (images.length > 0) {
         lines.push('', '### Images', '', '| Service | Image (pinned) |', '|---|---|', ...images.map(([s, ref]) => `| ${s} | \`${ref}\` |`));
@@ -61305,6 +61697,7 @@ function describeSwarmPlan(settings, layout, id, previousId) {
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/deploy.ts
+
 
 
 
@@ -61414,22 +61807,29 @@ class SwarmRun {
         this.previousId = state.current;
         this.record = this.initialRecord();
         reporter.info(`release ${this.id} of ${settings.app} (version ${settings.version}) as swarm stack ${this.stack}; ${this.previousId ? `replacing release ${this.previousId}` : 'first release'}`);
+        let where = '';
+        const phase = (name, fn) => {
+            where = name;
+            return reporter.group(name, fn);
+        };
         try {
-            await reporter.group(`Upload release ${this.id}`, () => this.upload());
+            await phase(`Upload release ${this.id}`, () => this.upload());
             if (settings.preDeploy !== '')
-                await reporter.group('Pre-deploy', () => this.hook(settings.preDeploy));
-            await reporter.group(`Deploy stack ${this.stack}`, () => this.deployStack());
-            await reporter.group('Wait for services', () => this.converge());
+                await phase('Pre-deploy', () => this.hook(settings.preDeploy));
+            await phase(`Deploy stack ${this.stack}`, () => this.deployStack());
+            await phase('Wait for services', () => this.converge());
             if (settings.gate)
-                await reporter.group('Health gate', () => this.runGate());
-            await reporter.group(`Switch current to release ${this.id}`, () => this.switchCurrent());
+                await phase('Health gate', () => this.runGate());
+            await phase(`Switch current to release ${this.id}`, () => this.switchCurrent());
             if (settings.postDeploy !== '')
-                await reporter.group('Post-deploy', () => this.hook(settings.postDeploy));
-            await reporter.group('Prune old releases', () => this.prune());
+                await phase('Post-deploy', () => this.hook(settings.postDeploy));
+            await phase('Prune old releases', () => this.prune());
         }
         catch (error) {
+            // Read why before the recovery puts the previous release back; a lost host or lock cannot be asked.
+            const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await this.diagnose(error, where);
             const outcome = await reporter.group('Recover', () => this.recover(error));
-            return this.result(outcome.status, outcome.message, started);
+            return { ...this.result(outcome.status, outcome.message, started), ...(failure ? { failure } : {}) };
         }
         return this.result('deployed', undefined, started);
     }
@@ -61457,7 +61857,13 @@ class SwarmRun {
         await this.host.run(appendLedger(this.layout, ledgerEvent(settings, this.id, 'started', { reason })));
     }
     async hook(script) {
-        await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }));
+        await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }), { label: script });
+    }
+    /** Why the release failed: the failed command, the stack's services (their failed tasks and logs) once they changed, the gate. */
+    async diagnose(error, where) {
+        const logLines = this.settings.failureLogLines;
+        const readSuspects = this.servicesChanged ? () => readServiceSuspects(this.host, this.stack, logLines) : undefined;
+        return diagnoseFailure(this.host, { where, error, gate: this.gate, logLines, ...(readSuspects ? { readSuspects } : {}) }, this.deps.reporter);
     }
     /** The stack deploy, logged in for its length only: the credentials are gone before the services are waited for and gated. */
     async deployStack() {
@@ -61674,6 +62080,8 @@ var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 /** At most this much of a body is read (and matched against `expect-body`). */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** How much of a failing response's body a failure report shows. */
+const BODY_EXCERPT_BYTES = 500;
 const USER_AGENT = 'deploy-kit-healthgate';
 /**
  * One GET of one URL on a fresh connection, within `timeoutMs` all told (connecting, the
@@ -61753,10 +62161,12 @@ async function exchange(target, options, signal) {
             let size = 0;
             const judge = () => {
                 const ms = Math.round(performance.now() - started);
+                const body = Buffer.concat(chunks);
+                const excerpt = body.length > 0 ? { body: body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8').replace(/\uFFFD+$/, '') } : {};
                 if (!options.passes(status))
-                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}` });
-                if (options.expectBody && !options.expectBody.test(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
-                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}` });
+                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}`, ...excerpt });
+                if (options.expectBody && !options.expectBody.test(body.subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
+                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}`, ...excerpt });
                 }
                 return finish({ ok: true, status, ms });
             };
@@ -62164,6 +62574,9 @@ function interruptedAfter(state, current) {
 
 
 
+
+
+
 /** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
 async function rollback(settings, reporter, checkHealth) {
     const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
@@ -62176,6 +62589,14 @@ async function rollback(settings, reporter, checkHealth) {
     finally {
         await session.host.close();
     }
+}
+/** Why a restored release is not healthy: its containers (or its stack's services) and its gate, read before anything else changes. */
+function diagnoseRestore(session, record, restore, logLines, reporter) {
+    const context = { where: `Restore release ${record.id}`, error: undefined, gate: restore.gate, logLines };
+    if (isSwarmRecord(record))
+        return diagnoseFailure(session.host, { ...context, readSuspects: () => readServiceSuspects(session.host, record.stack, logLines) }, reporter);
+    const project = record.strategy === 'blue-green' && record.color ? colorProjectName(record.app, record.color) : recordedProject(session, record).name;
+    return diagnoseFailure(session.host, { ...context, containers: { project } }, reporter);
 }
 /** Rolls back one connected host whose lock this run holds. */
 async function rollbackLocked(session, settings, reporter, checkHealth, 
@@ -62194,18 +62615,21 @@ known) {
     const event = (release, name, extra) => ({
         release, event: name, at: new Date().toISOString(), actor: settings.run.actor, run: settings.run.runUrl, ...extra,
     });
+    // Why the restored release is not healthy, read before its containers are replaced again.
+    const failure = restore.healthy ? undefined : await diagnoseRestore(session, record, restore, settings.failureLogLines, reporter);
     if (!restore.ok) {
         const former = records.get(from);
         if (former)
             await reporter.group(`Put release ${from} back`, () => restoreRelease(session, former, settings.waitTimeoutMs, reporter));
-        throw new OperationError(`Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`);
+        const message = `Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`;
+        throw failure ? new ReportedFailure(message, failure) : new OperationError(message);
     }
     await reporter.group(`Switch current to release ${target.id}`, async () => {
         const reason = settings.reason || `rolled back to release ${target.id}`;
         // One round trip: the switch and both ledger events.
         await session.host.run(allOf(switchCurrent(session.layout, target.id), appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })), appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason }))));
     });
-    return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore };
+    return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore, ...(failure ? { failure } : {}) };
 }
 
 ;// CONCATENATED MODULE: ./src/fleet/batches.ts
@@ -62435,7 +62859,17 @@ class FleetRun {
             }
             else {
                 const checkHealth = this.deps.checkHealthWith?.(run.reporter);
-                const restored = await rollbackLocked(session, { ssh: run.host.ssh, app: this.settings.app, deployPath: this.settings.deployPath, to: result.previousReleaseId, reason, waitTimeoutMs: this.settings.waitTimeoutMs, lock: this.settings.lock, run: this.settings.run }, run.reporter, checkHealth);
+                const restored = await rollbackLocked(session, {
+                    ssh: run.host.ssh,
+                    app: this.settings.app,
+                    deployPath: this.settings.deployPath,
+                    to: result.previousReleaseId,
+                    reason,
+                    waitTimeoutMs: this.settings.waitTimeoutMs,
+                    failureLogLines: this.settings.failureLogLines,
+                    lock: this.settings.lock,
+                    run: this.settings.run,
+                }, run.reporter, checkHealth);
                 run.rollback = `rolled back to release ${restored.releaseId} (${restored.version})${restored.healthy ? '' : ', which is NOT healthy'}`;
             }
             run.rolledBack = true;
@@ -62454,6 +62888,7 @@ class FleetRun {
             error: run.result?.error,
             rollback: run.rollback,
             phases: run.reporter.phases,
+            ...(run.result?.failure ? { failure: run.result.failure } : {}),
         }));
         const base = { releaseId, previousReleaseId: leader?.previousReleaseId, images: this.images ?? {}, durationMs: performance.now() - started, hosts, plan: [], parallel: this.parallel };
         if (failed.length === 0)
@@ -62482,6 +62917,7 @@ class FleetRun {
 
 ;// CONCATENATED MODULE: ./src/fleet/summary.ts
 
+
 const summary_ICON = { deployed: '✅', failed: '❌', 'rolled-back': '↩️', planned: '📝', 'not started': '⏸️' };
 const fleet_summary_escape = (text) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The job summary of a deploy to several hosts: the release, then one row per host. Pure. */
@@ -62504,6 +62940,10 @@ function fleetSummary(settings, result) {
         const outcome = h.error ? `${summary_ICON[h.status]} ${h.status}: ${fleet_summary_escape(h.error)}` : `${summary_ICON[h.status]} ${h.status}`;
         return `| \`${h.host}\` | ${outcome} | ${h.status === 'not started' ? '–' : formatDuration(h.durationMs)} | ${phase} | ${h.rollback ? fleet_summary_escape(h.rollback) : '–'} |`;
     }));
+    for (const h of result.hosts) {
+        if (h.failure)
+            lines.push('', failureSummary(h.failure, failureReason(h.failure, h.error ?? ''), `### Why it failed on \`${h.host}\``));
+    }
     const images = Object.entries(result.images);
     if (images.length > 0) {
         lines.push('', '### Images (the same digests on every host)', '', '| Service | Image (pinned) |', '|---|---|', ...images.map(([s, ref]) => `| ${s} | \`${ref}\` |`));
@@ -62792,6 +63232,7 @@ function readDeployInputs(input, mask, context) {
         lock: readLockOptions(input),
         gate: readGateSettings(input, mask, 'health-'),
         rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
+        failureLogLines: parseFailureLogLines(input),
         dryRun: parseBoolean('dry-run', input('dry-run')),
         run: context.run,
         ...(hosts.length > 1 ? { fleet: { hosts, parallel } } : {}),
@@ -62827,9 +63268,13 @@ function refuseStrategyInputs(input) {
 
 
 
+
 const seconds = (ms) => (ms / 1000).toFixed(1);
 /** The action's outputs, for one host or several (`hosts` has a row per host either way). */
 function publish(result, hosts) {
+    // The first host that failed names the reason; with several hosts, prefixed with its name.
+    const failed = hosts.find((h) => h.failure !== undefined);
+    const reason = failed ? `${hosts.length > 1 ? `${failed.host}: ` : ''}${failureReason(failed.failure, failed.error ?? '')}` : result.error ? failureReason(undefined, result.error) : '';
     setOutputs({
         'release-id': result.releaseId,
         'previous-release-id': result.previousReleaseId,
@@ -62837,6 +63282,7 @@ function publish(result, hosts) {
         images: JSON.stringify(result.images),
         'duration-seconds': seconds(result.durationMs),
         hosts: JSON.stringify(hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number(seconds(h.durationMs)), rollback: h.rollback ?? '' }))),
+        'failure-reason': reason,
     });
 }
 async function run() {
@@ -62862,7 +63308,7 @@ async function run() {
         }
         const deps = { reporter, ...gateWith(reporter) };
         const result = settings.target === 'swarm' ? await deploySwarm(settings, deps) : await deploy(settings, deps);
-        publish(result, [{ host: hostLabel(settings.ssh), status: result.status, durationMs: result.durationMs, rollback: undefined }]);
+        publish(result, [{ host: hostLabel(settings.ssh), status: result.status, durationMs: result.durationMs, rollback: undefined, failure: result.failure, error: result.error }]);
         await writeSummary(deploySummary(settings, result, reporter.phases));
         if (result.error)
             throw new OperationError(result.error);

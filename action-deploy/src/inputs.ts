@@ -4,7 +4,7 @@ import type { DeploySettings } from '../../src/deploy/settings.js';
 import type { RunContext } from '../../src/run-context.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
-import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseInteger } from '../../src/inputs/parse.js';
+import { InputSource, invalid, oneOf, parseBoolean, parseDuration, parseFailureLogLines, parseInteger } from '../../src/inputs/parse.js';
 import { maskableParts } from '../../src/inputs/secrets.js';
 import { parseEnvInput } from '../../src/release/env-file.js';
 import { readLockOptions } from '../../src/release/lock.js';
@@ -53,6 +53,7 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     lock: readLockOptions(input),
     gate: readGateSettings(input, mask, 'health-'),
     rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
+    failureLogLines: parseFailureLogLines(input),
     dryRun: parseBoolean('dry-run', input('dry-run')),
     run: context.run,
     ...(hosts.length > 1 ? { fleet: { hosts, parallel } } : {}),

@@ -11,15 +11,19 @@ import { hostLabel } from '../../src/fleet/hosts.js';
 import { fleetSummary } from '../../src/fleet/summary.js';
 import { RemoteHost } from '../../src/ssh/connection.js';
 import { gateAt } from '../../src/strategy/gate-target.js';
+import { failureReason } from '../../src/failure/report.js';
 import { readDeployInputs } from './inputs.js';
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
 /** The action's outputs, for one host or several (`hosts` has a row per host either way). */
 function publish(
-  result: Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'status' | 'images' | 'durationMs'>,
-  hosts: readonly Pick<HostOutcome, 'host' | 'status' | 'durationMs' | 'rollback'>[],
+  result: Pick<DeployResult, 'releaseId' | 'previousReleaseId' | 'status' | 'images' | 'durationMs' | 'error'>,
+  hosts: readonly Pick<HostOutcome, 'host' | 'status' | 'durationMs' | 'rollback' | 'failure' | 'error'>[],
 ): void {
+  // The first host that failed names the reason; with several hosts, prefixed with its name.
+  const failed = hosts.find((h) => h.failure !== undefined);
+  const reason = failed ? `${hosts.length > 1 ? `${failed.host}: ` : ''}${failureReason(failed.failure, failed.error ?? '')}` : result.error ? failureReason(undefined, result.error) : '';
   setOutputs({
     'release-id': result.releaseId,
     'previous-release-id': result.previousReleaseId,
@@ -27,6 +31,7 @@ function publish(
     images: JSON.stringify(result.images),
     'duration-seconds': seconds(result.durationMs),
     hosts: JSON.stringify(hosts.map((h) => ({ host: h.host, status: h.status, 'duration-seconds': Number(seconds(h.durationMs)), rollback: h.rollback ?? '' }))),
+    'failure-reason': reason,
   });
 }
 
@@ -52,7 +57,7 @@ export async function run(): Promise<void> {
     }
     const deps: DeployDependencies = { reporter, ...gateWith(reporter) };
     const result = settings.target === 'swarm' ? await deploySwarm(settings, deps) : await deploy(settings, deps);
-    publish(result, [{ host: hostLabel(settings.ssh), status: result.status, durationMs: result.durationMs, rollback: undefined }]);
+    publish(result, [{ host: hostLabel(settings.ssh), status: result.status, durationMs: result.durationMs, rollback: undefined, failure: result.failure, error: result.error }]);
     await writeSummary(deploySummary(settings, result, reporter.phases));
     if (result.error) throw new OperationError(result.error);
   });

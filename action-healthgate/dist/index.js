@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9247);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(581);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9247:
+/***/ 581:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56960,6 +56960,34 @@ class errors_OperationError extends Error {
 class ConnectionLostError extends errors_OperationError {
     name = 'ConnectionLostError';
 }
+/**
+ * A command on the host exited non-zero (or was killed): what ran, as a person would type it
+ * (a hook's text, Compose's command line), how it ended, and the last lines of its error
+ * output, for a failure report. Its message is the one-line story.
+ */
+class CommandFailedError extends errors_OperationError {
+    command;
+    exit;
+    stderrTail;
+    name = 'CommandFailedError';
+    constructor(message, command, 
+    /** `exit 3`, `killed by SIGKILL`. */
+    exit, stderrTail) {
+        super(message);
+        this.command = command;
+        this.exit = exit;
+        this.stderrTail = stderrTail;
+    }
+}
+/** A run that failed with a failure report (src/failure/): the actions put it in the summary and `failure-reason`. */
+class ReportedFailure extends errors_OperationError {
+    failure;
+    name = 'ReportedFailure';
+    constructor(message, failure) {
+        super(message);
+        this.failure = failure;
+    }
+}
 function errors_errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
@@ -57017,6 +57045,23 @@ function maskedForms(secret) {
         return [];
     const lines = secret.split(/\r?\n/).map((line) => line.trim());
     return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
+}
+/**
+ * The secrets masked in a run, and text with them replaced by `***`: for what leaves the
+ * runner's log (outputs, the job summary), and for text read from a host that may print them
+ * (a container's logs), before it is written anywhere.
+ */
+class MaskList {
+    forms = [];
+    add(form) {
+        if (form === '' || this.forms.includes(form))
+            return;
+        // Longest first, so a secret that holds another is replaced whole.
+        this.forms = [...this.forms, form].sort((a, b) => b.length - a.length);
+    }
+    redact(text) {
+        return this.forms.reduce((out, form) => out.replaceAll(form, '***'), text);
+    }
 }
 /** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
 const maskableParts = (parts) => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
@@ -57082,25 +57127,36 @@ function redactUrl(text) {
  * summary through it.
  */
 const readInput = (name) => getInput(name);
-/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
+/** Every form of every secret masked in this run. */
+const masked = new MaskList();
+/**
+ * Masks a secret, in the forms src/inputs/secrets.ts decides: the runner masks them in its log,
+ * and everything this module writes (log lines, outputs, the job summary, the error line) has
+ * them replaced before it is written, since text from the host (a container's logs, a health
+ * endpoint's body) may carry them, and outputs and summaries leave the runner's log.
+ */
 function maskSecret(value) {
-    for (const form of maskedForms(value))
+    for (const form of maskedForms(value)) {
         core_setSecret(form);
+        masked.add(form);
+    }
 }
+/** Text with every masked secret replaced by `***`. */
+const redact = (text) => masked.redact(text);
 const coreReporter = {
-    info: (message) => info(message),
-    warning: (message) => warning(message),
-    debug: (message) => core_debug(message),
-    group: (title, fn) => group(title, fn),
+    info: (message) => info(redact(message)),
+    warning: (message) => warning(redact(message)),
+    debug: (message) => core_debug(redact(message)),
+    group: (title, fn) => group(redact(title), fn),
 };
 function setOutputs(outputs) {
     for (const [name, value] of Object.entries(outputs))
-        setOutput(name, value === undefined ? '' : String(value));
+        setOutput(name, value === undefined ? '' : redact(String(value)));
 }
 async function writeSummary(markdown) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
-    await summary.addRaw(markdown, true).write();
+    await summary.addRaw(redact(markdown), true).write();
 }
 /**
  * Runs an action's body and turns what escapes into one `::error::` line: a user's
@@ -57112,12 +57168,412 @@ async function runAction(body) {
     }
     catch (error) {
         if (error instanceof ConfigurationError || error instanceof errors_OperationError) {
-            setFailed(error.message);
+            setFailed(redact(error.message));
         }
         else {
-            setFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
+            setFailed(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/shell/quote.ts
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** Quotes one argument for a POSIX shell. The result is always one word. */
+function quote_quote(arg) {
+    if (arg.includes('\0'))
+        throw new Error('A shell argument cannot contain a NUL byte');
+    if (arg !== '' && SAFE_WORD.test(arg))
+        return arg;
+    return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+function quote_shellLine(command) {
+    if (isShellLine(command))
+        return command;
+    if (command.length === 0)
+        throw new Error('An empty command cannot be run');
+    return { text: command.map(quote_quote).join(' ') };
+}
+function isShellLine(value) {
+    return !Array.isArray(value) && typeof value.text === 'string';
+}
+function join(parts, operator) {
+    return { text: parts.map((part) => quote_shellLine(part).text).join(` ${operator} `) };
+}
+/** `a && b && c` */
+const allOf = (...parts) => join(parts, '&&');
+/** `a | b` */
+const pipe = (...parts) => join(parts, '|');
+/** `cd DIR && cmd` */
+const inDirectory = (dir, part) => allOf(['cd', dir], part);
+/** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
+function withEnv(env, part) {
+    const assignments = Object.entries(env).map(([name, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new Error(`Not an environment variable name: ${name}`);
+        return `${name}=${quote_quote(value)}`;
+    });
+    return { text: [...assignments, quote_shellLine(part).text].join(' ') };
+}
+/** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
+const userScript = (script) => ['sh', '-c', script];
+/**
+ * Shell text written in deploy-kit's own source: operators, `$HOME`, `$(date +%s)`.
+ * Never pass it a value that came from an input; quote those with `quote`.
+ */
+const quote_constant = (text) => ({ text });
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/shell/sections.ts
+
+
+/**
+ * Several outputs read back in one round trip, each after a marker line. The marker holds a
+ * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
+ * hook's stderr quoted in a failure message, an env value `compose config` prints, a
+ * container's error) can end a section early or start one: it was written before the nonce
+ * existed. The one place deploy-kit splits command output on markers.
+ */
+class sections_Sections {
+    prefix;
+    constructor(nonce = (0,external_node_crypto_.randomBytes)(12).toString('hex')) {
+        if (!/^[0-9a-f]{8,}$/.test(nonce))
+            throw new Error('A section nonce is hexadecimal, at least 8 digits');
+        this.prefix = `@@deploy-kit-${nonce}@@`;
+    }
+    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
+    start(name) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        return quote_constant(`printf '\\n%s\\n' ${quote_quote(`${this.prefix}${name}`)}`);
+    }
+    /**
+     * Shell text that starts section `${name}-<value>` where the value is shell variable
+     * `variable`'s (a section per item of a loop: a container id). The value must be a word of
+     * letters, digits, `_`, `.` or `-`, which a container id is.
+     */
+    startEach(name, variable) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+            throw new Error(`Not a shell variable: ${variable}`);
+        return quote_constant(`printf '\\n%s%s\\n' ${quote_quote(`${this.prefix}${name}-`)} "$${variable}"`);
+    }
+    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
+    read(stdout) {
+        const found = new Map();
+        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
+        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
+            const newline = chunk.indexOf('\n');
+            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
+        }
+        return found;
+    }
+}
+/**
+ * Runs each part in order, each after its section's marker; the line's exit status is 0
+ * (each part reports through its output: a part that fails prints what it printed).
+ */
+function sections_inSections(parts, sections = new sections_Sections()) {
+    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${shellLine(part).text}`).join('; ');
+    return { text: `${text}; true`, sections };
+}
+
+;// CONCATENATED MODULE: ./src/failure/containers.ts
+
+
+/** How many outputs of a HEALTHCHECK are shown (Docker keeps the last five). */
+const HEALTH_OUTPUTS = 3;
+/** `docker inspect` of the containers in scope, then `docker logs --timestamps --tail N` of each, in sections. */
+function describeContainers(scope, logLines) {
+    const sections = new sections_Sections();
+    const ids = scope.names
+        ? `ids=$(docker inspect --format '{{.Id}}' ${scope.names.map(quote_quote).join(' ')} 2>/dev/null)`
+        : `ids=$(docker ps --all --quiet --no-trunc --filter ${quote_quote(`label=com.docker.compose.project=${scope.project}`)})`;
+    const inspect = `${sections.start('inspect').text}; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
+    const logs = logLines > 0 ? `; for id in $ids; do ${sections.startEach('logs', 'id').text}; docker logs --timestamps --tail ${logLines} "$id" 2>&1; done` : '';
+    return { text: `${ids}; ${inspect}${logs}; true`, sections };
+}
+/** The containers of describeContainers' output as suspects, those that are not healthy first. */
+function parseContainerSuspects(stdout, sections) {
+    const read = sections.read(stdout);
+    const entries = JSON.parse(read.get('inspect')?.trim() || '[]');
+    return entries
+        .filter((e) => e.Config?.Labels?.['com.docker.compose.oneoff'] !== 'True')
+        .map((e) => containerSuspect(e, read.get(`logs-${e.Id}`)))
+        .sort((a, b) => Number(b.unhealthy) - Number(a.unhealthy) || a.name.localeCompare(b.name));
+}
+function containerSuspect(e, logs) {
+    const { State: state } = e;
+    const health = state.Health?.Status;
+    const oom = state.OOMKilled === true;
+    const crashed = (state.Status === 'exited' || state.Status === 'dead') && state.ExitCode !== 0;
+    const unhealthy = oom || crashed || e.RestartCount > 0 || ['restarting', 'created', 'dead', 'paused'].includes(state.Status) || (health !== undefined && health !== 'healthy');
+    const checks = (state.Health?.Log ?? []).slice(-HEALTH_OUTPUTS).map((entry) => `${entry.Start.replace(/\.\d+/, '')} exit ${entry.ExitCode}: ${entry.Output.trim().replace(/\s*\n\s*/g, ' / ')}`);
+    const limit = e.HostConfig?.Memory ? ` (memory limit ${Math.round(e.HostConfig.Memory / 1024 / 1024)} MiB)` : '';
+    const status = oom
+        ? `was killed for running out of memory${limit}`
+        : crashed
+            ? `exited with code ${state.ExitCode}`
+            : state.Status === 'restarting' || (e.RestartCount > 0 && state.Status !== 'running')
+                ? `keeps restarting (exit code ${state.ExitCode}, ${e.RestartCount} restarts)`
+                : health === 'unhealthy'
+                    ? 'is unhealthy'
+                    : health === 'starting'
+                        ? 'never became healthy'
+                        : `is ${state.Status}${e.RestartCount > 0 ? ` after ${e.RestartCount} restarts` : ''}`;
+    return {
+        name: e.Name.replace(/^\//, ''),
+        service: e.Config?.Labels?.['com.docker.compose.service'] ?? '',
+        unhealthy,
+        status,
+        facts: [
+            ['state', state.Status],
+            ['exit code', String(state.ExitCode)],
+            ['OOM-killed', oom ? 'yes' : 'no'],
+            ['restarts', String(e.RestartCount)],
+            ...(health ? [['health', health]] : []),
+            ...(state.Error ? [['error', state.Error]] : []),
+        ],
+        clueFromChecks: health === 'unhealthy' || health === 'starting',
+        checks,
+        logs: containers_logLines(logs),
+    };
+}
+/** A command's output as lines, without the empty one its last newline leaves. */
+function containers_logLines(text) {
+    if (!text)
+        return [];
+    const lines = text.replace(/\r/g, '').split('\n');
+    while (lines.length > 0 && lines[lines.length - 1].trim() === '')
+        lines.pop();
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/failure/report.ts
+/** Failing rounds whose responses a report keeps. */
+const ROUNDS_KEPT = 3;
+/** The longest `failure-reason` (an output, and a line of a Slack message). */
+const MAX_REASON = 300;
+/** The failed requests of the gate's last failing rounds, oldest first. */
+function failedResponses(gate) {
+    if (!gate || gate.healthy)
+        return [];
+    const failing = gate.rounds.filter((round) => round.results.some((r) => !r.ok)).slice(-ROUNDS_KEPT);
+    return failing.flatMap((round) => round.results
+        .filter((r) => !r.ok)
+        .map((r) => ({
+        round: round.n,
+        url: r.url,
+        ...(r.status === undefined ? {} : { status: r.status }),
+        ...(r.ms === undefined ? {} : { ms: r.ms }),
+        ...(r.error === undefined ? {} : { error: r.error }),
+        ...(r.body === undefined ? {} : { body: r.body }),
+    })));
+}
+/** What Docker puts before a log line's text: its timestamp, and for `docker service logs` the task (`shop_web.1@node1    | `). */
+const LOG_PREFIX = /^(\d{4}-\d\d-\d\dT[\d:.]+Z\s+)?([\w.-]+@[\w.-]+\s*\|\s?)?/;
+/** The last line of output with text, without Docker's prefix. */
+const lastLine = (lines) => [...lines].reverse().map((line) => line.replace(LOG_PREFIX, '').trim()).find((text) => text !== '') ?? '';
+const oneLine = (text) => text.replace(/\s*\n\s*/g, ' / ').trim();
+function clip(text, max = MAX_REASON) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+/** A suspect in one line: `web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432`. */
+function describeSuspect(suspect) {
+    const checks = suspect.checks[suspect.checks.length - 1]?.replace(/^\S+ exit \d+: /, '') ?? '';
+    const clue = suspect.clueFromChecks ? checks || lastLine(suspect.logs) : lastLine(suspect.logs) || checks;
+    return `${suspect.service || suspect.name} ${suspect.status}${clue ? `: ${clue}` : ''}`;
+}
+/** A failed response in one line: `HTTP 500 from http://.../health in 4ms: database is down`. */
+function describeResponse(response) {
+    const what = response.error?.startsWith('HTTP ')
+        ? response.error
+        : response.status !== undefined
+            ? `HTTP ${response.status} from ${response.url}${response.error ? ` (${response.error})` : ''}`
+            : `${response.url}: ${response.error ?? 'failed'}`;
+    const took = response.ms === undefined ? '' : ` in ${response.ms}ms`;
+    const body = response.body?.trim() ? `: ${oneLine(response.body)}` : '';
+    return `${what}${took}${body}`;
+}
+/**
+ * The reason in one line, for the `failure-reason` output and Slack: the failed command, else
+ * the first container that is not healthy, else the gate's last failing response, else
+ * `fallback` (the error's own message).
+ */
+function failureReason(report, fallback) {
+    if (!report)
+        return clip(oneLine(fallback));
+    if (report.command) {
+        const said = lastLine(report.command.stderr);
+        return clip(`${report.where}: '${oneLine(report.command.command)}' failed (${report.command.exit})${said ? `: ${said}` : ''}`);
+    }
+    const suspect = report.suspects.find((s) => s.unhealthy);
+    if (suspect)
+        return clip(describeSuspect(suspect));
+    const response = report.responses[report.responses.length - 1];
+    if (response)
+        return clip(`health gate: ${describeResponse(response)}`);
+    return clip(oneLine(fallback));
+}
+/** Whether the report found anything to show. */
+const hasFindings = (report) => report.command !== undefined || report.suspects.length > 0 || report.responses.length > 0;
+/** The report as log lines (the `Why it failed` group). */
+function failureLogLines(report) {
+    const lines = [];
+    if (report.command) {
+        lines.push(`failed command (${report.where}, ${report.command.exit}): ${report.command.command}`);
+        lines.push(...report.command.stderr.map((line) => `  stderr | ${line}`));
+    }
+    for (const suspect of report.suspects) {
+        lines.push(`${suspect.name}${suspect.service ? ` (${suspect.service})` : ''} ${suspect.status}; ${suspect.facts.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+        lines.push(...suspect.checks.map((check) => `  check | ${check}`));
+        lines.push(...(suspect.logs.length > 0 ? suspect.logs.map((line) => `  log | ${line}`) : ['  (no log lines)']));
+    }
+    for (const response of report.responses)
+        lines.push(`health gate round ${response.round}: ${describeResponse(response)}`);
+    if (report.unreadable)
+        lines.push(`the host could not be asked for more: ${report.unreadable}`);
+    if (lines.length === 0)
+        lines.push('nothing more to show: the error above is all that is known');
+    return lines;
+}
+/** A code fence longer than any run of backticks in the text, so the text cannot end it. */
+function fenced(lines) {
+    const longest = Math.max(2, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
+    const fence = '`'.repeat(longest + 1);
+    return [`${fence}text`, ...lines, fence];
+}
+const html = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cell = (text) => html(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** The job summary's `Why it failed` section: the reason, the failed command, a collapsible section per container, the gate's last responses. */
+function failureSummary(report, reason, heading = '### Why it failed') {
+    const lines = [heading, '', `**${cell(reason)}**`, ''];
+    if (report.command) {
+        lines.push(`Failed command (${cell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
+    }
+    for (const suspect of report.suspects) {
+        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${html(suspect.name)}</code>${suspect.service ? ` (${html(suspect.service)})` : ''} ${html(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`), '');
+        if (suspect.checks.length > 0)
+            lines.push('Last health checks:', '', ...fenced(suspect.checks), '');
+        const n = suspect.logs.length;
+        lines.push(n === 0 ? 'No log lines.' : n === 1 ? 'Last log line:' : `Last ${n} log lines:`, '');
+        if (suspect.logs.length > 0)
+            lines.push(...fenced(suspect.logs), '');
+        lines.push('</details>', '');
+    }
+    if (report.responses.length > 0) {
+        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${cell(describeResponse(r))}`), '');
+    }
+    if (report.unreadable)
+        lines.push(`The host could not be asked for more: ${cell(report.unreadable)}`, '');
+    return `${lines.join('\n').trimEnd()}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/failure/suspect.ts
+/** The suspects a report shows: those Docker does not call healthy, or all when none is (a gate failed on running containers). */
+function suspectsWorthShowing(suspects) {
+    const unhealthy = suspects.filter((s) => s.unhealthy);
+    return unhealthy.length > 0 ? unhealthy : [...suspects];
+}
+
+;// CONCATENATED MODULE: ./src/failure/swarm.ts
+
+
+
+/** Task errors shown per service (Swarm keeps a few tasks of history per slot). */
+const TASKS_SHOWN = 5;
+function swarm_describeServices(stack, logLines) {
+    const sections = new Sections();
+    const services = `$(docker service ls --filter ${quote(`label=com.docker.stack.namespace=${stack}`)} --format '{{.Name}}')`;
+    const logs = logLines > 0 ? `; ${sections.startEach('logs', 'svc').text}; docker service logs --timestamps --no-task-ids --tail ${logLines} "$svc" 2>&1` : '';
+    const text = `for svc in ${services}; do ${sections.startEach('tasks', 'svc').text}; docker service ps --no-trunc --format '{{json .}}' "$svc" 2>&1${logs}; done; true`;
+    return { text, sections };
+}
+/** Each service of describeServices' output as a suspect, those with failed tasks first. */
+function swarm_parseServiceSuspects(stdout, sections, stack) {
+    const read = sections.read(stdout);
+    const suspects = [];
+    for (const [key, text] of read) {
+        if (!key.startsWith('tasks-'))
+            continue;
+        const name = key.slice('tasks-'.length);
+        const tasks = text
+            .split('\n')
+            .filter((line) => line.trim().startsWith('{'))
+            .map((line) => JSON.parse(line));
+        const failed = tasks.filter((t) => t.Error !== '' || /^(Failed|Rejected)/.test(t.CurrentState));
+        const running = tasks.filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running'));
+        const wanted = tasks.filter((t) => t.DesiredState === 'Running');
+        const last = failed[0];
+        suspects.push({
+            name,
+            service: name.startsWith(`${stack}_`) ? name.slice(stack.length + 1) : name,
+            unhealthy: failed.length > 0 || running.length < wanted.length,
+            status: last
+                ? `has ${failed.length} failed task${failed.length === 1 ? '' : 's'}, the last: ${last.Error || last.CurrentState}`
+                : running.length < wanted.length
+                    ? `runs ${running.length} of ${wanted.length} tasks`
+                    : 'is running',
+            facts: [
+                ['tasks running', `${running.length} of ${wanted.length}`],
+                ['failed tasks', String(failed.length)],
+            ],
+            clueFromChecks: false,
+            // `docker service ps` lists the newest task of each slot first.
+            checks: failed
+                .slice(0, TASKS_SHOWN)
+                .reverse()
+                .map((t) => `${t.Name} ${t.CurrentState}: ${t.Error || '(no error given)'}`),
+            logs: logLines(read.get(`logs-${name}`)),
+        });
+    }
+    return suspects.sort((a, b) => Number(b.unhealthy) - Number(a.unhealthy) || a.name.localeCompare(b.name));
+}
+
+;// CONCATENATED MODULE: ./src/failure/diagnose.ts
+
+
+
+
+
+/** Reads the containers in scope on the host: Docker's state of each and its last log lines. */
+async function readContainerSuspects(host, scope, logLines) {
+    const line = describeContainers(scope, logLines);
+    return parseContainerSuspects((await host.run(line)).stdout, line.sections);
+}
+/** Reads a Swarm stack's services on the host: their failed tasks and last log lines. */
+async function readServiceSuspects(host, stack, logLines) {
+    const line = describeServices(stack, logLines);
+    return parseServiceSuspects((await host.run(line)).stdout, line.sections, stack);
+}
+/**
+ * Gathers a failure report before anything is removed or restored, and tells it in a log group
+ * of its own. Never throws: what the host cannot tell is said in the report.
+ */
+function diagnoseFailure(host, context, reporter) {
+    return reporter.group('Why it failed', async () => {
+        const report = await readFailure(host, context);
+        for (const line of failureLogLines(report))
+            reporter.info(line);
+        return report;
+    });
+}
+async function readFailure(host, context) {
+    const { error } = context;
+    const command = error instanceof CommandFailedError ? { command: error.command, exit: error.exit, stderr: error.stderrTail } : undefined;
+    let suspects = [];
+    let unreadable;
+    const read = context.readSuspects ?? (context.containers && host ? () => readContainerSuspects(host, context.containers, context.logLines) : undefined);
+    if (read) {
+        try {
+            suspects = suspectsWorthShowing(await read());
+        }
+        catch (failure) {
+            unreadable = errors_errorMessage(failure);
+        }
+    }
+    return { where: context.where, ...(command ? { command } : {}), suspects, responses: failedResponses(context.gate), ...(unreadable ? { unreadable } : {}) };
 }
 
 ;// CONCATENATED MODULE: ./src/fleet/gate.ts
@@ -57138,8 +57594,6 @@ function combineGates(gates) {
     };
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/inputs/parse.ts
 
 
@@ -57181,6 +57635,8 @@ function parseInteger(name, raw, range, fallback) {
     }
     return value;
 }
+/** `failure-log-lines` (action-deploy, -rollback, -healthgate): each failed container's last log lines in a failure report; 0 shows none. */
+const parseFailureLogLines = (input) => parseInteger('failure-log-lines', input('failure-log-lines'), { min: 0, max: 10_000 }, 100);
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */
 function parse_parseDuration(name, raw, fallback) {
@@ -57798,49 +58254,6 @@ async function acquire(host, lockDir, owner, options, reporter, andRead) {
     throw new LockHeldError(`Another deploy holds the lock on ${host.target.host}: ${outcome.reason}. ` +
         (options.timeoutMs > 0 ? `Waited ${formatDuration(options.timeoutMs)}. ` : '') +
         `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`);
-}
-
-;// CONCATENATED MODULE: ./src/shell/sections.ts
-
-
-/**
- * Several outputs read back in one round trip, each after a marker line. The marker holds a
- * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
- * hook's stderr quoted in a failure message, an env value `compose config` prints, a
- * container's error) can end a section early or start one: it was written before the nonce
- * existed. The one place deploy-kit splits command output on markers.
- */
-class Sections {
-    prefix;
-    constructor(nonce = randomBytes(12).toString('hex')) {
-        if (!/^[0-9a-f]{8,}$/.test(nonce))
-            throw new Error('A section nonce is hexadecimal, at least 8 digits');
-        this.prefix = `@@deploy-kit-${nonce}@@`;
-    }
-    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
-    start(name) {
-        if (!/^[A-Za-z0-9_.-]+$/.test(name))
-            throw new Error(`Not a section name: ${name}`);
-        return constant(`printf '\\n%s\\n' ${quote(`${this.prefix}${name}`)}`);
-    }
-    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
-    read(stdout) {
-        const found = new Map();
-        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
-        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
-            const newline = chunk.indexOf('\n');
-            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
-        }
-        return found;
-    }
-}
-/**
- * Runs each part in order, each after its section's marker; the line's exit status is 0
- * (each part reports through its output: a part that fails prints what it printed).
- */
-function sections_inSections(parts, sections = new Sections()) {
-    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${shellLine(part).text}`).join('; ');
-    return { text: `${text}; true`, sections };
 }
 
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -58723,52 +59136,6 @@ class NodeSSH {
     }
 }
 
-;// CONCATENATED MODULE: ./src/shell/quote.ts
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-/** Quotes one argument for a POSIX shell. The result is always one word. */
-function quote_quote(arg) {
-    if (arg.includes('\0'))
-        throw new Error('A shell argument cannot contain a NUL byte');
-    if (arg !== '' && SAFE_WORD.test(arg))
-        return arg;
-    return `'${arg.replaceAll("'", `'\\''`)}'`;
-}
-function quote_shellLine(command) {
-    if (isShellLine(command))
-        return command;
-    if (command.length === 0)
-        throw new Error('An empty command cannot be run');
-    return { text: command.map(quote_quote).join(' ') };
-}
-function isShellLine(value) {
-    return !Array.isArray(value) && typeof value.text === 'string';
-}
-function join(parts, operator) {
-    return { text: parts.map((part) => quote_shellLine(part).text).join(` ${operator} `) };
-}
-/** `a && b && c` */
-const allOf = (...parts) => join(parts, '&&');
-/** `a | b` */
-const pipe = (...parts) => join(parts, '|');
-/** `cd DIR && cmd` */
-const inDirectory = (dir, part) => allOf(['cd', dir], part);
-/** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
-function withEnv(env, part) {
-    const assignments = Object.entries(env).map(([name, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new Error(`Not an environment variable name: ${name}`);
-        return `${name}=${quote_quote(value)}`;
-    });
-    return { text: [...assignments, quote_shellLine(part).text].join(' ') };
-}
-/** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
-const userScript = (script) => ['sh', '-c', script];
-/**
- * Shell text written in deploy-kit's own source: operators, `$HOME`, `$(date +%s)`.
- * Never pass it a value that came from an input; quote those with `quote`.
- */
-const quote_constant = (text) => ({ text });
-
 ;// CONCATENATED MODULE: ./src/ssh/login-shell.ts
 
 /** Shells whose quoting is POSIX's: single quotes hold everything but a single quote. */
@@ -58936,9 +59303,11 @@ class connection_RemoteHost {
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
-            const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+            const said = (result.stderr || result.stdout).trim().split('\n');
+            const detail = said.slice(-3).join(' / ');
             const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
-            throw new errors_OperationError(`${settings_describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`);
+            const message = `${settings_describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`;
+            throw new CommandFailedError(message, options.label ?? line, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -59030,6 +59399,8 @@ function forwardOut(ssh, host, port) {
         return Promise.reject(new errors_OperationError('The SSH connection is closed'));
     return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
+/** How many of a failed command's last lines of error output its CommandFailedError keeps. */
+const FAILED_OUTPUT_LINES = 20;
 function connection_abbreviate(line) {
     return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
@@ -59531,6 +59902,8 @@ var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 /** At most this much of a body is read (and matched against `expect-body`). */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** How much of a failing response's body a failure report shows. */
+const BODY_EXCERPT_BYTES = 500;
 const USER_AGENT = 'deploy-kit-healthgate';
 /**
  * One GET of one URL on a fresh connection, within `timeoutMs` all told (connecting, the
@@ -59610,10 +59983,12 @@ async function exchange(target, options, signal) {
             let size = 0;
             const judge = () => {
                 const ms = Math.round(performance.now() - started);
+                const body = Buffer.concat(chunks);
+                const excerpt = body.length > 0 ? { body: body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8').replace(/\uFFFD+$/, '') } : {};
                 if (!options.passes(status))
-                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}` });
-                if (options.expectBody && !options.expectBody.test(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
-                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}` });
+                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}`, ...excerpt });
+                if (options.expectBody && !options.expectBody.test(body.subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
+                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}`, ...excerpt });
                 }
                 return finish({ ok: true, status, ms });
             };
@@ -59906,28 +60281,28 @@ function gateOutputs(result) {
     };
 }
 /** Text safe inside a Markdown table cell. */
-function cell(text) {
+function summary_cell(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 /** The job summary: the verdict, then a table of rounds with a column per URL and per check. */
 function gateSummary(settings, result) {
     const lines = [];
     lines.push(`### Health gate: ${result.healthy ? '✅ healthy' : '❌ unhealthy'}`, '');
-    lines.push(cell(`Health gate ${describeVerdict(settings, result)}`), '');
+    lines.push(summary_cell(`Health gate ${describeVerdict(settings, result)}`), '');
     if (settings.maxLatencyMs !== undefined)
         lines.push(`Latency limit: p95 at most ${settings.maxLatencyMs}ms.`, '');
     const checkNames = [...new Set(result.rounds.flatMap((r) => (r.checks ?? []).map((c) => c.name)))];
-    const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => cell(displayUrl(u))), ...checkNames.map(cell)];
+    const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => summary_cell(displayUrl(u))), ...checkNames.map(summary_cell)];
     lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
     const rows = result.rounds.map((round) => {
         const byUrl = new Map(round.results.map((r) => [r.url, r]));
         const urlCells = settings.urls.map((u) => {
             const r = byUrl.get(displayUrl(u));
-            return r ? `${r.ok ? '' : '❌ '}${cell(describeResult(r))}` : '';
+            return r ? `${r.ok ? '' : '❌ '}${summary_cell(describeResult(r))}` : '';
         });
         const checkCells = checkNames.map((name) => {
             const c = round.checks?.find((x) => x.name === name);
-            return c ? `${c.ok ? '' : '❌ '}${cell(c.detail)}` : '';
+            return c ? `${c.ok ? '' : '❌ '}${summary_cell(c.detail)}` : '';
         });
         const started = round.atMs === undefined ? '' : parse_formatDuration(round.atMs);
         return `| ${[String(round.n), started, round.ok ? 'pass' : 'fail', ...urlCells, ...checkCells].join(' | ')} |`;
@@ -60041,6 +60416,7 @@ function readHealthgateInputs(input, mask) {
         gate: { ...gate, viaHost: hosts.length > 0, ...(containers === '' ? {} : { containers }) },
         hosts,
         fail: parse_parseBoolean('fail', input('fail'), true),
+        failureLogLines: parseFailureLogLines(input),
     };
 }
 
@@ -60055,43 +60431,72 @@ function readHealthgateInputs(input, mask) {
 
 
 
-/** action-healthgate: inputs -> (SSH connection) -> gate -> outputs, summary, verdict. */
+
+
+/** Why a gate failed: its last responses, and the containers it checked. */
+async function diagnoseGate(gate, result, host, logLines, reporter) {
+    if (result.healthy)
+        return undefined;
+    const containers = gate.containers ? { project: gate.containers } : undefined;
+    return diagnoseFailure(host, { where: 'Health gate', error: undefined, containers, gate: result, logLines }, reporter);
+}
 /** Runs the gate on every host at once, each through its own SSH connection (all opened first). */
-async function gateEachHost(gate, hosts, reporter) {
+async function gateEachHost(gate, hosts, logLines, reporter) {
     const attempts = await Promise.allSettled(hosts.map((ssh) => connection_RemoteHost.connect(ssh)));
     const connected = attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
     try {
         const unreachable = attempts.flatMap((a, i) => (a.status === 'rejected' ? [`${hostLabel(hosts[i])}: ${errors_errorMessage(a.reason)}`] : []));
         if (unreachable.length > 0)
             throw new errors_OperationError(`Could not reach ${unreachable.length} of ${hosts.length} hosts: ${unreachable.join(' ')}`);
-        return await Promise.all(connected.map(async (host, i) => ({ host: hostLabel(hosts[i]), result: await runGate(gate, host, report_labelledReporter(reporter, hostLabel(hosts[i]))) })));
+        return await Promise.all(connected.map(async (host, i) => {
+            const label = hostLabel(hosts[i]);
+            const hostReporter = report_labelledReporter(reporter, label);
+            const result = await runGate(gate, host, hostReporter);
+            return { host: label, result, failure: await diagnoseGate(gate, result, host, logLines, hostReporter) };
+        }));
     }
     finally {
         await Promise.all(connected.map((host) => host.close()));
     }
 }
+/** action-healthgate: inputs -> (SSH connection) -> gate -> (why it failed) -> outputs, summary, verdict. */
 async function run() {
     await runAction(async () => {
-        const { gate, hosts, fail } = readHealthgateInputs(readInput, maskSecret);
+        const { gate, hosts, fail, failureLogLines } = readHealthgateInputs(readInput, maskSecret);
         let result;
         let summary;
+        let reason = '';
         if (hosts.length > 1) {
-            const gates = await coreReporter.group(`Health gate on ${hosts.length} hosts`, () => gateEachHost(gate, hosts, coreReporter));
+            const gates = await coreReporter.group(`Health gate on ${hosts.length} hosts`, () => gateEachHost(gate, hosts, failureLogLines, coreReporter));
             result = combineGates(gates);
-            summary = gates.map((g) => gateSummary(gate, g.result).replace(/^### Health gate:/, `### Health gate on \`${g.host}\`:`)).join('\n');
+            const failed = gates.find((g) => g.failure);
+            if (failed)
+                reason = `${failed.host}: ${failureReason(failed.failure, failed.result.reason)}`;
+            summary = gates
+                .map((g) => {
+                const table = gateSummary(gate, g.result).replace(/^### Health gate:/, `### Health gate on \`${g.host}\`:`);
+                return g.failure ? `${table}\n${failureSummary(g.failure, failureReason(g.failure, g.result.reason), `### Why it failed on \`${g.host}\``)}` : table;
+            })
+                .join('\n');
         }
         else {
             const ssh = hosts[0];
             const host = ssh ? await coreReporter.group(`Connect to ${settings_describeTarget(ssh)}`, () => connection_RemoteHost.connect(ssh)) : undefined;
+            let failure;
             try {
                 result = await coreReporter.group('Health gate', () => runGate(gate, host, coreReporter));
+                failure = await diagnoseGate(gate, result, host, failureLogLines, coreReporter);
             }
             finally {
                 await host?.close();
             }
             summary = gateSummary(gate, result);
+            if (failure) {
+                reason = failureReason(failure, result.reason);
+                summary = `${summary}\n${failureSummary(failure, reason)}`;
+            }
         }
-        setOutputs(gateOutputs(result));
+        setOutputs({ ...gateOutputs(result), 'failure-reason': reason });
         await writeSummary(summary);
         const verdict = `Health gate ${describeVerdict(gate, result)}`;
         if (result.healthy) {

@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../../src/errors.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import type { GateSettings } from '../../src/health/types.js';
-import { InputSource, invalid, parseBoolean } from '../../src/inputs/parse.js';
+import { InputSource, invalid, parseBoolean, parseFailureLogLines } from '../../src/inputs/parse.js';
 import { Masker, SshSettings, readSshHosts } from '../../src/ssh/settings.js';
 
 export interface HealthgateInputs {
@@ -10,6 +10,8 @@ export interface HealthgateInputs {
   readonly hosts: readonly SshSettings[];
   /** Fail the step when unhealthy; false: only set outputs. */
   readonly fail: boolean;
+  /** `failure-log-lines`: each container's last log lines when `containers` fails (0: none). */
+  readonly failureLogLines: number;
 }
 
 /** Compose project names as Compose accepts them (and deploy-kit's app names are). */
@@ -33,5 +35,6 @@ export function readHealthgateInputs(input: InputSource, mask: Masker): Healthga
     gate: { ...gate, viaHost: hosts.length > 0, ...(containers === '' ? {} : { containers }) },
     hosts,
     fail: parseBoolean('fail', input('fail'), true),
+    failureLogLines: parseFailureLogLines(input),
   };
 }

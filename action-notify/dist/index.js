@@ -41857,6 +41857,34 @@ class OperationError extends Error {
 class ConnectionLostError extends (/* unused pure expression or super */ null && (OperationError)) {
     name = 'ConnectionLostError';
 }
+/**
+ * A command on the host exited non-zero (or was killed): what ran, as a person would type it
+ * (a hook's text, Compose's command line), how it ended, and the last lines of its error
+ * output, for a failure report. Its message is the one-line story.
+ */
+class CommandFailedError extends OperationError {
+    command;
+    exit;
+    stderrTail;
+    name = 'CommandFailedError';
+    constructor(message, command, 
+    /** `exit 3`, `killed by SIGKILL`. */
+    exit, stderrTail) {
+        super(message);
+        this.command = command;
+        this.exit = exit;
+        this.stderrTail = stderrTail;
+    }
+}
+/** A run that failed with a failure report (src/failure/): the actions put it in the summary and `failure-reason`. */
+class ReportedFailure extends OperationError {
+    failure;
+    name = 'ReportedFailure';
+    constructor(message, failure) {
+        super(message);
+        this.failure = failure;
+    }
+}
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
@@ -41914,6 +41942,23 @@ function maskedForms(secret) {
         return [];
     const lines = secret.split(/\r?\n/).map((line) => line.trim());
     return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
+}
+/**
+ * The secrets masked in a run, and text with them replaced by `***`: for what leaves the
+ * runner's log (outputs, the job summary), and for text read from a host that may print them
+ * (a container's logs), before it is written anywhere.
+ */
+class MaskList {
+    forms = [];
+    add(form) {
+        if (form === '' || this.forms.includes(form))
+            return;
+        // Longest first, so a secret that holds another is replaced whole.
+        this.forms = [...this.forms, form].sort((a, b) => b.length - a.length);
+    }
+    redact(text) {
+        return this.forms.reduce((out, form) => out.replaceAll(form, '***'), text);
+    }
 }
 /** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
 const maskableParts = (parts) => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
@@ -41979,25 +42024,36 @@ function redactUrl(text) {
  * summary through it.
  */
 const readInput = (name) => getInput(name);
-/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
+/** Every form of every secret masked in this run. */
+const masked = new MaskList();
+/**
+ * Masks a secret, in the forms src/inputs/secrets.ts decides: the runner masks them in its log,
+ * and everything this module writes (log lines, outputs, the job summary, the error line) has
+ * them replaced before it is written, since text from the host (a container's logs, a health
+ * endpoint's body) may carry them, and outputs and summaries leave the runner's log.
+ */
 function maskSecret(value) {
-    for (const form of maskedForms(value))
+    for (const form of maskedForms(value)) {
         core_setSecret(form);
+        masked.add(form);
+    }
 }
+/** Text with every masked secret replaced by `***`. */
+const redact = (text) => masked.redact(text);
 const coreReporter = {
-    info: (message) => info(message),
-    warning: (message) => warning(message),
-    debug: (message) => core_debug(message),
-    group: (title, fn) => group(title, fn),
+    info: (message) => info(redact(message)),
+    warning: (message) => warning(redact(message)),
+    debug: (message) => core_debug(redact(message)),
+    group: (title, fn) => group(redact(title), fn),
 };
 function setOutputs(outputs) {
     for (const [name, value] of Object.entries(outputs))
-        setOutput(name, value === undefined ? '' : String(value));
+        setOutput(name, value === undefined ? '' : redact(String(value)));
 }
 async function writeSummary(markdown) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
-    await summary.addRaw(markdown, true).write();
+    await summary.addRaw(redact(markdown), true).write();
 }
 /**
  * Runs an action's body and turns what escapes into one `::error::` line: a user's
@@ -42009,10 +42065,10 @@ async function runAction(body) {
     }
     catch (error) {
         if (error instanceof ConfigurationError || error instanceof OperationError) {
-            setFailed(error.message);
+            setFailed(redact(error.message));
         }
         else {
-            setFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
+            setFailed(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
         }
     }
 }
@@ -47062,7 +47118,7 @@ function buildMessage(facts) {
     const look = STATUS_LOOK[facts.status];
     const mention = wantsMention(facts.status) ? slackMention(facts.mention) : '';
     const sentence = facts.text !== '' ? facts.text : describe(facts, MRKDWN);
-    const plain = facts.text !== '' ? facts.text : describe(facts, PLAIN) + reviewersSentence(facts);
+    const plain = facts.text !== '' ? facts.text : describe(facts, PLAIN) + reviewersSentence(facts) + whySentence(facts);
     const more = details(facts);
     return {
         text: joined([mention, `${look.emoji} ${plain}`]),
@@ -47119,6 +47175,14 @@ function describe(facts, style) {
             return `${subject}${on}.`;
     }
 }
+/** The failure reason, shown on failure and rolled-back only. */
+function shownReason(facts) {
+    return wantsMention(facts.status) ? (facts.failureReason ?? '') : '';
+}
+function whySentence(facts) {
+    const reason = shownReason(facts);
+    return reason === '' ? '' : ` Why: ${reason}`;
+}
 function reviewersSentence(facts) {
     if (facts.status !== 'approval-needed' || !facts.reviewers?.length)
         return '';
@@ -47155,6 +47219,10 @@ function details(facts) {
         blocks.push(fields(pairs));
     if (buttons.length > 0)
         blocks.push({ type: 'actions', elements: buttons });
+    const reason = shownReason(facts);
+    // In a preformatted block; a run of backticks in the text would end it early.
+    if (reason !== '')
+        blocks.push(section(`*Why it failed*\n\`\`\`${blocks_escape(reason).replace(/`{3,}/g, "'''")}\`\`\``));
     return blocks;
 }
 function canApprove(facts) {
@@ -47253,6 +47321,7 @@ function messageFacts(settings, run, nowMs, people) {
         environmentUrl: settings.environmentUrl,
         text: settings.text,
         mention: settings.mention,
+        failureReason: settings.failureReason,
         actor: run.actor,
         commit: run.commit,
         commitUrl: run.commitUrl,
@@ -47660,6 +47729,8 @@ function parseInteger(name, raw, range, fallback) {
     }
     return value;
 }
+/** `failure-log-lines` (action-deploy, -rollback, -healthgate): each failed container's last log lines in a failure report; 0 shows none. */
+const parseFailureLogLines = (input) => parseInteger('failure-log-lines', input('failure-log-lines'), { min: 0, max: 10_000 }, 100);
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */
 function parseDuration(name, raw, fallback) {
@@ -47703,6 +47774,8 @@ function formatDuration(ms) {
 
 const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
 const SECTION_TEXT_MAX = 3000;
+/** `failure-reason` fits one Slack section with its heading. */
+const REASON_MAX = 2000;
 /** The only place action-notify reads its inputs: all of them, checked, before anything is sent. */
 function readNotifyInputs(input = readInput, mask = maskSecret, env = process.env) {
     const destination = readDestination(input, mask);
@@ -47726,6 +47799,7 @@ function readNotifyInputs(input = readInput, mask = maskSecret, env = process.en
         ts,
         threadTs: slackTs('thread-ts', input('thread-ts')),
         mention: oneLine('mention', input('mention')),
+        failureReason: foldedLine('failure-reason', input('failure-reason')),
         text,
         githubToken,
         failOnError: parseBoolean('fail-on-error', input('fail-on-error')),
@@ -47770,6 +47844,13 @@ function slackTs(name, raw) {
     if (raw !== '' && !SLACK_TS.test(raw))
         throw invalid(name, "must be a Slack message timestamp like '1700000000.123456' (the 'ts' output of the step that posted it)", raw);
     return raw;
+}
+/** Free text shown on one line: its line breaks become ` / `; at most REASON_MAX characters. */
+function foldedLine(name, raw) {
+    const line = raw.trim().replace(/\s*[\r\n]+\s*/g, ' / ');
+    if (line.length > REASON_MAX)
+        throw invalid(name, `must be at most ${REASON_MAX} characters`);
+    return line;
 }
 function oneLine(name, raw) {
     if (/[\r\n]/.test(raw))

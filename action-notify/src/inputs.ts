@@ -9,6 +9,8 @@ type Masker = (secret: string) => void;
 
 const SLACK_TS = /^\d{1,12}\.\d{1,9}$/;
 const SECTION_TEXT_MAX = 3000;
+/** `failure-reason` fits one Slack section with its heading. */
+const REASON_MAX = 2000;
 
 /** The only place action-notify reads its inputs: all of them, checked, before anything is sent. */
 export function readNotifyInputs(input: InputSource = readInput, mask: Masker = maskSecret, env: NodeJS.ProcessEnv = process.env): NotifySettings {
@@ -31,6 +33,7 @@ export function readNotifyInputs(input: InputSource = readInput, mask: Masker = 
     ts,
     threadTs: slackTs('thread-ts', input('thread-ts')),
     mention: oneLine('mention', input('mention')),
+    failureReason: foldedLine('failure-reason', input('failure-reason')),
     text,
     githubToken,
     failOnError: parseBoolean('fail-on-error', input('fail-on-error')),
@@ -72,6 +75,13 @@ function maskWebhook(url: string, mask: Masker): void {
 function slackTs(name: string, raw: string): string {
   if (raw !== '' && !SLACK_TS.test(raw)) throw invalid(name, "must be a Slack message timestamp like '1700000000.123456' (the 'ts' output of the step that posted it)", raw);
   return raw;
+}
+
+/** Free text shown on one line: its line breaks become ` / `; at most REASON_MAX characters. */
+function foldedLine(name: string, raw: string): string {
+  const line = raw.trim().replace(/\s*[\r\n]+\s*/g, ' / ');
+  if (line.length > REASON_MAX) throw invalid(name, `must be at most ${REASON_MAX} characters`);
+  return line;
 }
 
 function oneLine(name: string, raw: string): string {

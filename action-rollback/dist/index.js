@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5689);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7273);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5689:
+/***/ 7273:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56960,6 +56960,34 @@ class OperationError extends Error {
 class ConnectionLostError extends OperationError {
     name = 'ConnectionLostError';
 }
+/**
+ * A command on the host exited non-zero (or was killed): what ran, as a person would type it
+ * (a hook's text, Compose's command line), how it ended, and the last lines of its error
+ * output, for a failure report. Its message is the one-line story.
+ */
+class CommandFailedError extends OperationError {
+    command;
+    exit;
+    stderrTail;
+    name = 'CommandFailedError';
+    constructor(message, command, 
+    /** `exit 3`, `killed by SIGKILL`. */
+    exit, stderrTail) {
+        super(message);
+        this.command = command;
+        this.exit = exit;
+        this.stderrTail = stderrTail;
+    }
+}
+/** A run that failed with a failure report (src/failure/): the actions put it in the summary and `failure-reason`. */
+class ReportedFailure extends OperationError {
+    failure;
+    name = 'ReportedFailure';
+    constructor(message, failure) {
+        super(message);
+        this.failure = failure;
+    }
+}
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
@@ -57017,6 +57045,23 @@ function maskedForms(secret) {
         return [];
     const lines = secret.split(/\r?\n/).map((line) => line.trim());
     return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
+}
+/**
+ * The secrets masked in a run, and text with them replaced by `***`: for what leaves the
+ * runner's log (outputs, the job summary), and for text read from a host that may print them
+ * (a container's logs), before it is written anywhere.
+ */
+class MaskList {
+    forms = [];
+    add(form) {
+        if (form === '' || this.forms.includes(form))
+            return;
+        // Longest first, so a secret that holds another is replaced whole.
+        this.forms = [...this.forms, form].sort((a, b) => b.length - a.length);
+    }
+    redact(text) {
+        return this.forms.reduce((out, form) => out.replaceAll(form, '***'), text);
+    }
 }
 /** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
 const maskableParts = (parts) => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
@@ -57082,25 +57127,36 @@ function redactUrl(text) {
  * summary through it.
  */
 const readInput = (name) => getInput(name);
-/** Masks a secret in everything the runner logs, in the forms src/inputs/secrets.ts decides. */
+/** Every form of every secret masked in this run. */
+const masked = new MaskList();
+/**
+ * Masks a secret, in the forms src/inputs/secrets.ts decides: the runner masks them in its log,
+ * and everything this module writes (log lines, outputs, the job summary, the error line) has
+ * them replaced before it is written, since text from the host (a container's logs, a health
+ * endpoint's body) may carry them, and outputs and summaries leave the runner's log.
+ */
 function maskSecret(value) {
-    for (const form of maskedForms(value))
+    for (const form of maskedForms(value)) {
         core_setSecret(form);
+        masked.add(form);
+    }
 }
+/** Text with every masked secret replaced by `***`. */
+const redact = (text) => masked.redact(text);
 const coreReporter = {
-    info: (message) => info(message),
-    warning: (message) => warning(message),
-    debug: (message) => core_debug(message),
-    group: (title, fn) => group(title, fn),
+    info: (message) => info(redact(message)),
+    warning: (message) => warning(redact(message)),
+    debug: (message) => core_debug(redact(message)),
+    group: (title, fn) => group(redact(title), fn),
 };
 function setOutputs(outputs) {
     for (const [name, value] of Object.entries(outputs))
-        setOutput(name, value === undefined ? '' : String(value));
+        setOutput(name, value === undefined ? '' : redact(String(value)));
 }
 async function writeSummary(markdown) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
-    await summary.addRaw(markdown, true).write();
+    await summary.addRaw(redact(markdown), true).write();
 }
 /**
  * Runs an action's body and turns what escapes into one `::error::` line: a user's
@@ -57112,12 +57168,132 @@ async function runAction(body) {
     }
     catch (error) {
         if (error instanceof errors_ConfigurationError || error instanceof OperationError) {
-            setFailed(error.message);
+            setFailed(redact(error.message));
         }
         else {
-            setFailed(error instanceof Error ? (error.stack ?? error.message) : String(error));
+            setFailed(redact(error instanceof Error ? (error.stack ?? error.message) : String(error)));
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/failure/report.ts
+/** Failing rounds whose responses a report keeps. */
+const ROUNDS_KEPT = 3;
+/** The longest `failure-reason` (an output, and a line of a Slack message). */
+const MAX_REASON = 300;
+/** The failed requests of the gate's last failing rounds, oldest first. */
+function failedResponses(gate) {
+    if (!gate || gate.healthy)
+        return [];
+    const failing = gate.rounds.filter((round) => round.results.some((r) => !r.ok)).slice(-ROUNDS_KEPT);
+    return failing.flatMap((round) => round.results
+        .filter((r) => !r.ok)
+        .map((r) => ({
+        round: round.n,
+        url: r.url,
+        ...(r.status === undefined ? {} : { status: r.status }),
+        ...(r.ms === undefined ? {} : { ms: r.ms }),
+        ...(r.error === undefined ? {} : { error: r.error }),
+        ...(r.body === undefined ? {} : { body: r.body }),
+    })));
+}
+/** What Docker puts before a log line's text: its timestamp, and for `docker service logs` the task (`shop_web.1@node1    | `). */
+const LOG_PREFIX = /^(\d{4}-\d\d-\d\dT[\d:.]+Z\s+)?([\w.-]+@[\w.-]+\s*\|\s?)?/;
+/** The last line of output with text, without Docker's prefix. */
+const lastLine = (lines) => [...lines].reverse().map((line) => line.replace(LOG_PREFIX, '').trim()).find((text) => text !== '') ?? '';
+const oneLine = (text) => text.replace(/\s*\n\s*/g, ' / ').trim();
+function clip(text, max = MAX_REASON) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+/** A suspect in one line: `web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432`. */
+function describeSuspect(suspect) {
+    const checks = suspect.checks[suspect.checks.length - 1]?.replace(/^\S+ exit \d+: /, '') ?? '';
+    const clue = suspect.clueFromChecks ? checks || lastLine(suspect.logs) : lastLine(suspect.logs) || checks;
+    return `${suspect.service || suspect.name} ${suspect.status}${clue ? `: ${clue}` : ''}`;
+}
+/** A failed response in one line: `HTTP 500 from http://.../health in 4ms: database is down`. */
+function describeResponse(response) {
+    const what = response.error?.startsWith('HTTP ')
+        ? response.error
+        : response.status !== undefined
+            ? `HTTP ${response.status} from ${response.url}${response.error ? ` (${response.error})` : ''}`
+            : `${response.url}: ${response.error ?? 'failed'}`;
+    const took = response.ms === undefined ? '' : ` in ${response.ms}ms`;
+    const body = response.body?.trim() ? `: ${oneLine(response.body)}` : '';
+    return `${what}${took}${body}`;
+}
+/**
+ * The reason in one line, for the `failure-reason` output and Slack: the failed command, else
+ * the first container that is not healthy, else the gate's last failing response, else
+ * `fallback` (the error's own message).
+ */
+function failureReason(report, fallback) {
+    if (!report)
+        return clip(oneLine(fallback));
+    if (report.command) {
+        const said = lastLine(report.command.stderr);
+        return clip(`${report.where}: '${oneLine(report.command.command)}' failed (${report.command.exit})${said ? `: ${said}` : ''}`);
+    }
+    const suspect = report.suspects.find((s) => s.unhealthy);
+    if (suspect)
+        return clip(describeSuspect(suspect));
+    const response = report.responses[report.responses.length - 1];
+    if (response)
+        return clip(`health gate: ${describeResponse(response)}`);
+    return clip(oneLine(fallback));
+}
+/** Whether the report found anything to show. */
+const hasFindings = (report) => report.command !== undefined || report.suspects.length > 0 || report.responses.length > 0;
+/** The report as log lines (the `Why it failed` group). */
+function failureLogLines(report) {
+    const lines = [];
+    if (report.command) {
+        lines.push(`failed command (${report.where}, ${report.command.exit}): ${report.command.command}`);
+        lines.push(...report.command.stderr.map((line) => `  stderr | ${line}`));
+    }
+    for (const suspect of report.suspects) {
+        lines.push(`${suspect.name}${suspect.service ? ` (${suspect.service})` : ''} ${suspect.status}; ${suspect.facts.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+        lines.push(...suspect.checks.map((check) => `  check | ${check}`));
+        lines.push(...(suspect.logs.length > 0 ? suspect.logs.map((line) => `  log | ${line}`) : ['  (no log lines)']));
+    }
+    for (const response of report.responses)
+        lines.push(`health gate round ${response.round}: ${describeResponse(response)}`);
+    if (report.unreadable)
+        lines.push(`the host could not be asked for more: ${report.unreadable}`);
+    if (lines.length === 0)
+        lines.push('nothing more to show: the error above is all that is known');
+    return lines;
+}
+/** A code fence longer than any run of backticks in the text, so the text cannot end it. */
+function fenced(lines) {
+    const longest = Math.max(2, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
+    const fence = '`'.repeat(longest + 1);
+    return [`${fence}text`, ...lines, fence];
+}
+const html = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const cell = (text) => html(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+/** The job summary's `Why it failed` section: the reason, the failed command, a collapsible section per container, the gate's last responses. */
+function failureSummary(report, reason, heading = '### Why it failed') {
+    const lines = [heading, '', `**${cell(reason)}**`, ''];
+    if (report.command) {
+        lines.push(`Failed command (${cell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
+    }
+    for (const suspect of report.suspects) {
+        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${html(suspect.name)}</code>${suspect.service ? ` (${html(suspect.service)})` : ''} ${html(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`), '');
+        if (suspect.checks.length > 0)
+            lines.push('Last health checks:', '', ...fenced(suspect.checks), '');
+        const n = suspect.logs.length;
+        lines.push(n === 0 ? 'No log lines.' : n === 1 ? 'Last log line:' : `Last ${n} log lines:`, '');
+        if (suspect.logs.length > 0)
+            lines.push(...fenced(suspect.logs), '');
+        lines.push('</details>', '');
+    }
+    if (report.responses.length > 0) {
+        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${cell(describeResponse(r))}`), '');
+    }
+    if (report.unreadable)
+        lines.push(`The host could not be asked for more: ${cell(report.unreadable)}`, '');
+    return `${lines.join('\n').trimEnd()}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/github/context.ts
@@ -57178,6 +57354,8 @@ function parseInteger(name, raw, range, fallback) {
     }
     return value;
 }
+/** `failure-log-lines` (action-deploy, -rollback, -healthgate): each failed container's last log lines in a failure report; 0 shows none. */
+const parseFailureLogLines = (input) => parseInteger('failure-log-lines', input('failure-log-lines'), { min: 0, max: 10_000 }, 100);
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 /** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */
 function parseDuration(name, raw, fallback) {
@@ -57719,6 +57897,8 @@ var external_node_tls_default = /*#__PURE__*/__nccwpck_require__.n(external_node
 
 /** At most this much of a body is read (and matched against `expect-body`). */
 const MAX_BODY_BYTES = 1024 * 1024;
+/** How much of a failing response's body a failure report shows. */
+const BODY_EXCERPT_BYTES = 500;
 const USER_AGENT = 'deploy-kit-healthgate';
 /**
  * One GET of one URL on a fresh connection, within `timeoutMs` all told (connecting, the
@@ -57798,10 +57978,12 @@ async function exchange(target, options, signal) {
             let size = 0;
             const judge = () => {
                 const ms = Math.round(performance.now() - started);
+                const body = Buffer.concat(chunks);
+                const excerpt = body.length > 0 ? { body: body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8').replace(/\uFFFD+$/, '') } : {};
                 if (!options.passes(status))
-                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}` });
-                if (options.expectBody && !options.expectBody.test(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
-                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}` });
+                    return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}`, ...excerpt });
+                if (options.expectBody && !options.expectBody.test(body.subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
+                    return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}`, ...excerpt });
                 }
                 return finish({ ok: true, status, ms });
             };
@@ -58152,27 +58334,6 @@ function labelledReporter(inner, label) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/compose/cli.ts
-/** Builds `docker compose -p NAME --project-directory DIR -f A -f B --env-file E <args>`. */
-function cli_compose(project, ...args) {
-    const program = project.variant === 'v2' ? ['docker', 'compose'] : ['docker-compose'];
-    return [
-        ...program,
-        '--project-name',
-        project.name,
-        '--project-directory',
-        project.directory,
-        ...project.files.flatMap((file) => ['-f', file]),
-        '--env-file',
-        project.envFile,
-        ...args,
-    ];
-}
-/** Environment a user's hook gets so that a bare `docker compose ...` targets the release. */
-function cli_composeEnvironment(project) {
-    return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };
-}
-
 ;// CONCATENATED MODULE: ./src/shell/sections.ts
 
 
@@ -58196,6 +58357,18 @@ class sections_Sections {
             throw new Error(`Not a section name: ${name}`);
         return quote_constant(`printf '\\n%s\\n' ${quote_quote(`${this.prefix}${name}`)}`);
     }
+    /**
+     * Shell text that starts section `${name}-<value>` where the value is shell variable
+     * `variable`'s (a section per item of a loop: a container id). The value must be a word of
+     * letters, digits, `_`, `.` or `-`, which a container id is.
+     */
+    startEach(name, variable) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+            throw new Error(`Not a shell variable: ${variable}`);
+        return quote_constant(`printf '\\n%s%s\\n' ${quote_quote(`${this.prefix}${name}-`)} "$${variable}"`);
+    }
     /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
     read(stdout) {
         const found = new Map();
@@ -58214,6 +58387,361 @@ class sections_Sections {
 function inSections(parts, sections = new sections_Sections()) {
     const text = parts.map(([name, part]) => `${sections.start(name).text}; ${quote_shellLine(part).text}`).join('; ');
     return { text: `${text}; true`, sections };
+}
+
+;// CONCATENATED MODULE: ./src/failure/containers.ts
+
+
+/** How many outputs of a HEALTHCHECK are shown (Docker keeps the last five). */
+const HEALTH_OUTPUTS = 3;
+/** `docker inspect` of the containers in scope, then `docker logs --timestamps --tail N` of each, in sections. */
+function describeContainers(scope, logLines) {
+    const sections = new sections_Sections();
+    const ids = scope.names
+        ? `ids=$(docker inspect --format '{{.Id}}' ${scope.names.map(quote_quote).join(' ')} 2>/dev/null)`
+        : `ids=$(docker ps --all --quiet --no-trunc --filter ${quote_quote(`label=com.docker.compose.project=${scope.project}`)})`;
+    const inspect = `${sections.start('inspect').text}; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`;
+    const logs = logLines > 0 ? `; for id in $ids; do ${sections.startEach('logs', 'id').text}; docker logs --timestamps --tail ${logLines} "$id" 2>&1; done` : '';
+    return { text: `${ids}; ${inspect}${logs}; true`, sections };
+}
+/** The containers of describeContainers' output as suspects, those that are not healthy first. */
+function parseContainerSuspects(stdout, sections) {
+    const read = sections.read(stdout);
+    const entries = JSON.parse(read.get('inspect')?.trim() || '[]');
+    return entries
+        .filter((e) => e.Config?.Labels?.['com.docker.compose.oneoff'] !== 'True')
+        .map((e) => containerSuspect(e, read.get(`logs-${e.Id}`)))
+        .sort((a, b) => Number(b.unhealthy) - Number(a.unhealthy) || a.name.localeCompare(b.name));
+}
+function containerSuspect(e, logs) {
+    const { State: state } = e;
+    const health = state.Health?.Status;
+    const oom = state.OOMKilled === true;
+    const crashed = (state.Status === 'exited' || state.Status === 'dead') && state.ExitCode !== 0;
+    const unhealthy = oom || crashed || e.RestartCount > 0 || ['restarting', 'created', 'dead', 'paused'].includes(state.Status) || (health !== undefined && health !== 'healthy');
+    const checks = (state.Health?.Log ?? []).slice(-HEALTH_OUTPUTS).map((entry) => `${entry.Start.replace(/\.\d+/, '')} exit ${entry.ExitCode}: ${entry.Output.trim().replace(/\s*\n\s*/g, ' / ')}`);
+    const limit = e.HostConfig?.Memory ? ` (memory limit ${Math.round(e.HostConfig.Memory / 1024 / 1024)} MiB)` : '';
+    const status = oom
+        ? `was killed for running out of memory${limit}`
+        : crashed
+            ? `exited with code ${state.ExitCode}`
+            : state.Status === 'restarting' || (e.RestartCount > 0 && state.Status !== 'running')
+                ? `keeps restarting (exit code ${state.ExitCode}, ${e.RestartCount} restarts)`
+                : health === 'unhealthy'
+                    ? 'is unhealthy'
+                    : health === 'starting'
+                        ? 'never became healthy'
+                        : `is ${state.Status}${e.RestartCount > 0 ? ` after ${e.RestartCount} restarts` : ''}`;
+    return {
+        name: e.Name.replace(/^\//, ''),
+        service: e.Config?.Labels?.['com.docker.compose.service'] ?? '',
+        unhealthy,
+        status,
+        facts: [
+            ['state', state.Status],
+            ['exit code', String(state.ExitCode)],
+            ['OOM-killed', oom ? 'yes' : 'no'],
+            ['restarts', String(e.RestartCount)],
+            ...(health ? [['health', health]] : []),
+            ...(state.Error ? [['error', state.Error]] : []),
+        ],
+        clueFromChecks: health === 'unhealthy' || health === 'starting',
+        checks,
+        logs: logLines(logs),
+    };
+}
+/** A command's output as lines, without the empty one its last newline leaves. */
+function logLines(text) {
+    if (!text)
+        return [];
+    const lines = text.replace(/\r/g, '').split('\n');
+    while (lines.length > 0 && lines[lines.length - 1].trim() === '')
+        lines.pop();
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/failure/suspect.ts
+/** The suspects a report shows: those Docker does not call healthy, or all when none is (a gate failed on running containers). */
+function suspectsWorthShowing(suspects) {
+    const unhealthy = suspects.filter((s) => s.unhealthy);
+    return unhealthy.length > 0 ? unhealthy : [...suspects];
+}
+
+;// CONCATENATED MODULE: ./src/failure/swarm.ts
+
+
+
+/** Task errors shown per service (Swarm keeps a few tasks of history per slot). */
+const TASKS_SHOWN = 5;
+function describeServices(stack, logLines) {
+    const sections = new sections_Sections();
+    const services = `$(docker service ls --filter ${quote_quote(`label=com.docker.stack.namespace=${stack}`)} --format '{{.Name}}')`;
+    const logs = logLines > 0 ? `; ${sections.startEach('logs', 'svc').text}; docker service logs --timestamps --no-task-ids --tail ${logLines} "$svc" 2>&1` : '';
+    const text = `for svc in ${services}; do ${sections.startEach('tasks', 'svc').text}; docker service ps --no-trunc --format '{{json .}}' "$svc" 2>&1${logs}; done; true`;
+    return { text, sections };
+}
+/** Each service of describeServices' output as a suspect, those with failed tasks first. */
+function parseServiceSuspects(stdout, sections, stack) {
+    const read = sections.read(stdout);
+    const suspects = [];
+    for (const [key, text] of read) {
+        if (!key.startsWith('tasks-'))
+            continue;
+        const name = key.slice('tasks-'.length);
+        const tasks = text
+            .split('\n')
+            .filter((line) => line.trim().startsWith('{'))
+            .map((line) => JSON.parse(line));
+        const failed = tasks.filter((t) => t.Error !== '' || /^(Failed|Rejected)/.test(t.CurrentState));
+        const running = tasks.filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running'));
+        const wanted = tasks.filter((t) => t.DesiredState === 'Running');
+        const last = failed[0];
+        suspects.push({
+            name,
+            service: name.startsWith(`${stack}_`) ? name.slice(stack.length + 1) : name,
+            unhealthy: failed.length > 0 || running.length < wanted.length,
+            status: last
+                ? `has ${failed.length} failed task${failed.length === 1 ? '' : 's'}, the last: ${last.Error || last.CurrentState}`
+                : running.length < wanted.length
+                    ? `runs ${running.length} of ${wanted.length} tasks`
+                    : 'is running',
+            facts: [
+                ['tasks running', `${running.length} of ${wanted.length}`],
+                ['failed tasks', String(failed.length)],
+            ],
+            clueFromChecks: false,
+            // `docker service ps` lists the newest task of each slot first.
+            checks: failed
+                .slice(0, TASKS_SHOWN)
+                .reverse()
+                .map((t) => `${t.Name} ${t.CurrentState}: ${t.Error || '(no error given)'}`),
+            logs: logLines(read.get(`logs-${name}`)),
+        });
+    }
+    return suspects.sort((a, b) => Number(b.unhealthy) - Number(a.unhealthy) || a.name.localeCompare(b.name));
+}
+
+;// CONCATENATED MODULE: ./src/failure/diagnose.ts
+
+
+
+
+
+/** Reads the containers in scope on the host: Docker's state of each and its last log lines. */
+async function readContainerSuspects(host, scope, logLines) {
+    const line = describeContainers(scope, logLines);
+    return parseContainerSuspects((await host.run(line)).stdout, line.sections);
+}
+/** Reads a Swarm stack's services on the host: their failed tasks and last log lines. */
+async function readServiceSuspects(host, stack, logLines) {
+    const line = describeServices(stack, logLines);
+    return parseServiceSuspects((await host.run(line)).stdout, line.sections, stack);
+}
+/**
+ * Gathers a failure report before anything is removed or restored, and tells it in a log group
+ * of its own. Never throws: what the host cannot tell is said in the report.
+ */
+function diagnoseFailure(host, context, reporter) {
+    return reporter.group('Why it failed', async () => {
+        const report = await readFailure(host, context);
+        for (const line of failureLogLines(report))
+            reporter.info(line);
+        return report;
+    });
+}
+async function readFailure(host, context) {
+    const { error } = context;
+    const command = error instanceof CommandFailedError ? { command: error.command, exit: error.exit, stderr: error.stderrTail } : undefined;
+    let suspects = [];
+    let unreadable;
+    const read = context.readSuspects ?? (context.containers && host ? () => readContainerSuspects(host, context.containers, context.logLines) : undefined);
+    if (read) {
+        try {
+            suspects = suspectsWorthShowing(await read());
+        }
+        catch (failure) {
+            unreadable = errorMessage(failure);
+        }
+    }
+    return { where: context.where, ...(command ? { command } : {}), suspects, responses: failedResponses(context.gate), ...(unreadable ? { unreadable } : {}) };
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/swarm/stack.ts
+
+
+
+
+/**
+ * What deploy-kit adds to a swarm release's folder, beside the user's compose files, and
+ * the pure decisions behind it:
+ *
+ *   deploy-kit.swarm.yml    update_config defaults per service (a second `-c` file)
+ *   deploy-kit.env.sh       0600: `export KEY='value'` lines that `docker stack deploy` is run
+ *                           under, because it reads no .env file (values never reach argv)
+ */
+const SWARM_FILE = 'deploy-kit.swarm.yml';
+const ENV_SCRIPT = 'deploy-kit.env.sh';
+/** File names a swarm release keeps for itself: a user's compose file cannot be called that. */
+const SWARM_RESERVED = [SWARM_FILE, ENV_SCRIPT];
+function servicesOf(content) {
+    const doc = parse(content);
+    const services = doc?.services;
+    return services && typeof services === 'object' && !Array.isArray(services) ? services : {};
+}
+const publishesInHostMode = (ports) => (ports ?? []).some((port) => typeof port === 'object' && port !== null && port.mode === 'host');
+/**
+ * The update_config keys deploy-kit sets per service, given the user's compose files in
+ * order. Only keys no file sets are filled in, so a user's own `update_config` wins:
+ *
+ * - `failure_action: rollback`: Swarm puts the previous spec back when new tasks fail;
+ * - `order: start-first`: new tasks start (and pass their HEALTHCHECK) before old ones stop.
+ *   A service that publishes a port in `mode: host` gets `stop-first` instead: on one node
+ *   the new task could never bind the port the old one holds, and the update would hang.
+ */
+function updateDefaults(files) {
+    const merged = new Map();
+    for (const file of files) {
+        for (const [name, service] of Object.entries(servicesOf(file.content))) {
+            const seen = merged.get(name) ?? { hostPorts: false };
+            const update = service?.deploy?.update_config;
+            merged.set(name, {
+                order: update?.order ?? seen.order,
+                failureAction: update?.failure_action ?? seen.failureAction,
+                hostPorts: seen.hostPorts || publishesInHostMode(service?.ports),
+            });
+        }
+    }
+    const defaults = {};
+    for (const [name, seen] of merged) {
+        defaults[name] = {
+            ...(seen.order === undefined ? { order: seen.hostPorts ? 'stop-first' : 'start-first' } : {}),
+            ...(seen.failureAction === undefined ? { failure_action: 'rollback' } : {}),
+        };
+    }
+    return defaults;
+}
+/**
+ * The Compose file version given to swarm copies for a Docker CLI before 23.0 (Debian 12's
+ * docker.io is 20.10): its `docker stack deploy` reads a file without `version:` as 1.0 and
+ * refuses it, and wants the same version in every `-c` file. 3.9 is the newest schema it
+ * knows. From 23.0 on the version is optional (docker/cli pull request 3257), so newer CLIs get
+ * the user's files as they are.
+ */
+const LEGACY_STACK_FILE_VERSION = '3.9';
+/** Whether `docker stack deploy` of this CLI version (`20.10.24+dfsg1`, `28.2.2`) needs a `version:` in every file. */
+function stackNeedsFileVersion(cliVersion) {
+    const major = Number(/^(\d+)\./.exec(cliVersion.trim())?.[1]);
+    return Number.isFinite(major) && major < 23;
+}
+/**
+ * The version every file of a swarm release carries: the user's own (first file's), else, for
+ * a CLI that needs one, LEGACY_STACK_FILE_VERSION; undefined when none is needed.
+ */
+function stackFileVersion(userVersion, cliVersion) {
+    return userVersion ?? (stackNeedsFileVersion(cliVersion) ? LEGACY_STACK_FILE_VERSION : undefined);
+}
+/** A user's compose file as its swarm copy: `version:` put first where the file has none and one is needed. */
+function withFileVersion(content, version) {
+    if (version === undefined)
+        return content;
+    const document = parse(content);
+    const has = typeof document === 'object' && document !== null && 'version' in document;
+    return has ? content : `# version added by deploy-kit for docker stack deploy before Docker 23\nversion: ${JSON.stringify(version)}\n${content}`;
+}
+/** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
+function swarmOverride(defaults, composeVersion) {
+    const services = Object.fromEntries(Object.entries(defaults)
+        .filter(([, update]) => Object.keys(update).length > 0)
+        .map(([service, update]) => [service, { deploy: { update_config: update } }]));
+    const document = composeVersion ? { version: composeVersion, services } : { services };
+    return `# Written by deploy-kit: update_config defaults for docker stack deploy (your own keys win).\n${stringify(document)}`;
+}
+/**
+ * The release's variables as a POSIX shell script of `export NAME='value'` lines, quoted by
+ * the one quoting function: sourcing it gives back every value exactly (spaces, quotes, `$`,
+ * `#`, backticks, newlines). The .env file cannot serve here: its double-quoted form (`\n`
+ * escapes) means something else to sh, and backticks in it would run.
+ */
+function formatEnvScript(values) {
+    const lines = Object.entries(values).map(([key, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            throw new ConfigurationError(`'${printable(key)}' is not a valid environment variable name.`);
+        return `export ${key}=${quote(value)}`;
+    });
+    return `# Written by deploy-kit: the release's variables for docker stack deploy (mode 0600).\n${lines.join('\n')}\n`;
+}
+/** A compose file named like one of the files deploy-kit writes into a swarm release would be overwritten: refused before connecting. */
+function checkSwarmFileNames(names) {
+    const clash = names.find((name) => SWARM_RESERVED.includes(name));
+    if (clash)
+        throw new ConfigurationError(`Input 'compose-file' names '${clash}', a file deploy-kit writes itself with 'target: swarm'; rename your file.`);
+}
+/** `shop_web` -> `web` for the stack `shop`. */
+function serviceKey(stack, fullName) {
+    return fullName.startsWith(`${stack}_`) ? fullName.slice(stack.length + 1) : fullName;
+}
+
+;// CONCATENATED MODULE: ./src/swarm/record.ts
+
+function isSwarmRecord(record) {
+    return record.target === 'swarm';
+}
+/**
+ * The files a swarm release is deployed with: the user's compose files, deploy-kit's
+ * update_config defaults, and (once its services converged) the images pinned by digest.
+ */
+function releaseStack(layout, stack, id, composeFiles, pinned) {
+    const release = layout.release(id);
+    return {
+        stack,
+        directory: release.dir,
+        files: [...composeFiles.map((name) => release.file(name)), release.file(SWARM_FILE), ...(pinned ? [release.imagesFile] : [])],
+        envScript: release.file(ENV_SCRIPT),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/strategy/colors.ts
+
+/**
+ * Blue-green naming and the host facts it rests on: each colour is a compose project of its
+ * own (`<app>-blue`, `<app>-green`), and `<root>/active-color` names the one that has traffic.
+ */
+const colors_otherColor = (color) => (color === 'blue' ? 'green' : 'blue');
+const colors_colorProjectName = (app, color) => `${app}-${color}`;
+const activeColorFile = (root) => `${root}/active-color`;
+function parseColor(text) {
+    const word = text.trim();
+    return word === 'blue' || word === 'green' ? word : undefined;
+}
+/** Prints the active colour, or nothing when the app never ran blue-green. */
+const readActiveColor = (root) => quote_constant(`cat ${quote_quote(activeColorFile(root))} 2>/dev/null || true`);
+/** Records the colour that now has traffic (a temp file renamed over the old one). */
+function colors_writeActiveColor(root, color) {
+    const file = activeColorFile(root);
+    return quote_constant(`printf '%s\\n' ${quote_quote(color)} > ${quote_quote(`${file}.next`)} && mv -f ${quote_quote(`${file}.next`)} ${quote_quote(file)}`);
+}
+
+;// CONCATENATED MODULE: ./src/compose/cli.ts
+/** Builds `docker compose -p NAME --project-directory DIR -f A -f B --env-file E <args>`. */
+function cli_compose(project, ...args) {
+    const program = project.variant === 'v2' ? ['docker', 'compose'] : ['docker-compose'];
+    return [
+        ...program,
+        '--project-name',
+        project.name,
+        '--project-directory',
+        project.directory,
+        ...project.files.flatMap((file) => ['-f', file]),
+        '--env-file',
+        project.envFile,
+        ...args,
+    ];
+}
+/** Environment a user's hook gets so that a bare `docker compose ...` targets the release. */
+function cli_composeEnvironment(project) {
+    return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };
 }
 
 ;// CONCATENATED MODULE: ./src/release/commands.ts
@@ -58573,27 +59101,6 @@ async function startAndWait(host, project, timeoutMs, reporter, options = {}) {
     return waitForContainers(host, project.name, timeoutMs, reporter, { ...options, start: commands_startContainers(project) });
 }
 
-;// CONCATENATED MODULE: ./src/strategy/colors.ts
-
-/**
- * Blue-green naming and the host facts it rests on: each colour is a compose project of its
- * own (`<app>-blue`, `<app>-green`), and `<root>/active-color` names the one that has traffic.
- */
-const colors_otherColor = (color) => (color === 'blue' ? 'green' : 'blue');
-const colors_colorProjectName = (app, color) => `${app}-${color}`;
-const activeColorFile = (root) => `${root}/active-color`;
-function parseColor(text) {
-    const word = text.trim();
-    return word === 'blue' || word === 'green' ? word : undefined;
-}
-/** Prints the active colour, or nothing when the app never ran blue-green. */
-const readActiveColor = (root) => quote_constant(`cat ${quote_quote(activeColorFile(root))} 2>/dev/null || true`);
-/** Records the colour that now has traffic (a temp file renamed over the old one). */
-function colors_writeActiveColor(root, color) {
-    const file = activeColorFile(root);
-    return quote_constant(`printf '%s\\n' ${quote_quote(color)} > ${quote_quote(`${file}.next`)} && mv -f ${quote_quote(`${file}.next`)} ${quote_quote(file)}`);
-}
-
 ;// CONCATENATED MODULE: ./src/strategy/nginx.ts
 
 
@@ -58832,8 +59339,6 @@ async function moveTraffic(host, move, reporter) {
     await host.run(switchTraffic(move.directory, move.command, switchEnvironment(move.color, move.project, addresses)));
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/strategy/rolling.ts
 
 
@@ -59030,6 +59535,10 @@ class RollingRun {
                 return;
         }
     }
+    /** The containers this run started for `service` (none before its start step, or after they were removed). */
+    newContainers(service) {
+        return this.fresh.get(service) ?? [];
+    }
     async containers(project, service) {
         return parseServiceContainers((await this.host.run(listServiceContainers(project, service))).stdout);
     }
@@ -59183,140 +59692,6 @@ async function restoreRolling(host, record, project, timeoutMs, reporter, checkH
     }
     await run.step('settle', services[0] ?? '', project, timeoutMs);
     return { ok: true, reason: '', containers: [], gate: run.gate, healthy: true };
-}
-
-;// CONCATENATED MODULE: ./src/swarm/stack.ts
-
-
-
-
-/**
- * What deploy-kit adds to a swarm release's folder, beside the user's compose files, and
- * the pure decisions behind it:
- *
- *   deploy-kit.swarm.yml    update_config defaults per service (a second `-c` file)
- *   deploy-kit.env.sh       0600: `export KEY='value'` lines that `docker stack deploy` is run
- *                           under, because it reads no .env file (values never reach argv)
- */
-const SWARM_FILE = 'deploy-kit.swarm.yml';
-const ENV_SCRIPT = 'deploy-kit.env.sh';
-/** File names a swarm release keeps for itself: a user's compose file cannot be called that. */
-const SWARM_RESERVED = [SWARM_FILE, ENV_SCRIPT];
-function servicesOf(content) {
-    const doc = parse(content);
-    const services = doc?.services;
-    return services && typeof services === 'object' && !Array.isArray(services) ? services : {};
-}
-const publishesInHostMode = (ports) => (ports ?? []).some((port) => typeof port === 'object' && port !== null && port.mode === 'host');
-/**
- * The update_config keys deploy-kit sets per service, given the user's compose files in
- * order. Only keys no file sets are filled in, so a user's own `update_config` wins:
- *
- * - `failure_action: rollback`: Swarm puts the previous spec back when new tasks fail;
- * - `order: start-first`: new tasks start (and pass their HEALTHCHECK) before old ones stop.
- *   A service that publishes a port in `mode: host` gets `stop-first` instead: on one node
- *   the new task could never bind the port the old one holds, and the update would hang.
- */
-function updateDefaults(files) {
-    const merged = new Map();
-    for (const file of files) {
-        for (const [name, service] of Object.entries(servicesOf(file.content))) {
-            const seen = merged.get(name) ?? { hostPorts: false };
-            const update = service?.deploy?.update_config;
-            merged.set(name, {
-                order: update?.order ?? seen.order,
-                failureAction: update?.failure_action ?? seen.failureAction,
-                hostPorts: seen.hostPorts || publishesInHostMode(service?.ports),
-            });
-        }
-    }
-    const defaults = {};
-    for (const [name, seen] of merged) {
-        defaults[name] = {
-            ...(seen.order === undefined ? { order: seen.hostPorts ? 'stop-first' : 'start-first' } : {}),
-            ...(seen.failureAction === undefined ? { failure_action: 'rollback' } : {}),
-        };
-    }
-    return defaults;
-}
-/**
- * The Compose file version given to swarm copies for a Docker CLI before 23.0 (Debian 12's
- * docker.io is 20.10): its `docker stack deploy` reads a file without `version:` as 1.0 and
- * refuses it, and wants the same version in every `-c` file. 3.9 is the newest schema it
- * knows. From 23.0 on the version is optional (docker/cli pull request 3257), so newer CLIs get
- * the user's files as they are.
- */
-const LEGACY_STACK_FILE_VERSION = '3.9';
-/** Whether `docker stack deploy` of this CLI version (`20.10.24+dfsg1`, `28.2.2`) needs a `version:` in every file. */
-function stackNeedsFileVersion(cliVersion) {
-    const major = Number(/^(\d+)\./.exec(cliVersion.trim())?.[1]);
-    return Number.isFinite(major) && major < 23;
-}
-/**
- * The version every file of a swarm release carries: the user's own (first file's), else, for
- * a CLI that needs one, LEGACY_STACK_FILE_VERSION; undefined when none is needed.
- */
-function stackFileVersion(userVersion, cliVersion) {
-    return userVersion ?? (stackNeedsFileVersion(cliVersion) ? LEGACY_STACK_FILE_VERSION : undefined);
-}
-/** A user's compose file as its swarm copy: `version:` put first where the file has none and one is needed. */
-function withFileVersion(content, version) {
-    if (version === undefined)
-        return content;
-    const document = parse(content);
-    const has = typeof document === 'object' && document !== null && 'version' in document;
-    return has ? content : `# version added by deploy-kit for docker stack deploy before Docker 23\nversion: ${JSON.stringify(version)}\n${content}`;
-}
-/** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
-function swarmOverride(defaults, composeVersion) {
-    const services = Object.fromEntries(Object.entries(defaults)
-        .filter(([, update]) => Object.keys(update).length > 0)
-        .map(([service, update]) => [service, { deploy: { update_config: update } }]));
-    const document = composeVersion ? { version: composeVersion, services } : { services };
-    return `# Written by deploy-kit: update_config defaults for docker stack deploy (your own keys win).\n${stringify(document)}`;
-}
-/**
- * The release's variables as a POSIX shell script of `export NAME='value'` lines, quoted by
- * the one quoting function: sourcing it gives back every value exactly (spaces, quotes, `$`,
- * `#`, backticks, newlines). The .env file cannot serve here: its double-quoted form (`\n`
- * escapes) means something else to sh, and backticks in it would run.
- */
-function formatEnvScript(values) {
-    const lines = Object.entries(values).map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-            throw new ConfigurationError(`'${printable(key)}' is not a valid environment variable name.`);
-        return `export ${key}=${quote(value)}`;
-    });
-    return `# Written by deploy-kit: the release's variables for docker stack deploy (mode 0600).\n${lines.join('\n')}\n`;
-}
-/** A compose file named like one of the files deploy-kit writes into a swarm release would be overwritten: refused before connecting. */
-function checkSwarmFileNames(names) {
-    const clash = names.find((name) => SWARM_RESERVED.includes(name));
-    if (clash)
-        throw new ConfigurationError(`Input 'compose-file' names '${clash}', a file deploy-kit writes itself with 'target: swarm'; rename your file.`);
-}
-/** `shop_web` -> `web` for the stack `shop`. */
-function serviceKey(stack, fullName) {
-    return fullName.startsWith(`${stack}_`) ? fullName.slice(stack.length + 1) : fullName;
-}
-
-;// CONCATENATED MODULE: ./src/swarm/record.ts
-
-function isSwarmRecord(record) {
-    return record.target === 'swarm';
-}
-/**
- * The files a swarm release is deployed with: the user's compose files, deploy-kit's
- * update_config defaults, and (once its services converged) the images pinned by digest.
- */
-function releaseStack(layout, stack, id, composeFiles, pinned) {
-    const release = layout.release(id);
-    return {
-        stack,
-        directory: release.dir,
-        files: [...composeFiles.map((name) => release.file(name)), release.file(SWARM_FILE), ...(pinned ? [release.imagesFile] : [])],
-        envScript: release.file(ENV_SCRIPT),
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/commands.ts
@@ -60587,9 +60962,11 @@ class RemoteHost {
         }
         const code = result.code ?? 128;
         if (code !== 0 && !options.allowFailure) {
-            const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+            const said = (result.stderr || result.stdout).trim().split('\n');
+            const detail = said.slice(-3).join(' / ');
             const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
-            throw new OperationError(`${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`);
+            const message = `${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`;
+            throw new CommandFailedError(message, options.label ?? line, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -60681,6 +61058,8 @@ function forwardOut(ssh, host, port) {
         return Promise.reject(new OperationError('The SSH connection is closed'));
     return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
+/** How many of a failed command's last lines of error output its CommandFailedError keeps. */
+const FAILED_OUTPUT_LINES = 20;
 function connection_abbreviate(line) {
     return line.length > 160 ? `${line.slice(0, 157)}...` : line;
 }
@@ -61104,6 +61483,9 @@ function interruptedAfter(state, current) {
 
 
 
+
+
+
 /** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
 async function rollback(settings, reporter, checkHealth) {
     const session = await openAppSession(settings.ssh, settings.app, settings.deployPath, reporter);
@@ -61116,6 +61498,14 @@ async function rollback(settings, reporter, checkHealth) {
     finally {
         await session.host.close();
     }
+}
+/** Why a restored release is not healthy: its containers (or its stack's services) and its gate, read before anything else changes. */
+function diagnoseRestore(session, record, restore, logLines, reporter) {
+    const context = { where: `Restore release ${record.id}`, error: undefined, gate: restore.gate, logLines };
+    if (isSwarmRecord(record))
+        return diagnoseFailure(session.host, { ...context, readSuspects: () => readServiceSuspects(session.host, record.stack, logLines) }, reporter);
+    const project = record.strategy === 'blue-green' && record.color ? colors_colorProjectName(record.app, record.color) : recordedProject(session, record).name;
+    return diagnoseFailure(session.host, { ...context, containers: { project } }, reporter);
 }
 /** Rolls back one connected host whose lock this run holds. */
 async function rollbackLocked(session, settings, reporter, checkHealth, 
@@ -61134,18 +61524,21 @@ known) {
     const event = (release, name, extra) => ({
         release, event: name, at: new Date().toISOString(), actor: settings.run.actor, run: settings.run.runUrl, ...extra,
     });
+    // Why the restored release is not healthy, read before its containers are replaced again.
+    const failure = restore.healthy ? undefined : await diagnoseRestore(session, record, restore, settings.failureLogLines, reporter);
     if (!restore.ok) {
         const former = records.get(from);
         if (former)
             await reporter.group(`Put release ${from} back`, () => restoreRelease(session, former, settings.waitTimeoutMs, reporter));
-        throw new OperationError(`Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`);
+        const message = `Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`;
+        throw failure ? new ReportedFailure(message, failure) : new OperationError(message);
     }
     await reporter.group(`Switch current to release ${target.id}`, async () => {
         const reason = settings.reason || `rolled back to release ${target.id}`;
         // One round trip: the switch and both ledger events.
         await session.host.run(quote_allOf(switchCurrent(session.layout, target.id), appendLedger(session.layout, event(from, 'rolled-back', { version: records.get(from)?.version ?? '', reason })), appendLedger(session.layout, event(target.id, 'restored', { version: target.version, from, reason }))));
     });
-    return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore };
+    return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore, ...(failure ? { failure } : {}) };
 }
 
 ;// CONCATENATED MODULE: ./src/fleet/batches.ts
@@ -61242,10 +61635,15 @@ async function rollbackFleet(settings, hosts, parallel, reporter, checkHealthWit
                     const hostReporter = labelledReporter(reporter, h.label);
                     try {
                         const result = await rollbackLocked(h.session, { ...settings, ssh: h.ssh }, hostReporter, checkHealthWith?.(hostReporter));
-                        outcomes.set(h.label, { host: h.label, result, error: result.healthy ? undefined : `release ${result.releaseId} is not healthy: ${result.restore.gate?.reason || result.restore.reason}` });
+                        outcomes.set(h.label, {
+                            host: h.label,
+                            result,
+                            error: result.healthy ? undefined : `release ${result.releaseId} is not healthy: ${result.restore.gate?.reason || result.restore.reason}`,
+                            failure: result.failure,
+                        });
                     }
                     catch (error) {
-                        outcomes.set(h.label, { host: h.label, result: undefined, error: errorMessage(error) });
+                        outcomes.set(h.label, { host: h.label, result: undefined, error: errorMessage(error), failure: error instanceof ReportedFailure ? error.failure : undefined });
                     }
                     hostReporter.info(outcomes.get(h.label).error ?? `rolled back to release ${outcomes.get(h.label).result.releaseId}`);
                 })));
@@ -61288,6 +61686,7 @@ function gateAt(settings, address) {
 
 ;// CONCATENATED MODULE: ./src/rollback/summary.ts
 
+
 /** The job summary of a rollback, as Markdown. Pure. */
 function rollbackSummary(settings, result, phases) {
     const gate = result.restore.gate;
@@ -61306,7 +61705,12 @@ function rollbackSummary(settings, result, phases) {
         '|---|---:|',
         ...phases.map((p) => `| ${p.name} | ${formatDuration(p.ms)} |`),
         '',
+        ...(result.failure ? [failureSummary(result.failure, failureReason(result.failure, result.restore.gate?.reason || result.restore.reason))] : []),
     ].join('\n');
+}
+/** The job summary of a rollback that failed with a failure report (the release it restored did not come up). Pure. */
+function failedRollbackSummary(settings, message, failure) {
+    return [`## ❌ ${settings.app}: rollback to ${settings.to} FAILED`, '', `> ${message.replace(/\|/g, '\\|').replace(/\n/g, ' ')}`, '', failureSummary(failure, failureReason(failure, message))].join('\n');
 }
 /** The job summary of a rollback of several hosts: one row per host. Pure. */
 function fleetRollbackSummary(settings, result) {
@@ -61323,6 +61727,7 @@ function fleetRollbackSummary(settings, result) {
             ? `| \`${h.host}\` | ${h.result.releaseId} (${cell(h.result.version)}) | ${h.result.rolledBackFrom} | ${h.result.healthy ? 'yes' : 'no'} | ${h.error ? cell(h.error) : '–'} |`
             : `| \`${h.host}\` | – | – | – | ${h.error ? cell(h.error) : 'not rolled back (stopped after a failure)'} |`),
         '',
+        ...result.hosts.flatMap((h) => (h.failure ? [failureSummary(h.failure, failureReason(h.failure, h.error ?? ''), `### Why it failed on \`${h.host}\``)] : [])),
     ].join('\n');
 }
 
@@ -61425,6 +61830,7 @@ function readRollbackInputs(input, mask, context) {
             to,
             reason,
             waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
+            failureLogLines: parseFailureLogLines(input),
             lock: readLockOptions(input),
             run: context.run,
         },
@@ -61444,6 +61850,12 @@ function readRollbackInputs(input, mask, context) {
 
 
 
+
+/** The first failed host's reason, named. */
+function fleetFailureReason(hosts) {
+    const failed = hosts.find((h) => h.error !== undefined);
+    return failed ? `${failed.host}: ${failureReason(failed.failure, failed.error ?? '')}` : '';
+}
 async function run() {
     await runAction(async () => {
         const { rollback: settings, gate, hosts, parallel } = readRollbackInputs(readInput, maskSecret, { run: runContext(), defaultApp: defaultAppName() });
@@ -61457,18 +61869,31 @@ async function run() {
                 'rolled-back-from': first?.rolledBackFrom,
                 healthy: fleet.ok,
                 hosts: JSON.stringify(fleet.hosts.map((h) => ({ host: h.host, 'release-id': h.result?.releaseId ?? '', healthy: h.result?.healthy ?? false, error: h.error ?? '' }))),
+                'failure-reason': fleetFailureReason(fleet.hosts),
             });
             await writeSummary(fleetRollbackSummary(settings, fleet));
             if (fleet.error)
                 throw new OperationError(fleet.error);
             return;
         }
-        const result = await rollback(settings, reporter, checkHealthWith?.(reporter));
+        let result;
+        try {
+            result = await rollback(settings, reporter, checkHealthWith?.(reporter));
+        }
+        catch (error) {
+            if (error instanceof ReportedFailure) {
+                setOutputs({ healthy: false, 'failure-reason': failureReason(error.failure, error.message) });
+                await writeSummary(failedRollbackSummary(settings, error.message, error.failure));
+            }
+            throw error;
+        }
+        const reason = result.healthy ? '' : failureReason(result.failure, result.restore.gate?.reason || result.restore.reason);
         setOutputs({
             'release-id': result.releaseId,
             'rolled-back-from': result.rolledBackFrom,
             healthy: result.healthy,
             hosts: JSON.stringify([{ host: hostLabel(settings.ssh), 'release-id': result.releaseId, healthy: result.healthy, error: '' }]),
+            'failure-reason': reason,
         });
         await writeSummary(rollbackSummary(settings, result, reporter.phases));
         if (!result.healthy) {

@@ -1,7 +1,7 @@
 import { readGateSettings } from '../../src/health/settings.js';
 import type { GateSettings } from '../../src/health/types.js';
 import { parseAppName, parseDeployPath } from '../../src/inputs/names.js';
-import { InputSource, invalid, parseDuration } from '../../src/inputs/parse.js';
+import { InputSource, invalid, parseDuration, parseFailureLogLines } from '../../src/inputs/parse.js';
 import { readLockOptions } from '../../src/release/lock.js';
 import type { RollbackSettings } from '../../src/rollback/rollback.js';
 import type { RunContext } from '../../src/run-context.js';
@@ -33,6 +33,7 @@ export function readRollbackInputs(input: InputSource, mask: Masker, context: { 
       to,
       reason,
       waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
+      failureLogLines: parseFailureLogLines(input),
       lock: readLockOptions(input),
       run: context.run,
     },

@@ -20,6 +20,9 @@ import type { DeployTarget, Phase, Step } from './steps.js';
 import { ShellLine, allOf } from '../shell/quote.js';
 import type { SectionedLine } from '../shell/sections.js';
 import { DeploySettings } from './settings.js';
+import type { ContainerScope } from '../failure/containers.js';
+import { diagnoseFailure } from '../failure/diagnose.js';
+import type { FailureReport } from '../failure/report.js';
 
 export type DeployStatus = 'deployed' | 'failed' | 'rolled-back' | 'planned';
 
@@ -39,6 +42,8 @@ export interface DeployResult {
   readonly overlapMs?: number;
   /** Failed before any running container changed: the host still runs what it ran. */
   readonly untouched?: boolean;
+  /** Why it failed, as read before anything was removed or restored (not when the connection or the lock was lost). */
+  readonly failure?: FailureReport;
 }
 
 export interface DeployDependencies {
@@ -130,12 +135,14 @@ export async function deployLocked(
       await reporter.group(phase.name, () => run.execute(phase));
     }
   } catch (error) {
+    // Read why before undo or recovery removes the failed containers; a lost host or lock cannot be asked.
+    const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await run.diagnose(error, entered[entered.length - 1]?.name ?? '');
     // Undo is for phases that never touched what serves; once one did, recovery restores instead.
     // A run that lost its lock undoes nothing: another run may be changing the host.
     const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
     if (undo.length > 0) await reporter.group('Undo', () => run.undo(undo));
     const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
-    return { ...run.result(status.status, status.message, started), untouched: !containersChanged };
+    return { ...run.result(status.status, status.message, started), untouched: !containersChanged, ...(failure ? { failure } : {}) };
   }
   return run.result('deployed', undefined, started);
 }
@@ -163,6 +170,8 @@ class DeployRun {
   private overlapStarted: number | undefined;
   private overlapMs: number | undefined;
   private undone = false;
+  /** The new release's containers once a step started or waited on them: what a failure report reads. */
+  private started: ContainerScope | undefined;
 
   constructor(
     private readonly session: AppSession,
@@ -191,7 +200,7 @@ class DeployRun {
     switch (step.kind) {
       case 'run':
         // An `always` step (removing the registry credentials) runs even when the lock was lost: it only takes back what this run placed.
-        await this.host.run(step.command, { ...(step.stdin === undefined ? {} : { stdin: step.stdin }), ...(step.always ? { unguarded: true } : {}) });
+        await this.host.run(step.command, { ...(step.stdin === undefined ? {} : { stdin: step.stdin }), ...(step.always ? { unguarded: true } : {}), ...(step.label ? { label: step.label } : {}) });
         return;
       case 'write':
         await this.host.writeFile(step.path, step.content, step.mode);
@@ -202,6 +211,7 @@ class DeployRun {
         await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
         return;
       case 'wait-containers': {
+        this.started = { project: step.project ?? this.target.project.name };
         const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, {
           probe: step.probe === true,
           ...(step.start ? { start: step.start } : {}),
@@ -210,6 +220,7 @@ class DeployRun {
         return;
       }
       case 'gate':
+        this.started = { project: step.project ?? this.target.project.name };
         return this.runGate(step.project);
       case 'prune':
         return this.prune(step.keep);
@@ -241,6 +252,8 @@ class DeployRun {
       await this.rolling.step(step.action, step.service, step.project, step.timeoutMs, step.replicas);
     } finally {
       this.gate = this.rolling.gate ?? this.gate;
+      const fresh = this.rolling.newContainers(step.service);
+      if (fresh.length > 0) this.started = { project: step.project.name, names: fresh };
     }
   }
 
@@ -306,6 +319,11 @@ class DeployRun {
       ),
     );
     this.deps.reporter.info(`pruned releases ${doomed.join(', ')} and ${unused.length} image(s) no kept release uses; kept ${kept.sort(compareIds).join(', ')}`);
+  }
+
+  /** Reads why the release failed (its command, containers and gate), before undo or recovery changes anything. */
+  async diagnose(error: unknown, where: string): Promise<FailureReport> {
+    return diagnoseFailure(this.host, { where, error, containers: this.started, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
   }
 
   /** After a failure: restore the previous release where containers changed, and record the outcome. */

@@ -82,19 +82,19 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
     },
   ];
   if (settings.preDeploy !== '') {
-    phases.push({ name: 'Pre-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.preDeploy, hookRelease) }] });
+    phases.push({ name: 'Pre-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.preDeploy, hookRelease), label: settings.preDeploy }] });
   }
   if (settings.strategy?.kind === 'blue-green') {
     const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
     phases.push(...blueGreen.beforeCurrent, switchCurrentPhase(layout, id), ...blueGreen.afterCurrent);
-    if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+    if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
   }
   if (settings.strategy?.kind === 'rolling') {
     phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
     phases.push(switchCurrentPhase(layout, id));
-    if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+    if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
     phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
     return phases;
   }
@@ -104,7 +104,7 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
   if (settings.gate) phases.push({ name: 'Health gate', changesContainers: true, steps: [{ kind: 'gate' }] });
   phases.push(switchCurrentPhase(layout, id));
   if (settings.postDeploy !== '') {
-    phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease) }] });
+    phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
   }
   phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
   return phases;

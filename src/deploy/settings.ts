@@ -34,6 +34,8 @@ export interface DeploySettings {
   readonly lock: { readonly timeoutMs: number; readonly staleAfterMs: number; readonly breakStale: boolean };
   readonly gate: GateSettings | undefined;
   readonly rollbackOnFailure: boolean;
+  /** `failure-log-lines`: how many of each failed container's last log lines a failure report shows (0: none). */
+  readonly failureLogLines: number;
   readonly dryRun: boolean;
   readonly run: RunContext;
   /** Several hosts (`host` lists more than one): every host, `ssh` being the first, and how many change at once. */

@@ -10,7 +10,8 @@ import type { Color, RollAction } from '../strategy/types.js';
  * Commands are built here, never run here.
  */
 export type Step =
-  | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean }
+  /** `label`: the command as the user wrote it (a hook's text), for messages and failure reports. */
+  | { readonly kind: 'run'; readonly command: Command | ShellLine; readonly stdin?: string; readonly always?: boolean; readonly label?: string }
   | { readonly kind: 'write'; readonly path: string; readonly content: string; readonly mode: number; readonly secret: boolean }
   /**
    * Runs `command` (the pull, and `compose config` in a section of its output: see

@@ -2,6 +2,7 @@ import { formatDuration } from '../inputs/parse.js';
 import type { PhaseTiming } from '../report.js';
 import type { DeployResult } from './deploy.js';
 import type { DeploySettings } from './settings.js';
+import { failureReason, failureSummary } from '../failure/report.js';
 
 const ICON: Record<DeployResult['status'], string> = { deployed: '✅', failed: '❌', 'rolled-back': '↩️', planned: '📝' };
 
@@ -28,6 +29,7 @@ export function deploySummary(settings: Pick<DeploySettings, 'app' | 'version' |
     lines.push(`| Health gate | ${g.healthy ? 'passed' : 'failed'}: ${g.successes} passing round(s) of ${g.attempts}${g.p95Ms !== undefined ? `, p95 ${Math.round(g.p95Ms)}ms` : ''}${g.reason ? `, last: ${escape(g.reason)}` : ''} |`);
   }
   if (result.error) lines.push('', `> ${escape(result.error)}`);
+  if (result.failure) lines.push('', failureSummary(result.failure, failureReason(result.failure, result.error ?? '')));
   const images = Object.entries(result.images);
   if (images.length > 0) {
     lines.push('', '### Images', '', '| Service | Image (pinned) |', '|---|---|', ...images.map(([s, ref]) => `| ${s} | \`${ref}\` |`));

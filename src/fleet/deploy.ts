@@ -9,6 +9,7 @@ import { Reporter, TimedReporter, PhaseTiming, labelledReporter } from '../repor
 import type { SshSettings } from '../ssh/settings.js';
 import { batches } from './batches.js';
 import { FleetHost, connectAll, lockAll } from './hosts.js';
+import type { FailureReport } from '../failure/report.js';
 
 /** How one host of a fleet deploy ended. */
 export interface HostOutcome {
@@ -21,6 +22,8 @@ export interface HostOutcome {
   /** What the fleet's rollback did here, when this host had switched before another failed. */
   readonly rollback: string | undefined;
   readonly phases: readonly PhaseTiming[];
+  /** Why the deploy failed on this host, when it did and the host could be asked. */
+  readonly failure?: FailureReport | undefined;
 }
 
 /** A deploy's result (release id, status, images, error, plan for a dry run), and each host's. */
@@ -194,7 +197,17 @@ class FleetRun {
         const checkHealth = this.deps.checkHealthWith?.(run.reporter);
         const restored = await rollbackLocked(
           session,
-          { ssh: run.host.ssh, app: this.settings.app, deployPath: this.settings.deployPath, to: result.previousReleaseId, reason, waitTimeoutMs: this.settings.waitTimeoutMs, lock: this.settings.lock, run: this.settings.run },
+          {
+            ssh: run.host.ssh,
+            app: this.settings.app,
+            deployPath: this.settings.deployPath,
+            to: result.previousReleaseId,
+            reason,
+            waitTimeoutMs: this.settings.waitTimeoutMs,
+            failureLogLines: this.settings.failureLogLines,
+            lock: this.settings.lock,
+            run: this.settings.run,
+          },
           run.reporter,
           checkHealth,
         );
@@ -216,6 +229,7 @@ class FleetRun {
       error: run.result?.error,
       rollback: run.rollback,
       phases: run.reporter.phases,
+      ...(run.result?.failure ? { failure: run.result.failure } : {}),
     }));
     const base = { releaseId, previousReleaseId: leader?.previousReleaseId, images: this.images ?? {}, durationMs: performance.now() - started, hosts, plan: [], parallel: this.parallel };
     if (failed.length === 0) return { ...base, status: 'deployed', error: undefined };

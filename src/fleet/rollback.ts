@@ -1,4 +1,5 @@
-import { errorMessage } from '../errors.js';
+import { ReportedFailure, errorMessage } from '../errors.js';
+import type { FailureReport } from '../failure/report.js';
 import type { HealthCheck } from '../health/types.js';
 import { RollbackResult, RollbackSettings, rollbackLocked } from '../rollback/rollback.js';
 import { Reporter, labelledReporter } from '../report.js';
@@ -11,6 +12,8 @@ export interface HostRollback {
   /** Undefined when the host was not reached: an earlier batch failed. */
   readonly result: RollbackResult | undefined;
   readonly error: string | undefined;
+  /** Why the release restored here is not healthy, when it is not and the host could be asked. */
+  readonly failure?: FailureReport | undefined;
 }
 
 export interface FleetRollbackResult {
@@ -48,9 +51,14 @@ export async function rollbackFleet(
               const hostReporter = labelledReporter(reporter, h.label);
               try {
                 const result = await rollbackLocked(h.session, { ...settings, ssh: h.ssh }, hostReporter, checkHealthWith?.(hostReporter));
-                outcomes.set(h.label, { host: h.label, result, error: result.healthy ? undefined : `release ${result.releaseId} is not healthy: ${result.restore.gate?.reason || result.restore.reason}` });
+                outcomes.set(h.label, {
+                  host: h.label,
+                  result,
+                  error: result.healthy ? undefined : `release ${result.releaseId} is not healthy: ${result.restore.gate?.reason || result.restore.reason}`,
+                  failure: result.failure,
+                });
               } catch (error) {
-                outcomes.set(h.label, { host: h.label, result: undefined, error: errorMessage(error) });
+                outcomes.set(h.label, { host: h.label, result: undefined, error: errorMessage(error), failure: error instanceof ReportedFailure ? error.failure : undefined });
               }
               hostReporter.info(outcomes.get(h.label)!.error ?? `rolled back to release ${outcomes.get(h.label)!.result!.releaseId}`);
             }),

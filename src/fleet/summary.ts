@@ -1,6 +1,7 @@
 import { formatDuration } from '../inputs/parse.js';
 import type { DeploySettings } from '../deploy/settings.js';
 import type { FleetResult, HostOutcome } from './deploy.js';
+import { failureReason, failureSummary } from '../failure/report.js';
 
 const ICON: Record<HostOutcome['status'], string> = { deployed: '✅', failed: '❌', 'rolled-back': '↩️', planned: '📝', 'not started': '⏸️' };
 
@@ -32,6 +33,9 @@ export function fleetSummary(settings: Pick<DeploySettings, 'app' | 'version'>, 
       return `| \`${h.host}\` | ${outcome} | ${h.status === 'not started' ? '–' : formatDuration(h.durationMs)} | ${phase} | ${h.rollback ? escape(h.rollback) : '–'} |`;
     }),
   );
+  for (const h of result.hosts) {
+    if (h.failure) lines.push('', failureSummary(h.failure, failureReason(h.failure, h.error ?? ''), `### Why it failed on \`${h.host}\``));
+  }
   const images = Object.entries(result.images);
   if (images.length > 0) {
     lines.push('', '### Images (the same digests on every host)', '', '| Service | Image (pinned) |', '|---|---|', ...images.map(([s, ref]) => `| ${s} | \`${ref}\` |`));

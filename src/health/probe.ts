@@ -12,6 +12,8 @@ export interface ProbeOutcome {
   /** Round trip in whole milliseconds, from opening the connection to the end of the body. */
   readonly ms?: number;
   readonly error?: string;
+  /** A failing response's first BODY_EXCERPT_BYTES bytes, as text: what the app said was wrong. */
+  readonly body?: string;
 }
 
 /** Opens a TCP stream to host:port: directly, or from the SSH host over its connection. */
@@ -31,6 +33,9 @@ export interface ProbeOptions {
 
 /** At most this much of a body is read (and matched against `expect-body`). */
 export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** How much of a failing response's body a failure report shows. */
+export const BODY_EXCERPT_BYTES = 500;
 
 const USER_AGENT = 'deploy-kit-healthgate';
 
@@ -111,9 +116,11 @@ async function exchange(target: URL, options: ProbeOptions, signal: AbortSignal)
       let size = 0;
       const judge = () => {
         const ms = Math.round(performance.now() - started);
-        if (!options.passes(status)) return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}` });
-        if (options.expectBody && !options.expectBody.test(Buffer.concat(chunks).subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
-          return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}` });
+        const body = Buffer.concat(chunks);
+        const excerpt = body.length > 0 ? { body: body.subarray(0, BODY_EXCERPT_BYTES).toString('utf8').replace(/\uFFFD+$/, '') } : {};
+        if (!options.passes(status)) return finish({ ok: false, status, ms, error: `HTTP ${status} from ${options.shownUrl ?? target.toString()}`, ...excerpt });
+        if (options.expectBody && !options.expectBody.test(body.subarray(0, MAX_BODY_BYTES).toString('utf8'))) {
+          return finish({ ok: false, status, ms, error: `body did not match ${String(options.expectBody)}`, ...excerpt });
         }
         return finish({ ok: true, status, ms });
       };

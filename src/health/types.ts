@@ -31,7 +31,7 @@ export interface GateRound {
   readonly n: number;
   readonly ok: boolean;
   /** One entry per URL: `200 in 12ms` or the failure in words. */
-  readonly results: readonly { url: string; ok: boolean; status?: number; ms?: number; error?: string }[];
+  readonly results: readonly { url: string; ok: boolean; status?: number; ms?: number; error?: string; body?: string }[];
   /** When the round started, in milliseconds since the gate started. */
   readonly atMs?: number;
   /** The other checks of the round (containers), when there are any. */

@@ -47,6 +47,9 @@ export function parseInteger(name: string, raw: string, range: { min: number; ma
   return value;
 }
 
+/** `failure-log-lines` (action-deploy, -rollback, -healthgate): each failed container's last log lines in a failure report; 0 shows none. */
+export const parseFailureLogLines = (input: InputSource): number => parseInteger('failure-log-lines', input('failure-log-lines'), { min: 0, max: 10_000 }, 100);
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */

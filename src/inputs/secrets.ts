@@ -54,6 +54,25 @@ export function maskedForms(secret: string): string[] {
   return [...new Set([secret, ...lines.filter((line) => line.length >= MIN_MASKED_LENGTH && line !== secret)])];
 }
 
+/**
+ * The secrets masked in a run, and text with them replaced by `***`: for what leaves the
+ * runner's log (outputs, the job summary), and for text read from a host that may print them
+ * (a container's logs), before it is written anywhere.
+ */
+export class MaskList {
+  private forms: string[] = [];
+
+  add(form: string): void {
+    if (form === '' || this.forms.includes(form)) return;
+    // Longest first, so a secret that holds another is replaced whole.
+    this.forms = [...this.forms, form].sort((a, b) => b.length - a.length);
+  }
+
+  redact(text: string): string {
+    return this.forms.reduce((out, form) => out.replaceAll(form, '***'), text);
+  }
+}
+
 /** Parts of a value that may or may not be secret (an env value, a header value): masked from MIN_MASKED_LENGTH on. */
 export const maskableParts = (parts: readonly string[]): string[] => parts.filter((part) => part.length >= MIN_MASKED_LENGTH);
 

@@ -18,6 +18,8 @@ export interface MessageFacts {
   readonly text: string;
   /** Added on failure and rolled-back. */
   readonly mention: string;
+  /** Why the deploy failed (action-deploy's `failure-reason`); shown under the run link on failure and rolled-back. */
+  readonly failureReason?: string;
   readonly actor: string;
   readonly commit: string;
   /** '' when the commit cannot be linked. */
@@ -39,7 +41,7 @@ export function buildMessage(facts: MessageFacts): SlackMessage {
   const look = STATUS_LOOK[facts.status];
   const mention = wantsMention(facts.status) ? slackMention(facts.mention) : '';
   const sentence = facts.text !== '' ? facts.text : describe(facts, MRKDWN);
-  const plain = facts.text !== '' ? facts.text : describe(facts, PLAIN) + reviewersSentence(facts);
+  const plain = facts.text !== '' ? facts.text : describe(facts, PLAIN) + reviewersSentence(facts) + whySentence(facts);
   const more = details(facts);
   return {
     text: joined([mention, `${look.emoji} ${plain}`]),
@@ -105,6 +107,16 @@ function describe(facts: MessageFacts, style: Style): string {
   }
 }
 
+/** The failure reason, shown on failure and rolled-back only. */
+function shownReason(facts: MessageFacts): string {
+  return wantsMention(facts.status) ? (facts.failureReason ?? '') : '';
+}
+
+function whySentence(facts: MessageFacts): string {
+  const reason = shownReason(facts);
+  return reason === '' ? '' : ` Why: ${reason}`;
+}
+
 function reviewersSentence(facts: MessageFacts): string {
   if (facts.status !== 'approval-needed' || !facts.reviewers?.length) return '';
   return ` Can approve: ${facts.reviewers.map((person) => person.name).join(', ')}.`;
@@ -136,6 +148,9 @@ function details(facts: MessageFacts): Block[] {
   const blocks: Block[] = [];
   if (pairs.length > 0) blocks.push(fields(pairs));
   if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons });
+  const reason = shownReason(facts);
+  // In a preformatted block; a run of backticks in the text would end it early.
+  if (reason !== '') blocks.push(section(`*Why it failed*\n\`\`\`${escape(reason).replace(/`{3,}/g, "'''")}\`\`\``));
   return blocks;
 }
 

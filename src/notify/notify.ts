@@ -60,6 +60,7 @@ export function messageFacts(settings: NotifySettings, run: NotifyRun, nowMs: nu
     environmentUrl: settings.environmentUrl,
     text: settings.text,
     mention: settings.mention,
+    failureReason: settings.failureReason,
     actor: run.actor,
     commit: run.commit,
     commitUrl: run.commitUrl,

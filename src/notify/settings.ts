@@ -18,6 +18,8 @@ export interface NotifySettings {
   /** Reply in this message's thread. */
   readonly threadTs: string;
   readonly mention: string;
+  /** Why the deploy failed, in one line (action-deploy's `failure-reason` output); shown on failure and rolled-back. */
+  readonly failureReason: string;
   readonly text: string;
   /** '' skips the GitHub lookups (reviewers, approvals). */
   readonly githubToken: string;

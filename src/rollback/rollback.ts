@@ -1,11 +1,16 @@
-import { OperationError } from '../errors.js';
+import { OperationError, ReportedFailure } from '../errors.js';
+import { diagnoseFailure, readServiceSuspects } from '../failure/diagnose.js';
+import type { ReleaseRecord } from '../release/record.js';
+import { isSwarmRecord } from '../swarm/record.js';
+import type { FailureReport } from '../failure/report.js';
+import { colorProjectName } from '../strategy/colors.js';
 import type { HealthCheck } from '../health/types.js';
 import { appendLedger, switchCurrent } from '../release/commands.js';
 import { LedgerEvent } from '../release/ledger.js';
 import { withLock } from '../release/lock-session.js';
 import { restoreRelease } from '../recovery/restore-release.js';
 import type { RestoreOutcome } from '../release/activate.js';
-import { AppSession, openAppSession, readRecords, readState } from '../release/session.js';
+import { AppSession, openAppSession, readRecords, readState, recordedProject } from '../release/session.js';
 import { AppState, parseAppState, readAppState } from '../release/state.js';
 import { allOf } from '../shell/quote.js';
 import { Reporter } from '../report.js';
@@ -20,6 +25,8 @@ export interface RollbackSettings {
   readonly to: string;
   readonly reason: string;
   readonly waitTimeoutMs: number;
+  /** `failure-log-lines`: each failed container's last log lines in a failure report (0: none). */
+  readonly failureLogLines: number;
   readonly lock: { readonly timeoutMs: number; readonly staleAfterMs: number; readonly breakStale: boolean };
   readonly run: RunContext;
 }
@@ -30,6 +37,8 @@ export interface RollbackResult {
   readonly rolledBackFrom: string;
   readonly healthy: boolean;
   readonly restore: RestoreOutcome;
+  /** Why the restored release is not healthy, read before anything else changed. */
+  readonly failure?: FailureReport;
 }
 
 /** Puts an earlier release back exactly as it was deployed, under the deploy lock. */
@@ -43,6 +52,14 @@ export async function rollback(settings: RollbackSettings, reporter: Reporter, c
   } finally {
     await session.host.close();
   }
+}
+
+/** Why a restored release is not healthy: its containers (or its stack's services) and its gate, read before anything else changes. */
+function diagnoseRestore(session: AppSession, record: ReleaseRecord, restore: RestoreOutcome, logLines: number, reporter: Reporter): Promise<FailureReport> {
+  const context = { where: `Restore release ${record.id}`, error: undefined, gate: restore.gate, logLines };
+  if (isSwarmRecord(record)) return diagnoseFailure(session.host, { ...context, readSuspects: () => readServiceSuspects(session.host, record.stack, logLines) }, reporter);
+  const project = record.strategy === 'blue-green' && record.color ? colorProjectName(record.app, record.color) : recordedProject(session, record).name;
+  return diagnoseFailure(session.host, { ...context, containers: { project } }, reporter);
 }
 
 /** Rolls back one connected host whose lock this run holds. */
@@ -67,10 +84,13 @@ export async function rollbackLocked(
   const event = (release: string, name: LedgerEvent['event'], extra: Partial<LedgerEvent>): LedgerEvent => ({
     release, event: name, at: new Date().toISOString(), actor: settings.run.actor, run: settings.run.runUrl, ...extra,
   });
+  // Why the restored release is not healthy, read before its containers are replaced again.
+  const failure = restore.healthy ? undefined : await diagnoseRestore(session, record, restore, settings.failureLogLines, reporter);
   if (!restore.ok) {
     const former = records.get(from);
     if (former) await reporter.group(`Put release ${from} back`, () => restoreRelease(session, former, settings.waitTimeoutMs, reporter));
-    throw new OperationError(`Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`);
+    const message = `Rollback to release ${target.id} (${target.version}) failed: ${restore.reason}. Release ${from} was started again and stays active.`;
+    throw failure ? new ReportedFailure(message, failure) : new OperationError(message);
   }
   await reporter.group(`Switch current to release ${target.id}`, async () => {
     const reason = settings.reason || `rolled back to release ${target.id}`;
@@ -83,5 +103,5 @@ export async function rollbackLocked(
       ),
     );
   });
-  return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore };
+  return { releaseId: target.id, version: target.version, rolledBackFrom: from, healthy: restore.healthy, restore, ...(failure ? { failure } : {}) };
 }

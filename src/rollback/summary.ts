@@ -2,6 +2,7 @@ import { formatDuration } from '../inputs/parse.js';
 import type { PhaseTiming } from '../report.js';
 import type { FleetRollbackResult } from '../fleet/rollback.js';
 import type { RollbackResult, RollbackSettings } from './rollback.js';
+import { FailureReport, failureReason, failureSummary } from '../failure/report.js';
 
 /** The job summary of a rollback, as Markdown. Pure. */
 export function rollbackSummary(settings: Pick<RollbackSettings, 'app' | 'ssh' | 'reason'>, result: RollbackResult, phases: readonly PhaseTiming[]): string {
@@ -21,7 +22,13 @@ export function rollbackSummary(settings: Pick<RollbackSettings, 'app' | 'ssh' |
     '|---|---:|',
     ...phases.map((p) => `| ${p.name} | ${formatDuration(p.ms)} |`),
     '',
+    ...(result.failure ? [failureSummary(result.failure, failureReason(result.failure, result.restore.gate?.reason || result.restore.reason))] : []),
   ].join('\n');
+}
+
+/** The job summary of a rollback that failed with a failure report (the release it restored did not come up). Pure. */
+export function failedRollbackSummary(settings: Pick<RollbackSettings, 'app' | 'to'>, message: string, failure: FailureReport): string {
+  return [`## ❌ ${settings.app}: rollback to ${settings.to} FAILED`, '', `> ${message.replace(/\|/g, '\\|').replace(/\n/g, ' ')}`, '', failureSummary(failure, failureReason(failure, message))].join('\n');
 }
 
 /** The job summary of a rollback of several hosts: one row per host. Pure. */
@@ -41,5 +48,6 @@ export function fleetRollbackSummary(settings: Pick<RollbackSettings, 'app' | 'r
         : `| \`${h.host}\` | – | – | – | ${h.error ? cell(h.error) : 'not rolled back (stopped after a failure)'} |`,
     ),
     '',
+    ...result.hosts.flatMap((h) => (h.failure ? [failureSummary(h.failure, failureReason(h.failure, h.error ?? ''), `### Why it failed on \`${h.host}\``)] : [])),
   ].join('\n');
 }

@@ -22,6 +22,17 @@ export class Sections<K extends string> {
     return constant(`printf '\\n%s\\n' ${quote(`${this.prefix}${name}`)}`);
   }
 
+  /**
+   * Shell text that starts section `${name}-<value>` where the value is shell variable
+   * `variable`'s (a section per item of a loop: a container id). The value must be a word of
+   * letters, digits, `_`, `.` or `-`, which a container id is.
+   */
+  startEach(name: string, variable: string): ShellLine {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`Not a section name: ${name}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) throw new Error(`Not a shell variable: ${variable}`);
+    return constant(`printf '\\n%s%s\\n' ${quote(`${this.prefix}${name}-`)} "$${variable}"`);
+  }
+
   /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
   read(stdout: string): Map<K, string> {
     const found = new Map<K, string>();

@@ -1,7 +1,7 @@
 import type { Duplex, Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import type { ClientChannel, SFTPWrapper } from 'ssh2';
-import { ConnectionLostError, OperationError, errorMessage } from '../errors.js';
+import { CommandFailedError, ConnectionLostError, OperationError, errorMessage } from '../errors.js';
 import { formatDuration } from '../inputs/parse.js';
 import { Command, ShellLine, shellLine } from '../shell/quote.js';
 import { HostKeyPolicy, hostKeyAlgorithms, pinnedKeyTypes, verifyHostKey } from './known-hosts.js';
@@ -142,9 +142,11 @@ export class RemoteHost {
     }
     const code = result.code ?? 128;
     if (code !== 0 && !options.allowFailure) {
-      const detail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+      const said = (result.stderr || result.stdout).trim().split('\n');
+      const detail = said.slice(-3).join(' / ');
       const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
-      throw new OperationError(`${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`);
+      const message = `${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`;
+      throw new CommandFailedError(message, options.label ?? line, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
     }
     return { code, stdout: result.stdout, stderr: result.stderr };
   }
@@ -242,6 +244,9 @@ function forwardOut(ssh: NodeSSH, host: string, port: number): Promise<ClientCha
   if (!connection) return Promise.reject(new OperationError('The SSH connection is closed'));
   return new Promise((resolve, reject) => connection.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
 }
+
+/** How many of a failed command's last lines of error output its CommandFailedError keeps. */
+const FAILED_OUTPUT_LINES = 20;
 
 function abbreviate(line: string): string {
   return line.length > 160 ? `${line.slice(0, 157)}...` : line;

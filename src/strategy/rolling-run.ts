@@ -65,6 +65,11 @@ export class RollingRun {
     }
   }
 
+  /** The containers this run started for `service` (none before its start step, or after they were removed). */
+  newContainers(service: string): readonly string[] {
+    return this.fresh.get(service) ?? [];
+  }
+
   private async containers(project: string, service: string): Promise<{ running: string[]; stopped: string[] }> {
     return parseServiceContainers((await this.host.run(listServiceContainers(project, service))).stdout);
   }

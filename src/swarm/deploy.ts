@@ -1,7 +1,9 @@
 import type { DeployDependencies, DeployResult, DeployStatus } from '../deploy/deploy.js';
 import { initialRecord } from '../deploy/plan.js';
 import type { DeploySettings } from '../deploy/settings.js';
-import { ConfigurationError, OperationError, errorMessage } from '../errors.js';
+import { ConfigurationError, ConnectionLostError, OperationError, errorMessage } from '../errors.js';
+import { diagnoseFailure, readServiceSuspects } from '../failure/diagnose.js';
+import type { FailureReport } from '../failure/report.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
 import { appendLedger, createReleaseDir, dockerConfigDir, removeReleases, switchCurrent } from '../release/commands.js';
@@ -116,18 +118,25 @@ class SwarmRun {
     this.previousId = state.current;
     this.record = this.initialRecord();
     reporter.info(`release ${this.id} of ${settings.app} (version ${settings.version}) as swarm stack ${this.stack}; ${this.previousId ? `replacing release ${this.previousId}` : 'first release'}`);
+    let where = '';
+    const phase = (name: string, fn: () => Promise<void>): Promise<void> => {
+      where = name;
+      return reporter.group(name, fn);
+    };
     try {
-      await reporter.group(`Upload release ${this.id}`, () => this.upload());
-      if (settings.preDeploy !== '') await reporter.group('Pre-deploy', () => this.hook(settings.preDeploy));
-      await reporter.group(`Deploy stack ${this.stack}`, () => this.deployStack());
-      await reporter.group('Wait for services', () => this.converge());
-      if (settings.gate) await reporter.group('Health gate', () => this.runGate());
-      await reporter.group(`Switch current to release ${this.id}`, () => this.switchCurrent());
-      if (settings.postDeploy !== '') await reporter.group('Post-deploy', () => this.hook(settings.postDeploy));
-      await reporter.group('Prune old releases', () => this.prune());
+      await phase(`Upload release ${this.id}`, () => this.upload());
+      if (settings.preDeploy !== '') await phase('Pre-deploy', () => this.hook(settings.preDeploy));
+      await phase(`Deploy stack ${this.stack}`, () => this.deployStack());
+      await phase('Wait for services', () => this.converge());
+      if (settings.gate) await phase('Health gate', () => this.runGate());
+      await phase(`Switch current to release ${this.id}`, () => this.switchCurrent());
+      if (settings.postDeploy !== '') await phase('Post-deploy', () => this.hook(settings.postDeploy));
+      await phase('Prune old releases', () => this.prune());
     } catch (error) {
+      // Read why before the recovery puts the previous release back; a lost host or lock cannot be asked.
+      const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await this.diagnose(error, where);
       const outcome = await reporter.group('Recover', () => this.recover(error));
-      return this.result(outcome.status, outcome.message, started);
+      return { ...this.result(outcome.status, outcome.message, started), ...(failure ? { failure } : {}) };
     }
     return this.result('deployed', undefined, started);
   }
@@ -156,7 +165,14 @@ class SwarmRun {
   }
 
   private async hook(script: string): Promise<void> {
-    await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }));
+    await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }), { label: script });
+  }
+
+  /** Why the release failed: the failed command, the stack's services (their failed tasks and logs) once they changed, the gate. */
+  private async diagnose(error: unknown, where: string): Promise<FailureReport> {
+    const logLines = this.settings.failureLogLines;
+    const readSuspects = this.servicesChanged ? () => readServiceSuspects(this.host, this.stack, logLines) : undefined;
+    return diagnoseFailure(this.host, { where, error, gate: this.gate, logLines, ...(readSuspects ? { readSuspects } : {}) }, this.deps.reporter);
   }
 
   /** The stack deploy, logged in for its length only: the credentials are gone before the services are waited for and gated. */

@@ -128,6 +128,9 @@ describe('one release to four hosts', () => {
       expect.objectContaining({ host: h4, status: 'not started' }),
     ]);
     expect(run.summary).toContain(`| \`${h4}\` | ⏸️ not started |`);
+    // Why, named by host: the failing host's gate responses and containers.
+    expect(run.outputs['failure-reason']).toMatch(new RegExp(`^${h3}: health gate: HTTP 404 from http://`));
+    expect(run.summary).toContain(`### Why it failed on \`${h3}\``);
   });
 
   test('a switched host that drops off before its rollback is named loudly, and can be rolled back once it is back', async () => {

@@ -123,6 +123,11 @@ describe('action-healthgate through the SSH host', () => {
     expect(sickRun.outputs).toMatchObject({ healthy: 'false', successes: '0', reason: `container ${sick} unhealthy` });
     expect(crashedRun.outputs).toMatchObject({ healthy: 'false', reason: `container ${crashed} exited with code 3` });
     expect(noneRun.outputs).toMatchObject({ healthy: 'false', reason: 'no containers of compose project hg-none on the host' });
+    // Why, with each container's own words: its health check's output, its exit code and last log line.
+    expect(sickRun.outputs['failure-reason']).toMatch(/^web is unhealthy/);
+    expect(sickRun.summary).toMatch(/Last health checks:/);
+    expect(crashedRun.outputs['failure-reason']).toBe('web exited with code 3: starting');
+    expect(crashedRun.summary).toContain('starting');
     expect(sickRun.stdout).toMatch(new RegExp(`^round 1: FAIL \\(0/3 in a row\\): http://127.0.0.1:${serverPort}/health 200 in \\d+ms; containers of hg-sick: container ${sick} unhealthy$`, 'm'));
   }, 60_000);
 });

@@ -41,6 +41,9 @@ describe('automatic rollback inside action-deploy', () => {
     const run = await app.deploy('crash', gate(app));
     expect(run.outputs.status).toBe('rolled-back');
     expect(run.errors[0]).toMatch(new RegExp(`^release \\d+ \\(crash\\) did not come up: container ${app.name}[_-]web[_-]1 (exited with code 3|is restarting).*rolled back to v1`));
+    // Read before the rollback removed it: the container, its exit code and its last words.
+    expect(run.outputs['failure-reason']).toBe('web exited with code 3: starting');
+    expect(run.summary).toMatch(new RegExp(`<summary><code>${app.name}[_-]web[_-]1</code> \\(web\\) exited with code 3</summary>`));
     expect(await app.get('/')).toBe('200 v1');
   });
 
@@ -50,7 +53,9 @@ describe('automatic rollback inside action-deploy', () => {
     const run = await app.deploy('v2', { ...gate(app), 'post-deploy': 'echo about to stop >&2; kill 0' });
     expect(run.code).toBe(1);
     expect(run.outputs).toMatchObject({ status: 'rolled-back', 'previous-release-id': '1' });
-    expect(run.errors).toEqual([expect.stringMatching(/: 'cd .*' failed \(killed by SIGTERM\): about to stop; rolled back to v1 \(release 1\), which is healthy$/)]);
+    expect(run.errors).toEqual([expect.stringMatching(/: 'echo about to stop >&2; kill 0' failed \(killed by SIGTERM\): about to stop; rolled back to v1 \(release 1\), which is healthy$/)]);
+    // The failed command as the user wrote it, with its error output.
+    expect(run.outputs['failure-reason']).toBe("Post-deploy: 'echo about to stop >&2; kill 0' failed (killed by SIGTERM): about to stop");
     expect(await app.get('/')).toBe('200 v1');
     expect(app.current()).toBe('releases/1');
   });
@@ -79,6 +84,7 @@ describe('action-rollback', () => {
       'release-id': '2',
       'rolled-back-from': '3',
       healthy: 'true',
+      'failure-reason': '',
       hosts: JSON.stringify([{ host: `127.0.0.1:${app.sandbox.ssh.port}`, 'release-id': '2', healthy: true, error: '' }]),
     });
     expect(await app.get('/')).toBe('200 v2');

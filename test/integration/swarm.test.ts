@@ -169,6 +169,9 @@ describe('target: swarm', () => {
     const run = await deploy(app, 'crash');
     expect(run.outputs).toMatchObject({ status: 'rolled-back', 'release-id': '4' });
     expect(run.errors).toEqual([expect.stringMatching(/^release 4 \(crash\) did not converge: service swarmy_web: .*; rolled back to v2 \(release 2\), which is healthy$/)]);
+    // The failed tasks' error and the service's last log line, read before the recovery.
+    expect(run.outputs['failure-reason']).toMatch(/^web has \d+ failed tasks?, the last: task: non-zero exit \(3\): starting$/);
+    expect(run.summary).toMatch(/<summary><code>swarmy_web<\/code> \(web\) has \d+ failed tasks?/);
     expect(await get(app)).toBe('200 v2');
     expect(current(app)).toBe('releases/2');
     expect(ledger(app).slice(-2)).toEqual(['4:started', '4:failed']);

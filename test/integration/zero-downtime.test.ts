@@ -95,13 +95,20 @@ describe('blue-green behind nginx', () => {
 
   test('a bad deploy v2 -> broken fails its gate on the idle colour: traffic never moves, nothing is dropped', async () => {
     let error = '';
+    let failure = '';
+    let summary = '';
     const report = await underLoad('blue-green', 'deploy v2->broken', proxy, async () => {
       const run = await app.deploy('broken', inputs);
       expect(run.code).toBe(1);
       error = run.errors[0] ?? '';
+      failure = run.outputs['failure-reason'] ?? '';
+      summary = run.summary;
       return run.outputs.status!;
     });
     expect(error).toMatch(/^broken failed its health gate .*HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/health\); traffic never moved: blue \(release 3\) was removed/);
+    expect(failure).toMatch(/^health gate: HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/health in \d+ms: /);
+    // The idle colour's containers, read before the undo removed them.
+    expect(summary).toMatch(new RegExp(`<summary><code>${app.name}-blue[_-]web[_-]1</code> \\(web\\) is running</summary>`));
     expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies).toEqual(['v2']);
     expect(app.current()).toBe('releases/2');
@@ -261,13 +268,20 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
 
   test('a bad deploy v2 -> broken fails its gate on the new container, which is removed; the old one never stopped', async () => {
     let error = '';
+    let failure = '';
+    let summary = '';
     const report = await underLoad('rolling', 'deploy v2->broken', proxy, async () => {
       const run = await app.deploy('broken', inputs);
       expect(run.code).toBe(1);
       error = run.errors[0] ?? '';
+      failure = run.outputs['failure-reason'] ?? '';
+      summary = run.summary;
       return run.outputs.status!;
     });
     expect(error).toMatch(/^broken failed its health gate on the new web container .*HTTP 404 from http:\/\/[\d.]+:8080\/health\); nothing running was changed/);
+    expect(failure).toMatch(/^health gate: HTTP 404 from http:\/\/[\d.]+:8080\/health in \d+ms: /);
+    // Only the new container: the old one kept serving.
+    expect(summary.match(/<summary>/g)).toHaveLength(1);
     expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
     expect(report.bodies[0]).toBe('v2');
     expect(await viaProxy(proxy)).toBe('200 v2');

@@ -17,6 +17,7 @@ export const deploySettings = (over: Partial<DeploySettings> = {}): DeploySettin
   lock: { timeoutMs: 0, staleAfterMs: 600_000, breakStale: false },
   gate: undefined,
   rollbackOnFailure: true,
+  failureLogLines: 100,
   dryRun: false,
   run: { actor: 'ann', commit: 'abc', runUrl: 'https://github.com/acme/shop/actions/runs/1' },
   ...over,

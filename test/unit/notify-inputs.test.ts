@@ -26,6 +26,7 @@ describe('readNotifyInputs', () => {
       ts: '',
       threadTs: '',
       mention: '',
+      failureReason: '',
       text: '',
       githubToken: 'ghs_abc',
       failOnError: false,
