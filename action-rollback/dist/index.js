@@ -57181,6 +57181,8 @@ async function runAction(body) {
 const ROUNDS_KEPT = 3;
 /** The longest `failure-reason` (an output, and a line of a Slack message). */
 const MAX_REASON = 300;
+/** The longest command shown in the reason. */
+const COMMAND_IN_REASON = 100;
 /** The failed requests of the gate's last failing rounds, oldest first. */
 function failedResponses(gate) {
     if (!gate || gate.healthy)
@@ -57207,7 +57209,7 @@ function clip(text, max = MAX_REASON) {
 }
 /** A suspect in one line: `web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432`. */
 function describeSuspect(suspect) {
-    const checks = suspect.checks[suspect.checks.length - 1]?.replace(/^\S+ exit \d+: /, '') ?? '';
+    const checks = suspect.checks[suspect.checks.length - 1]?.replace(/^\S+ exit -?\d+: /, '') ?? '';
     const clue = suspect.clueFromChecks ? checks || lastLine(suspect.logs) : lastLine(suspect.logs) || checks;
     return `${suspect.service || suspect.name} ${suspect.status}${clue ? `: ${clue}` : ''}`;
 }
@@ -57232,7 +57234,8 @@ function failureReason(report, fallback) {
         return clip(oneLine(fallback));
     if (report.command) {
         const said = lastLine(report.command.stderr);
-        return clip(`${report.where}: '${oneLine(report.command.command)}' failed (${report.command.exit})${said ? `: ${said}` : ''}`);
+        // The command cut short here (the log and the summary show it whole), so its error line fits.
+        return clip(`${report.where}: '${clip(oneLine(report.command.command), COMMAND_IN_REASON)}' failed (${report.command.exit})${said ? `: ${said}` : ''}`);
     }
     const suspect = report.suspects.find((s) => s.unhealthy);
     if (suspect)
@@ -58445,10 +58448,27 @@ function containerSuspect(e, logs) {
             ...(health ? [['health', health]] : []),
             ...(state.Error ? [['error', state.Error]] : []),
         ],
-        clueFromChecks: health === 'unhealthy' || health === 'starting',
+        // A running container's failing health check says most; a stopped one's logs do (its last checks only say it stopped).
+        clueFromChecks: state.Status === 'running' && (health === 'unhealthy' || health === 'starting'),
         checks,
-        logs: logLines(logs),
+        logs: inTimeOrder(logLines(logs)),
     };
+}
+/** A `docker logs --timestamps` line's timestamp with its fraction padded to nanoseconds, so that text order is time order. */
+function sortKey(line) {
+    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z/.exec(line);
+    return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}` : '';
+}
+/**
+ * Log lines in the order they were written. `docker logs` sends a container's stdout and
+ * stderr lines to its own two streams, which arrive here interleaved as they were read, not
+ * as they were written: an error line may come before the line printed just ahead of it.
+ * Their timestamps give the order back (a stable sort keeps lines without one in place).
+ */
+function inTimeOrder(lines) {
+    if (!lines.every((line) => sortKey(line) !== ''))
+        return [...lines];
+    return [...lines].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 }
 /** A command's output as lines, without the empty one its last newline leaves. */
 function logLines(text) {
@@ -58491,7 +58511,9 @@ function parseServiceSuspects(stdout, sections, stack) {
         const tasks = text
             .split('\n')
             .filter((line) => line.trim().startsWith('{'))
-            .map((line) => JSON.parse(line));
+            .map((line) => JSON.parse(line))
+            // With --no-trunc, `docker service ps` quotes the error: `"task: non-zero exit (1)"`.
+            .map((task) => ({ ...task, Error: task.Error.replace(/^"(.*)"$/, '$1') }));
         const failed = tasks.filter((t) => t.Error !== '' || /^(Failed|Rejected)/.test(t.CurrentState));
         const running = tasks.filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running'));
         const wanted = tasks.filter((t) => t.DesiredState === 'Running');

@@ -206,7 +206,7 @@ class DeployRun {
         await this.host.writeFile(step.path, step.content, step.mode);
         return;
       case 'pin-images':
-        return this.pinImages(step.command);
+        return this.pinImages(step.command, step.label);
       case 'switch-current':
         await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
         return;
@@ -257,8 +257,8 @@ class DeployRun {
     }
   }
 
-  private async pinImages(pull: ShellLine | SectionedLine<'config'>): Promise<void> {
-    const output = (await this.host.run(pull)).stdout;
+  private async pinImages(pull: ShellLine | SectionedLine<'config'>, label: string): Promise<void> {
+    const output = (await this.host.run(pull, { label })).stdout;
     const images = this.target.pinnedImages ?? serviceImages('sections' in pull ? (pull.sections.read(output).get('config') ?? '') : '');
     const refs = Object.values(images);
     const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);

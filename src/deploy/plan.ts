@@ -1,4 +1,4 @@
-import { ComposeProject } from '../compose/cli.js';
+import { ComposeProject, compose } from '../compose/cli.js';
 import { formatDuration } from '../inputs/parse.js';
 import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, pullImages, pullWhileRendering, removeDockerConfig, runHook, startContainers, switchCurrent } from '../release/commands.js';
 import { formatEnvFile } from '../release/env-file.js';
@@ -76,7 +76,12 @@ export function planDeploy(settings: DeploySettings, target: DeployTarget): Phas
             ]
           : []),
         // Digests pinned elsewhere (a fleet's first host) need no `compose config` to find the images: one Compose start-up less.
-        { kind: 'pin-images', command: target.pinnedImages ? pullImages(target.project, configDir) : pullWhileRendering(target.project, configDir) },
+        {
+          kind: 'pin-images',
+          command: target.pinnedImages ? pullImages(target.project, configDir) : pullWhileRendering(target.project, configDir),
+          // A failed pull is told as the command a person would type.
+          label: shellLine(compose(target.project, 'pull', '--quiet')).text,
+        },
         ...(configDir ? [{ kind: 'run', command: removeDockerConfig(configDir), always: true } as const] : []),
       ],
     },

@@ -18,7 +18,7 @@ export type Step =
    * pullWhileRendering; the pull alone when the target's images are pinned already) and pins
    * each service's image to the digest pulled.
    */
-  | { readonly kind: 'pin-images'; readonly command: ShellLine | SectionedLine<'config'> }
+  | { readonly kind: 'pin-images'; readonly command: ShellLine | SectionedLine<'config'>; readonly label: string }
   /** Runs `command` (points `current` at the new release) with the ledger's `deployed` event appended, timed when it runs, in one round trip. */
   | { readonly kind: 'switch-current'; readonly command: ShellLine }
   /**

@@ -87,10 +87,28 @@ function containerSuspect(e: InspectEntry, logs: string | undefined): Suspect {
       ...(health ? [['health', health] as [string, string]] : []),
       ...(state.Error ? [['error', state.Error] as [string, string]] : []),
     ],
-    clueFromChecks: health === 'unhealthy' || health === 'starting',
+    // A running container's failing health check says most; a stopped one's logs do (its last checks only say it stopped).
+    clueFromChecks: state.Status === 'running' && (health === 'unhealthy' || health === 'starting'),
     checks,
-    logs: logLines(logs),
+    logs: inTimeOrder(logLines(logs)),
   };
+}
+
+/** A `docker logs --timestamps` line's timestamp with its fraction padded to nanoseconds, so that text order is time order. */
+function sortKey(line: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z/.exec(line);
+  return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}` : '';
+}
+
+/**
+ * Log lines in the order they were written. `docker logs` sends a container's stdout and
+ * stderr lines to its own two streams, which arrive here interleaved as they were read, not
+ * as they were written: an error line may come before the line printed just ahead of it.
+ * Their timestamps give the order back (a stable sort keeps lines without one in place).
+ */
+export function inTimeOrder(lines: readonly string[]): string[] {
+  if (!lines.every((line) => sortKey(line) !== '')) return [...lines];
+  return [...lines].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
 }
 
 /** A command's output as lines, without the empty one its last newline leaves. */

@@ -41,6 +41,8 @@ export interface FailedResponse {
 const ROUNDS_KEPT = 3;
 /** The longest `failure-reason` (an output, and a line of a Slack message). */
 const MAX_REASON = 300;
+/** The longest command shown in the reason. */
+const COMMAND_IN_REASON = 100;
 
 /** The failed requests of the gate's last failing rounds, oldest first. */
 export function failedResponses(gate: GateResult | undefined): FailedResponse[] {
@@ -74,7 +76,7 @@ function clip(text: string, max = MAX_REASON): string {
 
 /** A suspect in one line: `web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432`. */
 export function describeSuspect(suspect: Suspect): string {
-  const checks = suspect.checks[suspect.checks.length - 1]?.replace(/^\S+ exit \d+: /, '') ?? '';
+  const checks = suspect.checks[suspect.checks.length - 1]?.replace(/^\S+ exit -?\d+: /, '') ?? '';
   const clue = suspect.clueFromChecks ? checks || lastLine(suspect.logs) : lastLine(suspect.logs) || checks;
   return `${suspect.service || suspect.name} ${suspect.status}${clue ? `: ${clue}` : ''}`;
 }
@@ -100,7 +102,8 @@ export function failureReason(report: FailureReport | undefined, fallback: strin
   if (!report) return clip(oneLine(fallback));
   if (report.command) {
     const said = lastLine(report.command.stderr);
-    return clip(`${report.where}: '${oneLine(report.command.command)}' failed (${report.command.exit})${said ? `: ${said}` : ''}`);
+    // The command cut short here (the log and the summary show it whole), so its error line fits.
+    return clip(`${report.where}: '${clip(oneLine(report.command.command), COMMAND_IN_REASON)}' failed (${report.command.exit})${said ? `: ${said}` : ''}`);
   }
   const suspect = report.suspects.find((s) => s.unhealthy);
   if (suspect) return clip(describeSuspect(suspect));

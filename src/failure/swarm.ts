@@ -39,7 +39,9 @@ export function parseServiceSuspects(stdout: string, sections: Sections<ServiceS
     const tasks = text
       .split('\n')
       .filter((line) => line.trim().startsWith('{'))
-      .map((line) => JSON.parse(line) as TaskLine);
+      .map((line) => JSON.parse(line) as TaskLine)
+      // With --no-trunc, `docker service ps` quotes the error: `"task: non-zero exit (1)"`.
+      .map((task) => ({ ...task, Error: task.Error.replace(/^"(.*)"$/, '$1') }));
     const failed = tasks.filter((t) => t.Error !== '' || /^(Failed|Rejected)/.test(t.CurrentState));
     const running = tasks.filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running'));
     const wanted = tasks.filter((t) => t.DesiredState === 'Running');

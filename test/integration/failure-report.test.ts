@@ -39,8 +39,8 @@ afterAll(async () => {
   await new Promise((resolve) => errorServer?.close(resolve));
 });
 
-/** What every failure report must show wherever it goes (`logged`: a line of its log group), and never the password. */
-function expectReported(run: ActionRun, reason: string | RegExp, logged: string): void {
+/** What every failure report must show wherever it goes (`logged`: a line of its log group; Slack too), and never the password. */
+async function expectReported(run: ActionRun, reason: string | RegExp, logged: string): Promise<void> {
   expect(run.code).toBe(1);
   const said = run.outputs['failure-reason']!;
   if (typeof reason === 'string') expect(said).toBe(reason);
@@ -52,6 +52,10 @@ function expectReported(run: ActionRun, reason: string | RegExp, logged: string)
   expect(run.summary).toContain('### Why it failed');
   expect(run.summary).toContain(`**${said.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|')}**`);
   expect(run.everything).not.toContain(PASSWORD);
+  const message = await slackMessage(run);
+  expect(message).toContain('Why it failed');
+  expect(message).toContain(JSON.stringify(said.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')).slice(1, -1));
+  expect(message).not.toContain(PASSWORD);
 }
 
 /** Posts the failure to the local Slack API as the reusable workflow does, and returns the message's text. */
@@ -76,10 +80,10 @@ describe('a failed deploy says why', () => {
     expect((await app.deploy('v1', ENV)).errors).toEqual([]);
     app.writeCompose(
       'docker-compose.yml',
-      service([entrypoint('echo starting shop; echo "Error: connect ECONNREFUSED 10.0.0.5:5432 (user shop, password $$DB_PASSWORD)" >&2; exit 1')]),
+      service([entrypoint('echo starting shop; /bin/busybox sleep 0.2; echo "Error: connect ECONNREFUSED 10.0.0.5:5432 (user shop, password $$DB_PASSWORD)" >&2; exit 1')]),
     );
     const run = await app.deploy('v2', ENV);
-    expectReported(run, 'web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432 (user shop, password ***)', `${app.name}-web-1 (web) exited with code 1; state: exited, exit code: 1, OOM-killed: no, restarts: 0`);
+    await expectReported(run, 'web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432 (user shop, password ***)', `${app.name}-web-1 (web) exited with code 1; state: exited, exit code: 1, OOM-killed: no, restarts: 0`);
     expect(run.outputs.status).toBe('rolled-back');
     expect(await app.get('/')).toBe('200 v1');
     // Both lines of its log, with Docker's timestamps; its state as Docker tells it.
@@ -88,10 +92,6 @@ describe('a failed deploy says why', () => {
     expect(run.summary).toContain('| exit code | 1 |');
     expect(run.summary).toContain('| OOM-killed | no |');
     expect(run.summary).toMatch(/Last 2 log lines:/);
-    const message = await slackMessage(run);
-    expect(message).toContain('Why it failed');
-    expect(message).toContain('web exited with code 1: Error: connect ECONNREFUSED 10.0.0.5:5432');
-    expect(message).not.toContain(PASSWORD);
   });
 
   test("a health check that fails with a message: Docker's last check outputs; failure-log-lines 0 shows no log line", async () => {
@@ -106,7 +106,7 @@ describe('a failed deploy says why', () => {
       ]),
     });
     const run = await app.deploy('v1', { ...ENV, 'failure-log-lines': '0' });
-    expectReported(run, 'web is unhealthy: db check failed: too many connections', '  check | ');
+    await expectReported(run, 'web is unhealthy: db check failed: too many connections', '  check | ');
     expect(run.outputs.status).toBe('failed');
     expect(run.summary).toMatch(/Last health checks:\n\n```text\n\S+ exit 1: db check failed: too many connections\n/);
     expect(run.summary).toContain('| health | unhealthy |');
@@ -123,7 +123,7 @@ describe('a failed deploy says why', () => {
       ]),
     });
     const run = await app.deploy('v1', ENV);
-    expectReported(run, 'web was killed for running out of memory (memory limit 16 MiB): loading the cache', 'OOM-killed: yes');
+    await expectReported(run, 'web was killed for running out of memory (memory limit 16 MiB): loading the cache', 'OOM-killed: yes');
     expect(run.summary).toContain('| OOM-killed | yes |');
   });
 
@@ -132,7 +132,7 @@ describe('a failed deploy says why', () => {
       composeExtra: service([entrypoint('echo waiting for a config file that never comes; exec /bin/busybox sleep 3600'), '    healthcheck:', '      disable: true']),
     });
     const run = await app.deploy('v1', { ...ENV, 'health-url': `http://127.0.0.1:${app.port}/health`, 'health-timeout': '3s', 'health-interval': '500ms' });
-    expectReported(run, new RegExp(`^health gate: http://127\\.0\\.0\\.1:${app.port}/health: connection (refused|reset|closed without a response)`), 'waiting for a config file that never comes');
+    await expectReported(run, new RegExp(`^health gate: http://127\\.0\\.0\\.1:${app.port}/health: connection (refused|reset|closed without a response)`), 'waiting for a config file that never comes');
     expect(run.summary).toMatch(new RegExp(`<details><summary><code>${app.name}-web-1</code> \\(web\\) is running</summary>`));
     expect(run.summary).toContain('waiting for a config file that never comes');
     expect(run.summary).toMatch(/Health gate, last failing responses:\n\n- round \d+: http:/);
@@ -142,7 +142,7 @@ describe('a failed deploy says why', () => {
     const app = await AppFixture.create('why-hook');
     const hook = 'echo migrating; echo "ERROR: relation users does not exist" >&2; exit 3';
     const run = await app.deploy('v1', { 'pre-deploy': hook });
-    expectReported(run, `Pre-deploy: '${hook}' failed (exit 3): ERROR: relation users does not exist`, '  stderr | ERROR: relation users does not exist');
+    await expectReported(run, `Pre-deploy: '${hook}' failed (exit 3): ERROR: relation users does not exist`, '  stderr | ERROR: relation users does not exist');
     expect(run.summary).toContain(`Failed command (Pre-deploy, exit 3):\n\n\`\`\`text\n$ ${hook}\nERROR: relation users does not exist\n\`\`\``);
     expect(run.summary).not.toContain('<details');
     expect(app.containers()).toEqual([]);
@@ -151,15 +151,32 @@ describe('a failed deploy says why', () => {
   test('a gate that gets HTTP 500: the status and the start of the body, masked; Slack shows it', async () => {
     const app = await AppFixture.create('why-500');
     const run = await app.deploy('v1', { ...ENV, 'health-url': errorUrl, 'health-timeout': '2s', 'health-interval': '500ms' });
-    expectReported(
+    await expectReported(
       run,
       new RegExp(`^health gate: HTTP 500 from ${errorUrl.replace(/\./g, '\\.')} in \\d+ms: \\{"error":"database is down","detail":"FATAL: password authentication failed \\(tried \\*\\*\\*\\)"\\}$`),
       'database is down',
     );
     expect(run.summary).toMatch(new RegExp(`- round \\d+: HTTP 500 from ${errorUrl.replace(/\./g, '\\.')} in \\d+ms: \\{"error":"database is down"`));
-    const message = await slackMessage(run);
-    expect(message).toContain('HTTP 500 from');
-    expect(message).toContain('database is down');
-    expect(message).not.toContain(PASSWORD);
+  });
+
+  test("a container that stays `starting` until wait-timeout: named as never healthy, with its last log line", async () => {
+    const app = await AppFixture.create('why-slow', {
+      composeExtra: service([
+        entrypoint('echo warming up, this takes 10 minutes; exec /bin/busybox sleep 3600'),
+        '    healthcheck:',
+        '      test: ["CMD", "/bin/busybox", "false"]',
+        '      interval: 1m',
+      ]),
+    });
+    const run = await app.deploy('v1', { ...ENV, 'wait-timeout': '4s' });
+    await expectReported(run, 'web never became healthy: warming up, this takes 10 minutes', 'health: starting');
+    expect(run.errors[0]).toMatch(/containers not healthy after 4s: container \S+ is starting/);
+  });
+
+  test('a pull that fails: the pull command as a person would type it, and what the registry said', async () => {
+    const app = await AppFixture.create('why-pull');
+    const run = await app.deploy('no-such-tag');
+    await expectReported(run, /^Pull images: 'docker compose --project-name why-pull .*…' failed \(exit \d+\): .*(manifest unknown|not found)/i, '  stderr | ');
+    expect(run.summary).not.toContain('<details');
   });
 });

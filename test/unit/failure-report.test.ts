@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { describeContainers, parseContainerSuspects } from '../../src/failure/containers.js';
+import { describeContainers, inTimeOrder, parseContainerSuspects } from '../../src/failure/containers.js';
 import { FailureReport, failedResponses, failureLogLines, failureReason, failureSummary } from '../../src/failure/report.js';
 import { Suspect, suspectsWorthShowing } from '../../src/failure/suspect.js';
 import { describeServices, parseServiceSuspects } from '../../src/failure/swarm.js';
@@ -90,6 +90,12 @@ describe('reading the containers of a failed release', () => {
     });
   });
 
+  test("log lines in the order written: stdout and stderr lines arrive apart, their timestamps put them back", () => {
+    const lines = ['2026-12-06T05:55:41.7888Z Error: no database', '2026-12-06T05:55:41.78877908Z starting', '2026-12-06T05:55:42Z retrying'];
+    expect(inTimeOrder(lines)).toEqual([lines[1], lines[0], lines[2]]);
+    expect(inTimeOrder(['b', 'a'])).toEqual(['b', 'a']);
+  });
+
   test('shown: the containers Docker does not call healthy, or all of them when none is (a gate failed on running containers)', () => {
     const sick = suspect();
     const fine = suspect({ name: 'shop-db-1', unhealthy: false });
@@ -104,7 +110,7 @@ describe("a Swarm stack's services", () => {
     const task = (name: string, desired: string, current: string, error: string) => JSON.stringify({ Name: name, DesiredState: desired, CurrentState: current, Error: error });
     const stdout = runWithDocker(line.text, {
       'service ls --filter label=com.docker.stack.namespace=shop --format {{.Name}}': 'shop_web\nshop_db\n',
-      'service ps --no-trunc --format {{json .}} shop_web': [task('shop_web.1', 'Shutdown', 'Failed 2 seconds ago', 'task: non-zero exit (3)'), task('shop_web.1', 'Shutdown', 'Failed 9 seconds ago', 'task: non-zero exit (3)'), task('shop_web.1', 'Running', 'Running 1 minute ago', '')].join('\n'),
+      'service ps --no-trunc --format {{json .}} shop_web': [task('shop_web.1', 'Shutdown', 'Failed 2 seconds ago', '"task: non-zero exit (3)"'), task('shop_web.1', 'Shutdown', 'Failed 9 seconds ago', 'task: non-zero exit (3)'), task('shop_web.1', 'Running', 'Running 1 minute ago', '')].join('\n'),
       'service logs --timestamps --no-task-ids --tail 20 shop_web': '2026-12-06T05:00:00.1Z shop_web.1@node1    | starting\n',
       'service ps --no-trunc --format {{json .}} shop_db': task('shop_db.1', 'Running', 'Running 5 minutes ago', ''),
       'service logs --timestamps --no-task-ids --tail 20 shop_db': '',
@@ -121,6 +127,9 @@ describe('the reason in one line', () => {
   test("a failed command comes first: the phase, the command as written, how it ended, its last error line", () => {
     const command = { command: 'npm run migrate', exit: 'exit 3', stderr: ['migrating', 'ERROR: relation users does not exist', ''] };
     expect(failureReason(report({ where: 'Pre-deploy', command, suspects: [suspect()] }), 'x')).toBe("Pre-deploy: 'npm run migrate' failed (exit 3): ERROR: relation users does not exist");
+    // A long command is cut so that its error still fits.
+    const long = { ...command, command: `docker compose ${'-f /srv/shop/releases/7/x.yml '.repeat(10)}pull --quiet` };
+    expect(failureReason(report({ where: 'Pull images', command: long }), 'x')).toBe(`Pull images: '${long.command.slice(0, 99)}…' failed (exit 3): ERROR: relation users does not exist`);
   });
 
   test("then the first container that is not healthy, with its last log line (timestamp off), or its health check's last output", () => {
