@@ -41946,12 +41946,15 @@ function maskedForms(secret) {
 /**
  * The secrets masked in a run, and text with them replaced by `***`: for what leaves the
  * runner's log (outputs, the job summary), and for text read from a host that may print them
- * (a container's logs), before it is written anywhere.
+ * (a container's logs), before it is written anywhere. Forms shorter than MIN_MASKED_LENGTH
+ * are not replaced here: a one-character secret input (`-`) would blank out every `-` of every
+ * message and name, and a value that short is guessed in moments anyway (the runner still
+ * masks it in its log, as it masks whatever it is given).
  */
 class MaskList {
     forms = [];
     add(form) {
-        if (form === '' || this.forms.includes(form))
+        if (form.length < MIN_MASKED_LENGTH || this.forms.includes(form))
             return;
         // Longest first, so a secret that holds another is replaced whole.
         this.forms = [...this.forms, form].sort((a, b) => b.length - a.length);

@@ -173,6 +173,19 @@ describe('a failed deploy says why', () => {
     expect(run.errors[0]).toMatch(/containers not healthy after 4s: container \S+ is starting/);
   });
 
+  test('action-rollback to a release that fails its gate: why, from the release it restored', async () => {
+    const app = await AppFixture.create('why-rollback');
+    // Release 1 serves 404 on /health; deployed without a gate, it went live anyway.
+    expect((await app.deploy('broken')).errors).toEqual([]);
+    expect((await app.deploy('v1')).errors).toEqual([]);
+    const run = await app.rollback({ to: '1', 'health-url': `http://127.0.0.1:${app.port}/health`, 'health-timeout': '2s', 'health-interval': '500ms' });
+    expect(run.outputs).toMatchObject({ 'release-id': '1', healthy: 'false' });
+    await expectReported(run, new RegExp(`^health gate: HTTP 404 from http://127\\.0\\.0\\.1:${app.port}/health in \\d+ms`), 'health gate round');
+    expect(run.errors).toEqual([expect.stringMatching(/^Rolled back why-rollback to release 1 \(broken\), but it is not healthy: HTTP 404/)]);
+    // The restored release's container, read on the host.
+    expect(run.summary).toMatch(new RegExp(`<summary><code>${app.name}-web-1</code> \\(web\\) is running</summary>`));
+  });
+
   test('a pull that fails: the pull command as a person would type it, and what the registry said', async () => {
     const app = await AppFixture.create('why-pull');
     const run = await app.deploy('no-such-tag');

@@ -168,7 +168,10 @@ describe('target: swarm', () => {
   test('an image that exits at start: Swarm rolls its update back, the deploy fails and v2 keeps serving', async () => {
     const run = await deploy(app, 'crash');
     expect(run.outputs).toMatchObject({ status: 'rolled-back', 'release-id': '4' });
-    expect(run.errors).toEqual([expect.stringMatching(/^release 4 \(crash\) did not converge: service swarmy_web: .*; rolled back to v2 \(release 2\), which is healthy$/)]);
+    // Swarm's own rollback of the update may still be running when wait-timeout ends (Docker 20.10 under load): either way, v2 is put back.
+    expect(run.errors).toEqual([
+      expect.stringMatching(/^release 4 \(crash\) did not converge: (services not converged after 1m: )?service swarmy_web: .*; rolled back to v2 \(release 2\), which is healthy$/),
+    ]);
     // The failed tasks' error and the service's last log line, read before the recovery.
     expect(run.outputs['failure-reason']).toMatch(/^web has \d+ failed tasks?, the last: task: non-zero exit \(3\): starting$/);
     expect(run.summary).toMatch(/<summary><code>swarmy_web<\/code> \(web\) has \d+ failed tasks?/);

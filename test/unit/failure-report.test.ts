@@ -191,7 +191,9 @@ describe('masking text from the host', () => {
     masks.add('hunter2');
     masks.add('hunter2-and-more');
     masks.add('');
-    expect(masks.redact('a hunter2-and-more b hunter2 c')).toBe('a *** b *** c');
+    // Too short to replace in what deploy-kit writes: it would blank out every `-`.
+    masks.add('-');
+    expect(masks.redact('a hunter2-and-more b hunter2 c-d')).toBe('a *** b *** c-d');
   });
 });
 
