@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9040);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4883);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9040:
+/***/ 4883:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -61052,7 +61052,19 @@ function logLines(text) {
     return lines;
 }
 
+;// CONCATENATED MODULE: ./src/util/markdown.ts
+/** Text as the job summary's Markdown (GitHub's, which passes HTML through) shows it literally. */
+/** `&`, `<` and `>` escaped: text inside HTML (a `<summary>`) or Markdown shown as written. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** Text safe inside a Markdown table cell: HTML escaped, `|` escaped, line breaks as spaces. */
+function tableCell(text) {
+    return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
 ;// CONCATENATED MODULE: ./src/failure/report.ts
+
 /** Failing rounds whose responses a report keeps. */
 const ROUNDS_KEPT = 3;
 /** The longest `failure-reason` (an output, and a line of a Slack message). */
@@ -61149,16 +61161,14 @@ function fenced(lines) {
     const fence = '`'.repeat(longest + 1);
     return [`${fence}text`, ...lines, fence];
 }
-const html = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const cell = (text) => html(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 /** The job summary's `Why it failed` section: the reason, the failed command, a collapsible section per container, the gate's last responses. */
 function failureSummary(report, reason, heading = '### Why it failed') {
-    const lines = [heading, '', `**${cell(reason)}**`, ''];
+    const lines = [heading, '', `**${tableCell(reason)}**`, ''];
     if (report.command) {
-        lines.push(`Failed command (${cell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
+        lines.push(`Failed command (${tableCell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
     }
     for (const suspect of report.suspects) {
-        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${html(suspect.name)}</code>${suspect.service ? ` (${html(suspect.service)})` : ''} ${html(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`), '');
+        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${escapeHtml(suspect.name)}</code>${suspect.service ? ` (${escapeHtml(suspect.service)})` : ''} ${escapeHtml(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${tableCell(name)} | ${tableCell(value)} |`), '');
         if (suspect.checks.length > 0)
             lines.push('Last health checks:', '', ...fenced(suspect.checks), '');
         const n = suspect.logs.length;
@@ -61168,10 +61178,10 @@ function failureSummary(report, reason, heading = '### Why it failed') {
         lines.push('</details>', '');
     }
     if (report.responses.length > 0) {
-        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${cell(describeResponse(r))}`), '');
+        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${tableCell(describeResponse(r))}`), '');
     }
     if (report.unreadable)
-        lines.push(`The host could not be asked for more: ${cell(report.unreadable)}`, '');
+        lines.push(`The host could not be asked for more: ${tableCell(report.unreadable)}`, '');
     return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -61408,7 +61418,7 @@ class DeployRun {
     overlapMs;
     undone = false;
     /** The new release's containers once a step started or waited on them: what a failure report reads. */
-    started;
+    newContainers;
     constructor(session, settings, deps, target) {
         this.session = session;
         this.settings = settings;
@@ -61447,7 +61457,7 @@ class DeployRun {
                 await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
                 return;
             case 'wait-containers': {
-                this.started = { project: step.project ?? this.target.project.name };
+                this.newContainers = { project: step.project ?? this.target.project.name };
                 const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, {
                     probe: step.probe === true,
                     ...(step.start ? { start: step.start } : {}),
@@ -61457,7 +61467,7 @@ class DeployRun {
                 return;
             }
             case 'gate':
-                this.started = { project: step.project ?? this.target.project.name };
+                this.newContainers = { project: step.project ?? this.target.project.name };
                 return this.runGate(step.project);
             case 'prune':
                 return this.prune(step.keep);
@@ -61491,7 +61501,7 @@ class DeployRun {
             this.gate = this.rolling.gate ?? this.gate;
             const fresh = this.rolling.newContainers(step.service);
             if (fresh.length > 0)
-                this.started = { project: step.project.name, names: fresh };
+                this.newContainers = { project: step.project.name, names: fresh };
         }
     }
     async pinImages(pull, label) {
@@ -61551,7 +61561,7 @@ class DeployRun {
     }
     /** Reads why the release failed (its command, containers and gate), before undo or recovery changes anything. */
     async diagnose(error, where) {
-        return diagnoseFailure(this.host, { where, error, containers: this.started, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
+        return diagnoseFailure(this.host, { where, error, containers: this.newContainers, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
     }
     /** After a failure: restore the previous release where containers changed, and record the outcome. */
     async recover(error, containersChanged) {

@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(581);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6822);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 581:
+/***/ 6822:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57370,7 +57370,19 @@ function containers_logLines(text) {
     return lines;
 }
 
+;// CONCATENATED MODULE: ./src/util/markdown.ts
+/** Text as the job summary's Markdown (GitHub's, which passes HTML through) shows it literally. */
+/** `&`, `<` and `>` escaped: text inside HTML (a `<summary>`) or Markdown shown as written. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** Text safe inside a Markdown table cell: HTML escaped, `|` escaped, line breaks as spaces. */
+function tableCell(text) {
+    return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
 ;// CONCATENATED MODULE: ./src/failure/report.ts
+
 /** Failing rounds whose responses a report keeps. */
 const ROUNDS_KEPT = 3;
 /** The longest `failure-reason` (an output, and a line of a Slack message). */
@@ -57467,16 +57479,14 @@ function fenced(lines) {
     const fence = '`'.repeat(longest + 1);
     return [`${fence}text`, ...lines, fence];
 }
-const html = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const cell = (text) => html(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 /** The job summary's `Why it failed` section: the reason, the failed command, a collapsible section per container, the gate's last responses. */
 function failureSummary(report, reason, heading = '### Why it failed') {
-    const lines = [heading, '', `**${cell(reason)}**`, ''];
+    const lines = [heading, '', `**${tableCell(reason)}**`, ''];
     if (report.command) {
-        lines.push(`Failed command (${cell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
+        lines.push(`Failed command (${tableCell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
     }
     for (const suspect of report.suspects) {
-        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${html(suspect.name)}</code>${suspect.service ? ` (${html(suspect.service)})` : ''} ${html(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`), '');
+        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${escapeHtml(suspect.name)}</code>${suspect.service ? ` (${escapeHtml(suspect.service)})` : ''} ${escapeHtml(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${tableCell(name)} | ${tableCell(value)} |`), '');
         if (suspect.checks.length > 0)
             lines.push('Last health checks:', '', ...fenced(suspect.checks), '');
         const n = suspect.logs.length;
@@ -57486,10 +57496,10 @@ function failureSummary(report, reason, heading = '### Why it failed') {
         lines.push('</details>', '');
     }
     if (report.responses.length > 0) {
-        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${cell(describeResponse(r))}`), '');
+        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${tableCell(describeResponse(r))}`), '');
     }
     if (report.unreadable)
-        lines.push(`The host could not be asked for more: ${cell(report.unreadable)}`, '');
+        lines.push(`The host could not be asked for more: ${tableCell(report.unreadable)}`, '');
     return `${lines.join('\n').trimEnd()}\n`;
 }
 
@@ -60285,6 +60295,7 @@ async function runGate(settings, host, reporter, clock) {
 ;// CONCATENATED MODULE: ./src/health/summary.ts
 
 
+
 /** Rounds shown in full in the summary; beyond this, the first and the last ones. */
 const MAX_ROWS = 40;
 const HEAD_ROWS = 10;
@@ -60305,29 +60316,25 @@ function gateOutputs(result) {
         reason: result.reason,
     };
 }
-/** Text safe inside a Markdown table cell. */
-function summary_cell(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
 /** The job summary: the verdict, then a table of rounds with a column per URL and per check. */
 function gateSummary(settings, result) {
     const lines = [];
     lines.push(`### Health gate: ${result.healthy ? '✅ healthy' : '❌ unhealthy'}`, '');
-    lines.push(summary_cell(`Health gate ${describeVerdict(settings, result)}`), '');
+    lines.push(tableCell(`Health gate ${describeVerdict(settings, result)}`), '');
     if (settings.maxLatencyMs !== undefined)
         lines.push(`Latency limit: p95 at most ${settings.maxLatencyMs}ms.`, '');
     const checkNames = [...new Set(result.rounds.flatMap((r) => (r.checks ?? []).map((c) => c.name)))];
-    const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => summary_cell(displayUrl(u))), ...checkNames.map(summary_cell)];
+    const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => tableCell(displayUrl(u))), ...checkNames.map(tableCell)];
     lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
     const rows = result.rounds.map((round) => {
         const byUrl = new Map(round.results.map((r) => [r.url, r]));
         const urlCells = settings.urls.map((u) => {
             const r = byUrl.get(displayUrl(u));
-            return r ? `${r.ok ? '' : '❌ '}${summary_cell(describeResult(r))}` : '';
+            return r ? `${r.ok ? '' : '❌ '}${tableCell(describeResult(r))}` : '';
         });
         const checkCells = checkNames.map((name) => {
             const c = round.checks?.find((x) => x.name === name);
-            return c ? `${c.ok ? '' : '❌ '}${summary_cell(c.detail)}` : '';
+            return c ? `${c.ok ? '' : '❌ '}${tableCell(c.detail)}` : '';
         });
         const started = round.atMs === undefined ? '' : parse_formatDuration(round.atMs);
         return `| ${[String(round.n), started, round.ok ? 'pass' : 'fail', ...urlCells, ...checkCells].join(' | ')} |`;

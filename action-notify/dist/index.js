@@ -38874,7 +38874,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4129);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9509);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -38883,7 +38883,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4129:
+/***/ 9509:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47530,20 +47530,32 @@ function slackLogger(reporter) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/util/markdown.ts
+/** Text as the job summary's Markdown (GitHub's, which passes HTML through) shows it literally. */
+/** `&`, `<` and `>` escaped: text inside HTML (a `<summary>`) or Markdown shown as written. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** Text safe inside a Markdown table cell: HTML escaped, `|` escaped, line breaks as spaces. */
+function tableCell(text) {
+    return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
 ;// CONCATENATED MODULE: ./src/notify/summary.ts
+
 
 
 /** The job summary: what was posted where (or why not), the fallback text, and who approves / approved. */
 function notifySummary(settings, outcome) {
-    const lines = [`### ${STATUS_LOOK[settings.status].emoji} Slack notification: ${html(title(settings))}`, ''];
-    lines.push(outcome.delivery ? delivered(outcome, settings) : `⚠️ Not delivered. ${html(outcome.problem ?? '')}`);
-    lines.push('', `> ${html(outcome.message.text)}`);
+    const lines = [`### ${STATUS_LOOK[settings.status].emoji} Slack notification: ${escapeHtml(title(settings))}`, ''];
+    lines.push(outcome.delivery ? delivered(outcome, settings) : `⚠️ Not delivered. ${escapeHtml(outcome.problem ?? '')}`);
+    lines.push('', `> ${escapeHtml(outcome.message.text)}`);
     if (outcome.reviewers?.length)
         lines.push('', `Can approve: ${names(outcome.reviewers)}`);
     if (outcome.approvedBy?.length)
         lines.push('', `Approved by: ${names(outcome.approvedBy)}`);
     for (const note of outcome.notes)
-        lines.push('', `ℹ️ ${html(note)}`);
+        lines.push('', `ℹ️ ${escapeHtml(note)}`);
     return `${lines.join('\n')}\n`;
 }
 function delivered(outcome, settings) {
@@ -47561,11 +47573,7 @@ function delivered(outcome, settings) {
     }
 }
 function names(people) {
-    return people.map((person) => (person.url === '' ? html(person.name) : `[${html(person.name)}](${person.url})`)).join(', ');
-}
-/** The summary is Markdown with HTML: Slack's `<!here>` and `<url|label>` must show as text. */
-function html(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return people.map((person) => (person.url === '' ? escapeHtml(person.name) : `[${escapeHtml(person.name)}](${person.url})`)).join(', ');
 }
 
 ;// CONCATENATED MODULE: ./src/util/poll.ts

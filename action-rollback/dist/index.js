@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4172);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7273);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6027);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7273:
+/***/ 6027:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57179,7 +57179,19 @@ async function runAction(body) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/util/markdown.ts
+/** Text as the job summary's Markdown (GitHub's, which passes HTML through) shows it literally. */
+/** `&`, `<` and `>` escaped: text inside HTML (a `<summary>`) or Markdown shown as written. */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** Text safe inside a Markdown table cell: HTML escaped, `|` escaped, line breaks as spaces. */
+function tableCell(text) {
+    return escapeHtml(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
 ;// CONCATENATED MODULE: ./src/failure/report.ts
+
 /** Failing rounds whose responses a report keeps. */
 const ROUNDS_KEPT = 3;
 /** The longest `failure-reason` (an output, and a line of a Slack message). */
@@ -57276,16 +57288,14 @@ function fenced(lines) {
     const fence = '`'.repeat(longest + 1);
     return [`${fence}text`, ...lines, fence];
 }
-const html = (text) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const cell = (text) => html(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 /** The job summary's `Why it failed` section: the reason, the failed command, a collapsible section per container, the gate's last responses. */
 function failureSummary(report, reason, heading = '### Why it failed') {
-    const lines = [heading, '', `**${cell(reason)}**`, ''];
+    const lines = [heading, '', `**${tableCell(reason)}**`, ''];
     if (report.command) {
-        lines.push(`Failed command (${cell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
+        lines.push(`Failed command (${tableCell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
     }
     for (const suspect of report.suspects) {
-        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${html(suspect.name)}</code>${suspect.service ? ` (${html(suspect.service)})` : ''} ${html(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`), '');
+        lines.push(`<details${suspect.unhealthy ? ' open' : ''}><summary><code>${escapeHtml(suspect.name)}</code>${suspect.service ? ` (${escapeHtml(suspect.service)})` : ''} ${escapeHtml(suspect.status)}</summary>`, '', '| | |', '|---|---|', ...suspect.facts.map(([name, value]) => `| ${tableCell(name)} | ${tableCell(value)} |`), '');
         if (suspect.checks.length > 0)
             lines.push('Last health checks:', '', ...fenced(suspect.checks), '');
         const n = suspect.logs.length;
@@ -57295,10 +57305,10 @@ function failureSummary(report, reason, heading = '### Why it failed') {
         lines.push('</details>', '');
     }
     if (report.responses.length > 0) {
-        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${cell(describeResponse(r))}`), '');
+        lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${tableCell(describeResponse(r))}`), '');
     }
     if (report.unreadable)
-        lines.push(`The host could not be asked for more: ${cell(report.unreadable)}`, '');
+        lines.push(`The host could not be asked for more: ${tableCell(report.unreadable)}`, '');
     return `${lines.join('\n').trimEnd()}\n`;
 }
 

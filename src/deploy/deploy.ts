@@ -171,7 +171,7 @@ class DeployRun {
   private overlapMs: number | undefined;
   private undone = false;
   /** The new release's containers once a step started or waited on them: what a failure report reads. */
-  private started: ContainerScope | undefined;
+  private newContainers: ContainerScope | undefined;
 
   constructor(
     private readonly session: AppSession,
@@ -211,7 +211,7 @@ class DeployRun {
         await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
         return;
       case 'wait-containers': {
-        this.started = { project: step.project ?? this.target.project.name };
+        this.newContainers = { project: step.project ?? this.target.project.name };
         const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, {
           probe: step.probe === true,
           ...(step.start ? { start: step.start } : {}),
@@ -220,7 +220,7 @@ class DeployRun {
         return;
       }
       case 'gate':
-        this.started = { project: step.project ?? this.target.project.name };
+        this.newContainers = { project: step.project ?? this.target.project.name };
         return this.runGate(step.project);
       case 'prune':
         return this.prune(step.keep);
@@ -253,7 +253,7 @@ class DeployRun {
     } finally {
       this.gate = this.rolling.gate ?? this.gate;
       const fresh = this.rolling.newContainers(step.service);
-      if (fresh.length > 0) this.started = { project: step.project.name, names: fresh };
+      if (fresh.length > 0) this.newContainers = { project: step.project.name, names: fresh };
     }
   }
 
@@ -323,7 +323,7 @@ class DeployRun {
 
   /** Reads why the release failed (its command, containers and gate), before undo or recovery changes anything. */
   async diagnose(error: unknown, where: string): Promise<FailureReport> {
-    return diagnoseFailure(this.host, { where, error, containers: this.started, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
+    return diagnoseFailure(this.host, { where, error, containers: this.newContainers, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
   }
 
   /** After a failure: restore the previous release where containers changed, and record the outcome. */

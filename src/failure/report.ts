@@ -1,5 +1,6 @@
 import type { GateResult } from '../health/types.js';
 import type { Suspect } from './suspect.js';
+import { escapeHtml, tableCell } from '../util/markdown.js';
 
 /**
  * Why a deploy, rollback or health gate failed, gathered before anything was removed or
@@ -140,22 +141,20 @@ function fenced(lines: readonly string[]): string[] {
   return [`${fence}text`, ...lines, fence];
 }
 
-const html = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const cell = (text: string): string => html(text).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
 /** The job summary's `Why it failed` section: the reason, the failed command, a collapsible section per container, the gate's last responses. */
 export function failureSummary(report: FailureReport, reason: string, heading = '### Why it failed'): string {
-  const lines = [heading, '', `**${cell(reason)}**`, ''];
+  const lines = [heading, '', `**${tableCell(reason)}**`, ''];
   if (report.command) {
-    lines.push(`Failed command (${cell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
+    lines.push(`Failed command (${tableCell(report.where)}, ${report.command.exit}):`, '', ...fenced([`$ ${report.command.command}`, ...report.command.stderr]), '');
   }
   for (const suspect of report.suspects) {
     lines.push(
-      `<details${suspect.unhealthy ? ' open' : ''}><summary><code>${html(suspect.name)}</code>${suspect.service ? ` (${html(suspect.service)})` : ''} ${html(suspect.status)}</summary>`,
+      `<details${suspect.unhealthy ? ' open' : ''}><summary><code>${escapeHtml(suspect.name)}</code>${suspect.service ? ` (${escapeHtml(suspect.service)})` : ''} ${escapeHtml(suspect.status)}</summary>`,
       '',
       '| | |',
       '|---|---|',
-      ...suspect.facts.map(([name, value]) => `| ${cell(name)} | ${cell(value)} |`),
+      ...suspect.facts.map(([name, value]) => `| ${tableCell(name)} | ${tableCell(value)} |`),
       '',
     );
     if (suspect.checks.length > 0) lines.push('Last health checks:', '', ...fenced(suspect.checks), '');
@@ -165,8 +164,8 @@ export function failureSummary(report: FailureReport, reason: string, heading = 
     lines.push('</details>', '');
   }
   if (report.responses.length > 0) {
-    lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${cell(describeResponse(r))}`), '');
+    lines.push('Health gate, last failing responses:', '', ...report.responses.map((r) => `- round ${r.round}: ${tableCell(describeResponse(r))}`), '');
   }
-  if (report.unreadable) lines.push(`The host could not be asked for more: ${cell(report.unreadable)}`, '');
+  if (report.unreadable) lines.push(`The host could not be asked for more: ${tableCell(report.unreadable)}`, '');
   return `${lines.join('\n').trimEnd()}\n`;
 }

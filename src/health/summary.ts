@@ -1,6 +1,7 @@
 import { formatDuration } from '../inputs/parse.js';
 import type { GateResult, GateSettings } from './types.js';
 import { describeResult, displayUrl } from './words.js';
+import { tableCell } from '../util/markdown.js';
 
 /** Rounds shown in full in the summary; beyond this, the first and the last ones. */
 const MAX_ROWS = 40;
@@ -25,31 +26,27 @@ export function gateOutputs(result: GateResult): Record<string, string> {
   };
 }
 
-/** Text safe inside a Markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
 
 /** The job summary: the verdict, then a table of rounds with a column per URL and per check. */
 export function gateSummary(settings: Pick<GateSettings, 'urls' | 'successes' | 'maxLatencyMs'>, result: GateResult): string {
   const lines: string[] = [];
   lines.push(`### Health gate: ${result.healthy ? '✅ healthy' : '❌ unhealthy'}`, '');
-  lines.push(cell(`Health gate ${describeVerdict(settings, result)}`), '');
+  lines.push(tableCell(`Health gate ${describeVerdict(settings, result)}`), '');
   if (settings.maxLatencyMs !== undefined) lines.push(`Latency limit: p95 at most ${settings.maxLatencyMs}ms.`, '');
 
   const checkNames = [...new Set(result.rounds.flatMap((r) => (r.checks ?? []).map((c) => c.name)))];
-  const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => cell(displayUrl(u))), ...checkNames.map(cell)];
+  const header = ['Round', 'Started', 'Result', ...settings.urls.map((u) => tableCell(displayUrl(u))), ...checkNames.map(tableCell)];
   lines.push(`| ${header.join(' | ')} |`, `|${header.map(() => ' --- ').join('|')}|`);
 
   const rows = result.rounds.map((round) => {
     const byUrl = new Map(round.results.map((r) => [r.url, r]));
     const urlCells = settings.urls.map((u) => {
       const r = byUrl.get(displayUrl(u));
-      return r ? `${r.ok ? '' : '❌ '}${cell(describeResult(r))}` : '';
+      return r ? `${r.ok ? '' : '❌ '}${tableCell(describeResult(r))}` : '';
     });
     const checkCells = checkNames.map((name) => {
       const c = round.checks?.find((x) => x.name === name);
-      return c ? `${c.ok ? '' : '❌ '}${cell(c.detail)}` : '';
+      return c ? `${c.ok ? '' : '❌ '}${tableCell(c.detail)}` : '';
     });
     const started = round.atMs === undefined ? '' : formatDuration(round.atMs);
     return `| ${[String(round.n), started, round.ok ? 'pass' : 'fail', ...urlCells, ...checkCells].join(' | ')} |`;

@@ -3,15 +3,16 @@ import type { NotifyOutcome } from './notify.js';
 import type { Person } from './message.js';
 import type { NotifySettings } from './settings.js';
 import { STATUS_LOOK } from './status.js';
+import { escapeHtml } from '../util/markdown.js';
 
 /** The job summary: what was posted where (or why not), the fallback text, and who approves / approved. */
 export function notifySummary(settings: NotifySettings, outcome: NotifyOutcome): string {
-  const lines = [`### ${STATUS_LOOK[settings.status].emoji} Slack notification: ${html(title(settings))}`, ''];
-  lines.push(outcome.delivery ? delivered(outcome, settings) : `⚠️ Not delivered. ${html(outcome.problem ?? '')}`);
-  lines.push('', `> ${html(outcome.message.text)}`);
+  const lines = [`### ${STATUS_LOOK[settings.status].emoji} Slack notification: ${escapeHtml(title(settings))}`, ''];
+  lines.push(outcome.delivery ? delivered(outcome, settings) : `⚠️ Not delivered. ${escapeHtml(outcome.problem ?? '')}`);
+  lines.push('', `> ${escapeHtml(outcome.message.text)}`);
   if (outcome.reviewers?.length) lines.push('', `Can approve: ${names(outcome.reviewers)}`);
   if (outcome.approvedBy?.length) lines.push('', `Approved by: ${names(outcome.approvedBy)}`);
-  for (const note of outcome.notes) lines.push('', `ℹ️ ${html(note)}`);
+  for (const note of outcome.notes) lines.push('', `ℹ️ ${escapeHtml(note)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -31,10 +32,6 @@ function delivered(outcome: NotifyOutcome, settings: NotifySettings): string {
 }
 
 function names(people: readonly Person[]): string {
-  return people.map((person) => (person.url === '' ? html(person.name) : `[${html(person.name)}](${person.url})`)).join(', ');
+  return people.map((person) => (person.url === '' ? escapeHtml(person.name) : `[${escapeHtml(person.name)}](${person.url})`)).join(', ');
 }
 
-/** The summary is Markdown with HTML: Slack's `<!here>` and `<url|label>` must show as text. */
-function html(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
