@@ -4,6 +4,15 @@
 // (seen on a worker crash), and then nothing was printed.
 import { writeFileSync } from 'node:fs';
 const firstLine = (text) => (text ?? '').split('\n').find((line) => line.trim()) ?? '';
+// What a failure said, without its stack: the matcher and its Expected/Received lines, clipped,
+// so that a failure seen only in CI can be read from the closing lines alone.
+const gist = (text) =>
+  (text ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('at ') && !/^(>?\s*\d+\s*)?\|/.test(line))
+    .slice(1, 9)
+    .map((line) => `      ${line.slice(0, 300)}`);
 
 export default class SummaryReporter {
   onRunComplete(_contexts, results) {
@@ -14,7 +23,7 @@ export default class SummaryReporter {
       const broken = file.testExecError !== undefined && file.testExecError !== null;
       lines.push(`${failed.length > 0 || broken ? 'FAIL' : 'pass'} ${seconds}s ${file.testFilePath.replace(`${process.cwd()}/`, '')}`);
       if (failed.length === 0 && broken) lines.push(`  ${firstLine(file.testExecError.message)}`.slice(0, 400));
-      for (const t of failed) lines.push(`  ✕ ${t.fullName}: ${firstLine(t.failureMessages[0])}`.slice(0, 400));
+      for (const t of failed) lines.push(`  ✕ ${t.fullName}: ${firstLine(t.failureMessages[0])}`.slice(0, 400), ...gist(t.failureMessages[0]));
     }
     lines.push(`tests: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numRuntimeErrorTestSuites} files did not run`);
     writeFileSync(process.env.CI_SUMMARY, `${lines.join('\n')}\n`);

@@ -57295,6 +57295,18 @@ function withEnv(env, part) {
     });
     return { text: [...assignments, shellLine(part).text].join(' ') };
 }
+/**
+ * Runs `part` with its output held in a file on the host until it ends, then prints it to
+ * stderr. A command that writes to an SSH channel that has dropped dies of SIGPIPE at its next
+ * write, and Compose writes progress as it goes: an `up` cut off so, half-way through
+ * recreating, leaves the old container stopped and the new one not started. Commands that
+ * change containers run this way, so that they finish whether or not deploy-kit is still
+ * connected to see it.
+ */
+function toCompletion(part) {
+    const inner = shellLine(part);
+    return { text: `(out=$(mktemp) || exit 1; (${inner.text}) >"$out" 2>&1; code=$?; cat "$out" >&2; rm -f "$out"; exit $code)`, label: inner.label ?? inner.text };
+}
 /** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
 const userScript = (script) => ['sh', '-c', script];
 /**
@@ -57565,8 +57577,9 @@ function pullWhileRendering(project, configDir) {
     };
 }
 const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
-const startContainers = (project) => compose(project, 'up', '--detach', '--remove-orphans');
-const stopContainers = (project) => compose(project, 'down', '--remove-orphans');
+/** `up --detach --remove-orphans`, run to its end even if the connection drops (see toCompletion). */
+const startContainers = (project) => toCompletion(compose(project, 'up', '--detach', '--remove-orphans'));
+const stopContainers = (project) => toCompletion(compose(project, 'down', '--remove-orphans'));
 /** Runs a user's hook in the release folder, with the release's compose project as the default. */
 function runHook(project, script, release) {
     const env = { ...composeEnvironment(project), RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: project.directory };
@@ -57601,8 +57614,8 @@ async function waitForContainers(host, projectName, timeoutMs, reporter, options
     const outcome = await poll(async () => {
         const look = inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] });
         // A failed `up` fails the step with its own error output, as it would on its own.
-        const first = start && shellLine(start).text;
-        const { stdout } = await host.run(first ? constant(`{ ${first}; } >&2 && { ${look.text}; }`) : look, first ? { label: first } : {});
+        const first = start && shellLine(start);
+        const { stdout } = await host.run(first ? constant(`{ ${first.text}; } >&2 && { ${look.text}; }`) : look, first ? { label: first.label ?? first.text } : {});
         start = undefined;
         for (const id of probesGivenUp(stdout))
             givenUp.add(id);
@@ -59341,10 +59354,10 @@ class RemoteHost {
      * output on a non-zero exit, and a ConnectionLostError when the connection is gone.
      */
     async run(command, options = {}) {
-        const line = shellLine(command).text;
-        const shown = connection_abbreviate(options.label ?? line);
+        const { text: line, label = line } = shellLine(command);
+        const shown = connection_abbreviate(options.label ?? label);
         if (!options.unguarded)
-            await this.checkGuards(options.label ?? line);
+            await this.checkGuards(options.label ?? label);
         this.observe?.(this.target, line);
         let result;
         try {
@@ -59365,7 +59378,7 @@ class RemoteHost {
             const detail = said.slice(-3).join(' / ');
             const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
             const message = `${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`;
-            throw new CommandFailedError(message, options.label ?? line, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
+            throw new CommandFailedError(message, options.label ?? label, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }
@@ -59790,8 +59803,9 @@ const STRATEGIES = (/* unused pure expression or super */ null && (['recreate', 
  */
 const DRAIN_SECONDS = 3;
 /**
- * rolling: how long the proxy gets to discover the new containers (its next DNS lookup or
- * Docker event) once they are healthy and gated, before the old ones stop. HAProxy looking
+ * rolling: how long the proxy gets to see a change in the containers (its next DNS lookup or
+ * Docker event): the new containers, once healthy and gated, before the first old one stops,
+ * and each stopped old one before the next stops. HAProxy looking
  * the service name up every second and calling a server up after 2 checks 500 ms apart needs
  * up to about 2.5 s; at 2 s a request was answered 503 when the commands around it got fast.
  */
@@ -59955,8 +59969,8 @@ async function moveTraffic(host, move, reporter) {
  * rolling: for proxies that find containers by themselves (Traefik, Caddy with dynamic
  * upstreams, HAProxy with DNS). Each traffic service in turn is scaled to its running count
  * plus N new containers of the new release (`up --no-recreate --scale`), the new ones are
- * waited on (HEALTHCHECK) and gated directly, and only then the old ones are stopped with
- * their own stop timeout (`stop_grace_period`) and removed. The other services are then
+ * waited on (HEALTHCHECK) and gated directly, and only then the old ones are stopped one at a
+ * time with their own stop timeout (`stop_grace_period`) and removed. The other services are then
  * recreated as usual by one `up`.
  */
 const label = (name, value) => `label=com.docker.compose.${name}=${value}`;
@@ -60027,19 +60041,18 @@ function parseServiceContainers(stdout) {
     return { running: running.sort(), stopped: stopped.sort() };
 }
 /** `up --detach --no-recreate --scale svc=TOTAL svc`: new containers beside the running ones, which are left alone. */
-const scaleUp = (project, service, total) => compose(project, 'up', '--detach', '--no-recreate', '--scale', `${service}=${total}`, service);
+const scaleUp = (project, service, total) => toCompletion(compose(project, 'up', '--detach', '--no-recreate', '--scale', `${service}=${total}`, service));
 /**
- * Stops containers with their own stop timeout (Compose sets it from `stop_grace_period`,
- * 10 s when unset): the proxy's in-flight requests finish. Then removes them.
+ * Stops one container with its own stop timeout (Compose sets it from `stop_grace_period`,
+ * 10 s when unset), so that the proxy's requests in flight finish, then removes it.
  */
-function retireContainers(names) {
-    const list = names.map(quote).join(' ');
-    return constant(`docker stop ${list} >/dev/null && docker rm ${list} >/dev/null`);
+function retireContainer(name) {
+    return constant(`docker stop ${quote(name)} >/dev/null && docker rm ${quote(name)} >/dev/null`);
 }
 /** Removes containers at once (new containers that never got healthy, or stopped leftovers). */
 const removeContainers = (names) => ['docker', 'rm', '--force', ...names];
 /** The final `up`: the other services are recreated as usual, rolled services stay at their count. */
-const settleProject = (project, scales) => compose(project, 'up', '--detach', '--remove-orphans', ...Object.entries(scales).flatMap(([service, n]) => ['--scale', `${service}=${n}`]));
+const settleProject = (project, scales) => toCompletion(compose(project, 'up', '--detach', '--remove-orphans', ...Object.entries(scales).flatMap(([service, n]) => ['--scale', `${service}=${n}`])));
 /** The phases between "images pulled" and "current switched" for rolling. */
 function planRolling(settings, services, t) {
     const roll = (action, service) => {
@@ -60074,7 +60087,7 @@ function describeRoll(action, service, project) {
         case 'gate':
             return `health gate on a new ${service} container directly (its published port, or its address on the ${project.name} network)`;
         case 'retire':
-            return `stop the old ${service} containers (each waits its stop_grace_period) and remove them`;
+            return `stop the old ${service} containers one at a time (each waits its stop_grace_period), ${DISCOVERY_SECONDS} s apart, and remove them`;
         case 'remove-new':
             return `remove the new ${service} containers; the old ones keep serving`;
         case 'settle':
@@ -60083,6 +60096,7 @@ function describeRoll(action, service, project) {
 }
 
 ;// CONCATENATED MODULE: ./src/strategy/rolling-run.ts
+
 
 
 
@@ -60198,12 +60212,20 @@ class RollingRun {
         if (!this.gate.healthy)
             throw new OperationError(`${this.what} failed its health gate on the new ${service} container (${this.gate.successes} passing rounds in ${formatDuration(this.gate.elapsedMs)}, last: ${this.gate.reason})`);
     }
+    /**
+     * One old container at a time, the next once the proxy has seen the last one go: a proxy
+     * retries a failed connection on another replica, and that one is then never also stopping.
+     * (Stopped together, two of four replicas of the suite's two-replica change answered a
+     * request's every retry, about once in 17 changes: HTTP 503.)
+     */
     async retire(service) {
         const old = this.old.get(service) ?? [];
-        if (old.length === 0)
-            return;
-        this.reporter.info(`${service}: stopping the old ${old.join(', ')} (each waits its stop_grace_period), then removing them`);
-        await this.host.run(retireContainers(old));
+        for (const [i, name] of old.entries()) {
+            if (i > 0)
+                await this.host.run(['sleep', String(DISCOVERY_SECONDS)]);
+            this.reporter.info(`${service}: stopping the old ${name} (it waits its stop_grace_period), then removing it`);
+            await this.host.run(retireContainer(name));
+        }
     }
     /** Never throws: the failure that led here is what gets reported. */
     async removeNew(service) {

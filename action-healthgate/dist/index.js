@@ -57217,6 +57217,18 @@ function withEnv(env, part) {
     });
     return { text: [...assignments, quote_shellLine(part).text].join(' ') };
 }
+/**
+ * Runs `part` with its output held in a file on the host until it ends, then prints it to
+ * stderr. A command that writes to an SSH channel that has dropped dies of SIGPIPE at its next
+ * write, and Compose writes progress as it goes: an `up` cut off so, half-way through
+ * recreating, leaves the old container stopped and the new one not started. Commands that
+ * change containers run this way, so that they finish whether or not deploy-kit is still
+ * connected to see it.
+ */
+function toCompletion(part) {
+    const inner = quote_shellLine(part);
+    return { text: `(out=$(mktemp) || exit 1; (${inner.text}) >"$out" 2>&1; code=$?; cat "$out" >&2; rm -f "$out"; exit $code)`, label: inner.label ?? inner.text };
+}
 /** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
 const userScript = (script) => ['sh', '-c', script];
 /**
@@ -59318,10 +59330,10 @@ class connection_RemoteHost {
      * output on a non-zero exit, and a ConnectionLostError when the connection is gone.
      */
     async run(command, options = {}) {
-        const line = quote_shellLine(command).text;
-        const shown = connection_abbreviate(options.label ?? line);
+        const { text: line, label = line } = quote_shellLine(command);
+        const shown = connection_abbreviate(options.label ?? label);
         if (!options.unguarded)
-            await this.checkGuards(options.label ?? line);
+            await this.checkGuards(options.label ?? label);
         this.observe?.(this.target, line);
         let result;
         try {
@@ -59342,7 +59354,7 @@ class connection_RemoteHost {
             const detail = said.slice(-3).join(' / ');
             const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
             const message = `${settings_describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`;
-            throw new CommandFailedError(message, options.label ?? line, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
+            throw new CommandFailedError(message, options.label ?? label, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
         }
         return { code, stdout: result.stdout, stderr: result.stderr };
     }

@@ -26,7 +26,7 @@ export type Step =
    * runs first, in the round trip of the first look. With `probe`, a `starting` container's own
    * HEALTHCHECK is run at once (see inspectContainers).
    */
-  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly start?: Command; readonly project?: string; readonly probe?: boolean }
+  | { readonly kind: 'wait-containers'; readonly timeoutMs: number; readonly start?: Command | ShellLine; readonly project?: string; readonly probe?: boolean }
   | { readonly kind: 'gate'; readonly project?: string }
   | { readonly kind: 'prune'; readonly keep: number }
   /** Runs `command` (switch-command) with the published addresses of `project` in its environment; with `nginx`, the built-in nginx switch instead. */

@@ -5,7 +5,7 @@ import { formatDuration } from '../inputs/parse.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
 import { poll } from '../util/poll.js';
-import { Command, constant, shellLine } from '../shell/quote.js';
+import { Command, ShellLine, constant, shellLine } from '../shell/quote.js';
 import { startContainers } from './commands.js';
 
 export interface ContainersOutcome {
@@ -29,7 +29,7 @@ const SETTLE_SECONDS = 2;
 
 export interface WaitOptions {
   /** Runs first, in the round trip of the first look at the containers (`up`: its output goes to stderr). */
-  readonly start?: Command;
+  readonly start?: Command | ShellLine;
   /**
    * Run a `starting` container's HEALTHCHECK command right away instead of waiting for Docker
    * to (see inspectContainers). Not where a proxy routes by Docker's health status (rolling):
@@ -48,8 +48,8 @@ export async function waitForContainers(host: RemoteHost, projectName: string, t
     async () => {
       const look = inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] });
       // A failed `up` fails the step with its own error output, as it would on its own.
-      const first = start && shellLine(start).text;
-      const { stdout } = await host.run(first ? constant(`{ ${first}; } >&2 && { ${look.text}; }`) : look, first ? { label: first } : {});
+      const first = start && shellLine(start);
+      const { stdout } = await host.run(first ? constant(`{ ${first.text}; } >&2 && { ${look.text}; }`) : look, first ? { label: first.label ?? first.text } : {});
       start = undefined;
       for (const id of probesGivenUp(stdout)) givenUp.add(id);
       const verdict = judgeContainers(parseContainers(stdout), STABLE_SECONDS);

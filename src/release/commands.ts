@@ -1,5 +1,5 @@
 import { ComposeProject, compose, composeEnvironment } from '../compose/cli.js';
-import { Command, ShellLine, allOf, constant, inDirectory, quote, shellLine, userScript, withEnv } from '../shell/quote.js';
+import { Command, ShellLine, allOf, constant, inDirectory, quote, shellLine, toCompletion, userScript, withEnv } from '../shell/quote.js';
 import { SectionedLine, Sections } from '../shell/sections.js';
 import { AppLayout } from './layout.js';
 import { LedgerEvent } from './ledger.js';
@@ -61,9 +61,10 @@ export function pullWhileRendering(project: ComposeProject, configDir: string | 
 
 export const inspectImages = (refs: readonly string[]): Command => ['docker', 'image', 'inspect', '--', ...refs];
 
-export const startContainers = (project: ComposeProject): Command => compose(project, 'up', '--detach', '--remove-orphans');
+/** `up --detach --remove-orphans`, run to its end even if the connection drops (see toCompletion). */
+export const startContainers = (project: ComposeProject): ShellLine => toCompletion(compose(project, 'up', '--detach', '--remove-orphans'));
 
-export const stopContainers = (project: ComposeProject): Command => compose(project, 'down', '--remove-orphans');
+export const stopContainers = (project: ComposeProject): ShellLine => toCompletion(compose(project, 'down', '--remove-orphans'));
 
 /** Runs a user's hook in the release folder, with the release's compose project as the default. */
 export function runHook(project: ComposeProject, script: string, release: { id: string; version: string }): ShellLine {

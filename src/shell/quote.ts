@@ -9,6 +9,8 @@ export type Command = readonly string[];
 /** A piece of shell text that is safe to run: built only by the functions in this module. */
 export interface ShellLine {
   readonly text: string;
+  /** The command as a user would type it, where `text` wraps it in plumbing (messages and failure reports show this). */
+  readonly label?: string;
 }
 
 const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
@@ -49,6 +51,19 @@ export function withEnv(env: Readonly<Record<string, string>>, part: Command | S
     return `${name}=${quote(value)}`;
   });
   return { text: [...assignments, shellLine(part).text].join(' ') };
+}
+
+/**
+ * Runs `part` with its output held in a file on the host until it ends, then prints it to
+ * stderr. A command that writes to an SSH channel that has dropped dies of SIGPIPE at its next
+ * write, and Compose writes progress as it goes: an `up` cut off so, half-way through
+ * recreating, leaves the old container stopped and the new one not started. Commands that
+ * change containers run this way, so that they finish whether or not deploy-kit is still
+ * connected to see it.
+ */
+export function toCompletion(part: Command | ShellLine): ShellLine {
+  const inner = shellLine(part);
+  return { text: `(out=$(mktemp) || exit 1; (${inner.text}) >"$out" 2>&1; code=$?; cat "$out" >&2; rm -f "$out"; exit $code)`, label: inner.label ?? inner.text };
 }
 
 /** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */

@@ -125,9 +125,9 @@ export class RemoteHost {
    * output on a non-zero exit, and a ConnectionLostError when the connection is gone.
    */
   async run(command: Command | ShellLine, options: RunOptions = {}): Promise<ExecResult> {
-    const line = shellLine(command).text;
-    const shown = abbreviate(options.label ?? line);
-    if (!options.unguarded) await this.checkGuards(options.label ?? line);
+    const { text: line, label = line } = shellLine(command);
+    const shown = abbreviate(options.label ?? label);
+    if (!options.unguarded) await this.checkGuards(options.label ?? label);
     this.observe?.(this.target, line);
     let result: { code: number | null; signal?: string | null; stdout: string; stderr: string };
     try {
@@ -146,7 +146,7 @@ export class RemoteHost {
       const detail = said.slice(-3).join(' / ');
       const how = result.code === null ? `killed by ${String(result.signal).replace(/^(?!SIG)/, 'SIG')}` : `exit ${code}`;
       const message = `${describeTarget(this.target)}: '${shown}' failed (${how})${detail ? `: ${detail}` : ''}`;
-      throw new CommandFailedError(message, options.label ?? line, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
+      throw new CommandFailedError(message, options.label ?? label, how, detail ? said.slice(-FAILED_OUTPUT_LINES) : []);
     }
     return { code, stdout: result.stdout, stderr: result.stderr };
   }

@@ -3,15 +3,15 @@ import { ComposeProject, compose } from '../compose/cli.js';
 import type { ComposeFileInput, DeploySettings } from '../deploy/settings.js';
 import type { Phase, Step } from '../deploy/steps.js';
 import { ConfigurationError } from '../errors.js';
-import { Command, ShellLine, constant, quote } from '../shell/quote.js';
+import { Command, ShellLine, constant, quote, toCompletion } from '../shell/quote.js';
 import { DISCOVERY_SECONDS, RollAction } from './types.js';
 
 /**
  * rolling: for proxies that find containers by themselves (Traefik, Caddy with dynamic
  * upstreams, HAProxy with DNS). Each traffic service in turn is scaled to its running count
  * plus N new containers of the new release (`up --no-recreate --scale`), the new ones are
- * waited on (HEALTHCHECK) and gated directly, and only then the old ones are stopped with
- * their own stop timeout (`stop_grace_period`) and removed. The other services are then
+ * waited on (HEALTHCHECK) and gated directly, and only then the old ones are stopped one at a
+ * time with their own stop timeout (`stop_grace_period`) and removed. The other services are then
  * recreated as usual by one `up`.
  */
 
@@ -84,24 +84,23 @@ export function parseServiceContainers(stdout: string): { running: string[]; sto
 }
 
 /** `up --detach --no-recreate --scale svc=TOTAL svc`: new containers beside the running ones, which are left alone. */
-export const scaleUp = (project: ComposeProject, service: string, total: number): Command =>
-  compose(project, 'up', '--detach', '--no-recreate', '--scale', `${service}=${total}`, service);
+export const scaleUp = (project: ComposeProject, service: string, total: number): ShellLine =>
+  toCompletion(compose(project, 'up', '--detach', '--no-recreate', '--scale', `${service}=${total}`, service));
 
 /**
- * Stops containers with their own stop timeout (Compose sets it from `stop_grace_period`,
- * 10 s when unset): the proxy's in-flight requests finish. Then removes them.
+ * Stops one container with its own stop timeout (Compose sets it from `stop_grace_period`,
+ * 10 s when unset), so that the proxy's requests in flight finish, then removes it.
  */
-export function retireContainers(names: readonly string[]): ShellLine {
-  const list = names.map(quote).join(' ');
-  return constant(`docker stop ${list} >/dev/null && docker rm ${list} >/dev/null`);
+export function retireContainer(name: string): ShellLine {
+  return constant(`docker stop ${quote(name)} >/dev/null && docker rm ${quote(name)} >/dev/null`);
 }
 
 /** Removes containers at once (new containers that never got healthy, or stopped leftovers). */
 export const removeContainers = (names: readonly string[]): Command => ['docker', 'rm', '--force', ...names];
 
 /** The final `up`: the other services are recreated as usual, rolled services stay at their count. */
-export const settleProject = (project: ComposeProject, scales: Readonly<Record<string, number>>): Command =>
-  compose(project, 'up', '--detach', '--remove-orphans', ...Object.entries(scales).flatMap(([service, n]) => ['--scale', `${service}=${n}`]));
+export const settleProject = (project: ComposeProject, scales: Readonly<Record<string, number>>): ShellLine =>
+  toCompletion(compose(project, 'up', '--detach', '--remove-orphans', ...Object.entries(scales).flatMap(([service, n]) => ['--scale', `${service}=${n}`])));
 
 /**
  * What the runner does for one rolling step; the container names it learns on the host are
@@ -151,7 +150,7 @@ export function describeRoll(action: RollAction, service: string, project: Compo
     case 'gate':
       return `health gate on a new ${service} container directly (its published port, or its address on the ${project.name} network)`;
     case 'retire':
-      return `stop the old ${service} containers (each waits its stop_grace_period) and remove them`;
+      return `stop the old ${service} containers one at a time (each waits its stop_grace_period), ${DISCOVERY_SECONDS} s apart, and remove them`;
     case 'remove-new':
       return `remove the new ${service} containers; the old ones keep serving`;
     case 'settle':

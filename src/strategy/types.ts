@@ -44,8 +44,9 @@ export interface StrategyRecord {
 export const DRAIN_SECONDS = 3;
 
 /**
- * rolling: how long the proxy gets to discover the new containers (its next DNS lookup or
- * Docker event) once they are healthy and gated, before the old ones stop. HAProxy looking
+ * rolling: how long the proxy gets to see a change in the containers (its next DNS lookup or
+ * Docker event): the new containers, once healthy and gated, before the first old one stops,
+ * and each stopped old one before the next stops. HAProxy looking
  * the service name up every second and calling a server up after 2 checks 500 ms apart needs
  * up to about 2.5 s; at 2 s a request was answered 503 when the commands around it got fast.
  */

@@ -28,10 +28,12 @@ export class HaproxyProxy {
       join(dir, 'haproxy.cfg'),
       [
         'global',
-        '  log stdout format raw local0 notice',
+        '  log stdout format raw local0 info',
         'defaults',
         '  mode http',
         '  log global',
+        // One line per request (with its retries and how it ended), read by failedRequests().
+        '  option httplog',
         // A replica that just stopped leaves its address in the DNS answer for up to 1 s: a
         // connection to it fails fast and is retried on another replica.
         '  timeout connect 250ms',
@@ -70,6 +72,22 @@ export class HaproxyProxy {
       await new Promise((r) => setTimeout(r, 200));
     }
     throw new Error(`haproxy did not serve within 15s:\n${proxy.logs()}`);
+  }
+
+  /**
+   * HAProxy's log lines of the requests since `since` that the servers failed: a 5xx status,
+   * or a termination state that puts it on the server side (`S...` or `s...`; for example
+   * `SC--` with `+3`: the connection and its 3 retries failed). They say why a client got an
+   * error.
+   */
+  failedRequests(since: Date): string[] {
+    const log = execFileSync('docker', ['logs', '--since', since.toISOString(), this.container], {
+      encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, DOCKER_HOST: this.sandbox.dockerHost }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return log.split('\n').filter((line) => {
+      const request = / (\d{3}) \d+ \S+ \S+ (\S{4}) \d+\/\d+\/\d+\/\d+\/\+?\d+ /.exec(line);
+      return request !== null && (request[1]!.startsWith('5') || /^[Ss]/.test(request[2]!));
+    });
   }
 
   logs(): string {

@@ -94,6 +94,20 @@ interface Kill {
 const sshOf = () => ({ port: String(sshd.port), 'known-hosts': sshd.knownHosts });
 
 /**
+ * Waits until no command of the dead run is still running on the host: a dropped connection
+ * does not stop them, and a lock is stale only long after they ended (see ageLock). Every such
+ * command names the app's folder on its command line.
+ */
+async function deadRunEnded(app: AppFixture, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const running = () => execFileSync('ps', ['-e', '-o', 'args='], { encoding: 'utf8' }).split('\n').filter((args) => args.includes(`${app.deployPath}/`));
+  while (running().length > 0) {
+    if (Date.now() > deadline) throw new Error(`the dead run's commands still run after ${timeoutMs}ms: ${running().join(' | ')}`);
+    await sleep(100);
+  }
+}
+
+/**
  * The dead run's lock, as a later run finds it two minutes on: its heartbeat and folder aged
  * on the host ('lock-stale-after' is at least three heartbeats, 45 s).
  */
@@ -161,7 +175,7 @@ function ledgerProblems(lines: LedgerLine[]): string[] {
 const PHASES: [string, Kill][] = [
   ['upload', { phase: /::group::Upload release 2/, whileRunning: /^sleep 2$/ }],
   ['pull', { phase: /::group::Pull images/, whileRunning: /pull --quiet/ }],
-  ['pre-deploy', { phase: /::group::Pre-deploy/, whileRunning: /sleep 30/, inputs: { 'pre-deploy': 'sleep 30' } }],
+  ['pre-deploy', { phase: /::group::Pre-deploy/, whileRunning: /sleep 5/, inputs: { 'pre-deploy': 'sleep 5' } }],
   ['start containers', { phase: /::group::Start containers/, whileRunning: /up --detach/ }],
   ['wait for containers', { phase: /::group::Start containers/, whileRunning: /^sleep 2$/ }],
   ['health gate', { phase: /::group::Health gate/, inputs: { 'health-successes': '3', 'health-interval': '1s' } }],
@@ -179,6 +193,7 @@ describe.each(PHASES)('the SSH connection killed during %s', (name, kill) => {
     const { run, killedWhile } = await deployWithKill(app, 'v2', { ...kill, inputs: { ...gate, ...kill.inputs } });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     console.log(`killed during ${name} (${killedWhile}); the deploy ended after ${seconds}s with: ${run.errors.join(' | ')}`);
+    await deadRunEnded(app);
 
     // The run ends by itself (a command on a dead connection must fail, not wait forever)...
     expect([`ended within 60s`, Number(seconds) < 60]).toEqual([`ended within 60s`, true]);
@@ -234,6 +249,7 @@ describe('a rollback right after an interrupted deploy', () => {
     // Dropped once `up` is done: v2's containers serve while current still names release 1.
     const { run } = await deployWithKill(app, 'v2', { phase: /::group::Start containers/, whileRunning: /^sleep 2$/ });
     expect(run.errors).toEqual([expect.stringMatching(/^Lost the SSH connection to /)]);
+    await deadRunEnded(app);
     expect(await servesOneOf(app, ['v2'])).toBe('200 v2');
     expect(app.current()).toBe('releases/1');
 

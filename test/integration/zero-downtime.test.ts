@@ -233,6 +233,13 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
         return `${state} ${version}`;
       });
 
+  /** underLoad, and HAProxy's own lines for the requests that failed (they say why). */
+  const rolled = async (motion: string, change: () => Promise<string>): Promise<LoadReport & { proxyFailures: string[] }> => {
+    const since = new Date();
+    const report = await underLoad('rolling', motion, proxy, change);
+    return { ...report, proxyFailures: proxy.failedRequests(since) };
+  };
+
   beforeAll(async () => {
     app = await AppFixture.create('rolling');
     // No host port at all: the proxy reaches each replica on the compose network.
@@ -251,14 +258,14 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
 
   test('a good deploy v1 -> v2 drops no request; the old container is gone afterwards', async () => {
     let summary = '';
-    const report = await underLoad('rolling', 'deploy v1->v2', proxy, async () => {
+    const report = await rolled('deploy v1->v2', async () => {
       const run = await app.deploy('v2', inputs);
       expect(run.errors).toEqual([]);
       summary = run.summary;
       return run.outputs.status!;
     });
     expect(report.sent).toBeGreaterThan(200);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples, proxyFailures: report.proxyFailures }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [], proxyFailures: [] });
     expect(report.bodies).toEqual(['v1', 'v2']);
     expect(await viaProxy(proxy)).toBe('200 v2');
     expect(summary).toMatch(/\| Strategy \| rolling; old and new ran side by side for [\d.]+s \|/);
@@ -270,7 +277,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
     let error = '';
     let failure = '';
     let summary = '';
-    const report = await underLoad('rolling', 'deploy v2->broken', proxy, async () => {
+    const report = await rolled('deploy v2->broken', async () => {
       const run = await app.deploy('broken', inputs);
       expect(run.code).toBe(1);
       error = run.errors[0] ?? '';
@@ -282,7 +289,7 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
     expect(failure).toMatch(/^health gate: HTTP 404 from http:\/\/[\d.]+:8080\/health in \d+ms: /);
     // Only the new container: the old one kept serving.
     expect(summary.match(/<summary>/g)).toHaveLength(1);
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples, proxyFailures: report.proxyFailures }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [], proxyFailures: [] });
     expect(report.bodies[0]).toBe('v2');
     expect(await viaProxy(proxy)).toBe('200 v2');
     expect(app.current()).toBe('releases/2');
@@ -290,13 +297,13 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
   });
 
   test('a rollback v2 -> v1 is the same motion (v1 beside v2, then v2 retires) and drops nothing', async () => {
-    const report = await underLoad('rolling', 'rollback v2->v1', proxy, async () => {
+    const report = await rolled('rollback v2->v1', async () => {
       const run = await app.rollback({ 'health-url': 'http://web:8080/health', 'health-successes': '2', 'health-interval': '500ms', 'health-timeout': '5s' });
       expect(run.errors).toEqual([]);
       expect(run.outputs).toMatchObject({ 'release-id': '1', healthy: 'true' });
       return 'rolled back';
     });
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples, proxyFailures: report.proxyFailures }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [], proxyFailures: [] });
     expect(report.bodies).toEqual(['v2', 'v1']);
     expect(await viaProxy(proxy)).toBe('200 v1');
     expect(containers()).toEqual(['running v1']);
@@ -312,14 +319,18 @@ describe('rolling behind HAProxy, which finds the containers through Docker DNS'
     expect(toV3.stdout).toMatch(new RegExp(`web: 1 running \\(${app.name}[_-]web[_-]\\d+\\); starting 2 new beside them`));
     expect(containers()).toEqual(['running v3', 'running v3']);
     let log = '';
-    const report = await underLoad('rolling', 'deploy v3->v2, 2 replicas', proxy, async () => {
+    const report = await rolled('deploy v3->v2, 2 replicas', async () => {
       const run = await app.deploy('v2', inputs);
       expect(run.errors).toEqual([]);
       log = run.stdout;
       return run.outputs.status!;
     });
     expect(log).toMatch(new RegExp(`web: 2 running \\(${app.name}[_-]web[_-]\\d+, ${app.name}[_-]web[_-]\\d+\\); starting 2 new beside them`));
-    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [] });
+    // One old replica at a time: a retry never meets a second one that is stopping.
+    const stops = [...log.matchAll(/web: stopping the old (\S+) \(it waits its stop_grace_period\)/g)].map((m) => m[1]);
+    expect(stops).toHaveLength(2);
+    expect(new Set(stops).size).toBe(2);
+    expect({ non2xx: report.non2xx, connectionErrors: report.connectionErrors, failures: report.samples, proxyFailures: report.proxyFailures }).toEqual({ non2xx: 0, connectionErrors: 0, failures: [], proxyFailures: [] });
     expect(report.bodies).toEqual(['v3', 'v2']);
     expect(containers()).toEqual(['running v2', 'running v2']);
   });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,8 +20,12 @@ describe('committed bundles', () => {
 
   test('a fresh build of each action is byte-identical to its committed dist', () => {
     const out = mkdtempSync(join(tmpdir(), 'dist-check-'));
-    execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--out', out], { cwd: root, stdio: 'pipe', timeout: 590_000 });
-    const stale = actions.filter((a) => readFileSync(join(out, a, 'index.js'), 'utf8') !== readFileSync(join(root, a, 'dist', 'index.js'), 'utf8'));
-    expect(stale).toEqual([]);
+    try {
+      execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--out', out], { cwd: root, stdio: 'pipe', timeout: 590_000 });
+      const stale = actions.filter((a) => readFileSync(join(out, a, 'index.js'), 'utf8') !== readFileSync(join(root, a, 'dist', 'index.js'), 'utf8'));
+      expect(stale).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   }, 600_000);
 });

@@ -1,4 +1,8 @@
-import { allOf, inDirectory, pipe, quote, shellLine, userScript, withEnv } from '../../src/shell/quote.js';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ShellLine, allOf, constant, inDirectory, pipe, quote, shellLine, toCompletion, userScript, withEnv } from '../../src/shell/quote.js';
 
 describe('quote', () => {
   test.each([
@@ -40,5 +44,37 @@ describe('composing commands', () => {
 
   test('environment names must be identifiers', () => {
     expect(() => withEnv({ 'A;B': 'x' }, ['env'])).toThrow(/Not an environment variable name/);
+  });
+});
+
+describe('toCompletion', () => {
+  /** Runs `line` in sh, closes its output pipes at once (as a dropped SSH channel does), and says whether it reached its last step. */
+  async function finishesWithoutReader(line: (done: string) => ShellLine): Promise<boolean> {
+    const dir = mkdtempSync(join(tmpdir(), 'to-completion-'));
+    try {
+      const done = join(dir, 'done');
+      const child = spawn('sh', ['-c', line(done).text], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      child.stderr.destroy();
+      await new Promise((resolve) => child.on('exit', resolve));
+      return existsSync(done);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  // Progress written after the reader has gone, then the work's last step, like `up`.
+  const work = (done: string) => constant(`sleep 0.3; echo 'Container web-1 Recreated' >&2; echo started; touch ${quote(done)}`);
+
+  test('a command whose output pipe closes runs to its end (without it, SIGPIPE ends it at its next write)', async () => {
+    expect(await finishesWithoutReader(work)).toBe(false);
+    expect(await finishesWithoutReader((done) => toCompletion(work(done)))).toBe(true);
+  });
+
+  test('its output reaches stderr once it ends, with its exit code; messages show the command itself', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const line = toCompletion(constant('echo out; echo err >&2; exit 3'));
+    const run = spawnSync('sh', ['-c', line.text], { encoding: 'utf8' });
+    expect([run.status, run.stdout, run.stderr]).toEqual([3, '', 'out\nerr\n']);
+    expect(toCompletion(['docker', 'compose', 'up', '--detach']).label).toBe('docker compose up --detach');
   });
 });

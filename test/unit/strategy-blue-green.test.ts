@@ -2,7 +2,7 @@ import { describePlan, planDeploy, releaseProject } from '../../src/deploy/plan.
 import type { DeploySettings } from '../../src/deploy/settings.js';
 import { deploySettings } from './deploy-settings-fixture.js';
 import { appLayout } from '../../src/release/layout.js';
-import { ShellLine, shellLine } from '../../src/shell/quote.js';
+import { ShellLine, shellLine, toCompletion } from '../../src/shell/quote.js';
 import type { Color, StrategySettings } from '../../src/strategy/types.js';
 
 const strategy: StrategySettings = { kind: 'blue-green', services: [], switchCommand: 'reload-proxy "$DEPLOY_KIT_ADDRESS"', keepPreviousRunning: false };
@@ -39,7 +39,7 @@ describe('blue-green plan', () => {
     // `up` of the idle colour, and the first look at its containers, in one round trip.
     expect(byName('Start green (idle, no traffic yet)').steps).toEqual([
       { kind: 'overlap', edge: 'start' },
-      { kind: 'wait-containers', start: [...compose('shop-green').split(' '), 'up', '--detach', '--remove-orphans'], timeoutMs: 120_000, project: 'shop-green' },
+      { kind: 'wait-containers', start: toCompletion([...compose('shop-green').split(' '), 'up', '--detach', '--remove-orphans']), timeoutMs: 120_000, project: 'shop-green' },
     ]);
     expect(byName('Health gate on green, before it gets traffic').steps).toEqual([{ kind: 'gate', project: 'shop-green' }]);
     const move = byName('Move traffic to green');
@@ -60,7 +60,7 @@ describe('blue-green plan', () => {
     const beforeSwitch = phases.slice(0, phases.findIndex((p) => p.name.startsWith('Switch current')));
     expect(beforeSwitch.some((p) => p.changesContainers)).toBe(false);
     expect(phases.find((p) => p.name === 'Start blue (idle, no traffic yet)')!.undo).toEqual([
-      { kind: 'run', command: [...compose('shop-blue').split(' '), 'down', '--remove-orphans'] },
+      { kind: 'run', command: toCompletion([...compose('shop-blue').split(' '), 'down', '--remove-orphans']) },
     ]);
     const back = phases.find((p) => p.name === 'Move traffic to blue')!.undo!;
     expect(back[0]).toEqual({ kind: 'switch-traffic', project: 'shop-green', color: 'green', directory: dir, command: strategy.switchCommand, services: [] });

@@ -3,7 +3,7 @@ import type { DeploySettings } from '../../src/deploy/settings.js';
 import { deploySettings } from './deploy-settings-fixture.js';
 import { appLayout } from '../../src/release/layout.js';
 import { shellLine } from '../../src/shell/quote.js';
-import { declaredReplicas, listServiceContainers, parseServiceContainers, removeContainers, retireContainers, rollingServices, scaleUp, settleProject } from '../../src/strategy/rolling.js';
+import { declaredReplicas, listServiceContainers, parseServiceContainers, removeContainers, retireContainer, rollingServices, scaleUp, settleProject } from '../../src/strategy/rolling.js';
 import { containerAddress } from '../../src/strategy/rolling-run.js';
 import type { StrategySettings } from '../../src/strategy/types.js';
 
@@ -65,10 +65,10 @@ describe('rolling plan', () => {
       "docker ps --all --filter label=com.docker.compose.project=shop --filter label=com.docker.compose.service=web --format '{{.Names}} {{.State}}'",
     );
     expect(parseServiceContainers('shop_web_2 running\nshop_web_1 running\nshop_web_3 exited\n')).toEqual({ running: ['shop_web_1', 'shop_web_2'], stopped: ['shop_web_3'] });
-    expect(shellLine(scaleUp(pinned, 'web', 4)).text).toBe(`${compose} up --detach --no-recreate --scale web=4 web`);
-    expect(shellLine(retireContainers(['shop_web_1', 'shop_web_2'])).text).toBe('docker stop shop_web_1 shop_web_2 >/dev/null && docker rm shop_web_1 shop_web_2 >/dev/null');
+    expect(shellLine(scaleUp(pinned, 'web', 4)).label).toBe(`${compose} up --detach --no-recreate --scale web=4 web`);
+    expect(shellLine(retireContainer('shop_web_1')).text).toBe('docker stop shop_web_1 >/dev/null && docker rm shop_web_1 >/dev/null');
     expect(shellLine(removeContainers(['shop_web_3'])).text).toBe('docker rm --force shop_web_3');
-    expect(shellLine(settleProject(pinned, { web: 2, api: 1 })).text).toBe(`${compose} up --detach --remove-orphans --scale web=2 --scale api=1`);
+    expect(shellLine(settleProject(pinned, { web: 2, api: 1 })).label).toBe(`${compose} up --detach --remove-orphans --scale web=2 --scale api=1`);
   });
 
   test('traffic services: as given, else those with ports or expose, else a clear error', () => {
@@ -106,6 +106,6 @@ describe('rolling plan', () => {
     expect(json).not.toHaveProperty('color');
     const text = describePlan(planDeploy(settings(), target), settings()).join('\n');
     expect(text).toContain('start new web containers beside the running ones (as many as the compose files ask, else as run now, at least 1)');
-    expect(text).toContain('stop the old web containers (each waits its stop_grace_period) and remove them');
+    expect(text).toContain('stop the old web containers one at a time (each waits its stop_grace_period), 3 s apart, and remove them');
   });
 });
