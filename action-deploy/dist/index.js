@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4883);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1578);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4883:
+/***/ 1578:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57179,514 +57179,6 @@ async function runAction(body) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/inputs/parse.ts
-
-
-/**
- * The error for an input that is not what was expected, showing what was given unless the
- * input holds a secret (src/inputs/secrets.ts): those errors describe the shape only, and a
- * URL input is shown with its credentials and query values hidden.
- */
-function invalid(name, expected, got) {
-    const safe = got === undefined ? undefined : shownValue(name, got);
-    const shown = safe === undefined ? '' : `; got '${printable(safe)}'`;
-    return new ConfigurationError(`Input '${name}' ${expected}${shown}.`);
-}
-/** Shows a value in an error without letting it break the line. */
-function printable(value, max = 80) {
-    const shown = JSON.stringify(value).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
-    return shown.length > max ? `${shown.slice(0, max)}...` : shown;
-}
-function parse_required(name, raw) {
-    if (raw === '')
-        throw new ConfigurationError(`Input '${name}' is required.`);
-    return raw;
-}
-function parseBoolean(name, raw, fallback = false) {
-    if (raw === '')
-        return fallback;
-    if (/^(true|yes|on|1)$/i.test(raw))
-        return true;
-    if (/^(false|no|off|0)$/i.test(raw))
-        return false;
-    throw invalid(name, 'must be true or false', raw);
-}
-function parseInteger(name, raw, range, fallback) {
-    if (raw === '' && fallback !== undefined)
-        return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
-        throw invalid(name, `must be a whole number from ${range.min} to ${range.max}`, raw);
-    }
-    return value;
-}
-/** `failure-log-lines` (action-deploy, -rollback, -healthgate): each failed container's last log lines in a failure report; 0 shows none. */
-const parseFailureLogLines = (input) => parseInteger('failure-log-lines', input('failure-log-lines'), { min: 0, max: 10_000 }, 100);
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-/** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */
-function parseDuration(name, raw, fallback) {
-    const text = raw === '' && fallback !== undefined ? fallback : raw;
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
-        throw invalid(name, "must be a duration like '30s', '2m', '1m30s' or '500ms'", raw);
-    }
-    return Math.round(parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * UNIT_MS[unit], 0));
-}
-/** One value per line or comma separated; blanks dropped. */
-function parseList(raw, separators = /[\n,]/) {
-    return raw
-        .split(separators)
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-}
-function oneOf(name, raw, allowed, fallback) {
-    if (raw === '')
-        return fallback;
-    if (allowed.includes(raw))
-        return raw;
-    throw invalid(name, `must be one of ${allowed.join(', ')}`, raw);
-}
-/** Formats milliseconds for people: 1500 -> '1.5s', 120000 -> '2m'. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000 || ms % 60_000 !== 0)
-        return `${Number((ms / 1000).toFixed(1))}s`;
-    return `${ms / 60_000}m`;
-}
-
-;// CONCATENATED MODULE: ./src/shell/quote.ts
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-/** Quotes one argument for a POSIX shell. The result is always one word. */
-function quote(arg) {
-    if (arg.includes('\0'))
-        throw new Error('A shell argument cannot contain a NUL byte');
-    if (arg !== '' && SAFE_WORD.test(arg))
-        return arg;
-    return `'${arg.replaceAll("'", `'\\''`)}'`;
-}
-function shellLine(command) {
-    if (isShellLine(command))
-        return command;
-    if (command.length === 0)
-        throw new Error('An empty command cannot be run');
-    return { text: command.map(quote).join(' ') };
-}
-function isShellLine(value) {
-    return !Array.isArray(value) && typeof value.text === 'string';
-}
-function join(parts, operator) {
-    return { text: parts.map((part) => shellLine(part).text).join(` ${operator} `) };
-}
-/** `a && b && c` */
-const allOf = (...parts) => join(parts, '&&');
-/** `a | b` */
-const pipe = (...parts) => join(parts, '|');
-/** `cd DIR && cmd` */
-const inDirectory = (dir, part) => allOf(['cd', dir], part);
-/** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
-function withEnv(env, part) {
-    const assignments = Object.entries(env).map(([name, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
-            throw new Error(`Not an environment variable name: ${name}`);
-        return `${name}=${quote(value)}`;
-    });
-    return { text: [...assignments, shellLine(part).text].join(' ') };
-}
-/**
- * Runs `part` with its output held in a file on the host until it ends, then prints it to
- * stderr. A command that writes to an SSH channel that has dropped dies of SIGPIPE at its next
- * write, and Compose writes progress as it goes: an `up` cut off so, half-way through
- * recreating, leaves the old container stopped and the new one not started. Commands that
- * change containers run this way, so that they finish whether or not deploy-kit is still
- * connected to see it.
- */
-function toCompletion(part) {
-    const inner = shellLine(part);
-    return { text: `(out=$(mktemp) || exit 1; (${inner.text}) >"$out" 2>&1; code=$?; cat "$out" >&2; rm -f "$out"; exit $code)`, label: inner.label ?? inner.text };
-}
-/** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
-const userScript = (script) => ['sh', '-c', script];
-/**
- * Shell text written in deploy-kit's own source: operators, `$HOME`, `$(date +%s)`.
- * Never pass it a value that came from an input; quote those with `quote`.
- */
-const constant = (text) => ({ text });
-
-;// CONCATENATED MODULE: ./src/compose/containers.ts
-
-/**
- * The arguments of a container's HEALTHCHECK as Docker runs them, each ended by a NUL: the
- * test's words for CMD, and the container's shell (or `/bin/sh -c`) before the text for
- * CMD-SHELL. (`docker inspect` adds a newline after it, which `head -c -1` takes off.)
- */
-const HEALTHCHECK_ARGV = '{{range $i, $word := .Config.Healthcheck.Test}}{{if eq $i 0}}{{if eq $word "CMD-SHELL"}}' +
-    '{{if $.Config.Shell}}{{range $.Config.Shell}}{{.}}{{"\\x00"}}{{end}}{{else}}/bin/sh{{"\\x00"}}-c{{"\\x00"}}{{end}}' +
-    '{{end}}{{else}}{{$word}}{{"\\x00"}}{{end}}{{end}}';
-/** How long deploy-kit gives a container's HEALTHCHECK command it runs itself. */
-const PROBE_TIMEOUT_SECONDS = 2;
-/** Runs container "$1"'s HEALTHCHECK command once with `docker exec`, bounded by `timeout` (exit 124 when it hit it). */
-const PROBE = `timeout ${PROBE_TIMEOUT_SECONDS} sh -c ${quote(`docker inspect --format ${quote(HEALTHCHECK_ARGV)} "$1" | head -c -1 | xargs -0 docker exec "$1"`)} sh "$id" >/dev/null 2>&1`;
-/**
- * Prints the host's time (and what the probe did), then `docker inspect` of the project's
- * containers (not one-off runs). With `settleSeconds`, first waits on the host (checking every
- * 0.1 s, up to that long) while a container's HEALTHCHECK is still `starting`: the answer
- * comes as soon as Docker decides, without a round trip per check.
- *
- * With `probe`, it does not wait for Docker to decide: Docker runs a container's first check
- * only one `interval` after it starts (30 s unless the image says otherwise), so until Docker
- * has run one, the same command is run with `docker exec`, and the container counts as healthy
- * once it passes, which is also the rule Docker turns `healthy` by. A probe that fails decides
- * nothing: Docker's own verdict is awaited then, and only Docker can call a container
- * unhealthy. A probe that times out is not repeated for that container (`docker exec` cannot
- * stop the command inside it), nor is one after Docker's first check.
- */
-function inspectContainers(project, options = {}) {
-    const { settleSeconds = 0, probe = false, givenUp = [] } = options;
-    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); ` +
-        `probed=' '; gaveup=' ${givenUp.filter((id) => /^[0-9a-f]+$/.test(id)).join(' ')} '; `;
-    const tryProbe = probe
-        ? `case "$probed" in *" $id "*) continue;; esac; ` +
-            `case "$gaveup" in *" $id "*) ;; *) if [ "\${entry##*:}" = 0 ]; then ${PROBE}; rc=$?; ` +
-            `if [ $rc -eq 0 ]; then probed="$probed$id "; continue; elif [ $rc -eq 124 ]; then gaveup="$gaveup$id "; fi; fi;; esac; `
-        : '';
-    const settle = settleSeconds > 0
-        ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do waiting=''; ` +
-            `for entry in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}:{{len .State.Health.Log}}{{end}}{{end}}' $ids 2>/dev/null); do ` +
-            `id=\${entry%%:*}; ${tryProbe}waiting=1; done; [ -n "$waiting" ] || break; sleep 0.1; done; `
-        : '';
-    return constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed gaveup=$gaveup"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
-}
-/** inspectContainers' first line: the host's clock, and the containers the probe passed and gave up on. */
-function header(stdout) {
-    const first = stdout.slice(0, stdout.indexOf('\n'));
-    const ids = (text) => (text ?? '').split(' ').filter(Boolean);
-    return {
-        now: Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000),
-        probed: new Set(ids(/probed=(.*?) gaveup=/.exec(first)?.[1])),
-        givenUp: ids(/ gaveup=(.*)$/.exec(first)?.[1]),
-    };
-}
-/** The containers whose probe timed out (to pass back to inspectContainers as `givenUp`). */
-const probesGivenUp = (stdout) => header(stdout).givenUp;
-function parseContainers(stdout) {
-    const newline = stdout.indexOf('\n');
-    const { now, probed } = header(stdout);
-    const entries = JSON.parse(stdout.slice(newline + 1) || '[]');
-    return entries
-        .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
-        .map((e) => {
-        const started = Date.parse(e.State.StartedAt) / 1000;
-        const restarting = e.HostConfig?.RestartPolicy?.Name;
-        return {
-            name: e.Name.replace(/^\//, ''),
-            service: e.Config.Labels?.['com.docker.compose.service'] ?? '',
-            state: e.State.Status === 'exited' && restarting && restarting !== 'no' ? 'restarting' : e.State.Status,
-            health: e.State.Health?.Status,
-            exitCode: e.State.ExitCode,
-            restarts: e.RestartCount,
-            runningSeconds: Number.isFinite(started) && started > 0 ? Math.max(0, now - started) : 0,
-            image: e.Config.Image ?? '',
-            probed: e.State.Health?.Status === 'starting' && probed.has(e.Id),
-        };
-    })
-        .sort((a, b) => a.name.localeCompare(b.name));
-}
-function judgeContainers(containers, stableSeconds) {
-    if (containers.length === 0)
-        return { kind: 'waiting', reason: 'no containers yet', containers };
-    for (const c of containers) {
-        if ((c.state === 'exited' || c.state === 'dead') && c.exitCode !== 0) {
-            return { kind: 'failed', reason: `container ${c.name} exited with code ${c.exitCode}`, containers };
-        }
-        if (c.health === 'unhealthy')
-            return { kind: 'failed', reason: `container ${c.name} unhealthy`, containers };
-    }
-    for (const c of containers) {
-        if (c.state === 'exited')
-            continue; // a one-shot job that finished with 0
-        if (c.state === 'restarting')
-            return { kind: 'waiting', reason: `container ${c.name} is restarting (${c.restarts} restarts)`, containers };
-        if (c.state !== 'running')
-            return { kind: 'waiting', reason: `container ${c.name} is ${c.state}`, containers };
-        if (c.health !== undefined && c.health !== 'healthy' && !c.probed)
-            return { kind: 'waiting', reason: `container ${c.name} is ${c.health}`, containers };
-        if (c.health === undefined && c.runningSeconds < stableSeconds) {
-            return { kind: 'waiting', reason: `container ${c.name} running for ${Math.floor(c.runningSeconds)}s of ${stableSeconds}s`, containers };
-        }
-    }
-    return { kind: 'ready', containers };
-}
-
-;// CONCATENATED MODULE: ./src/util/poll.ts
-const systemClock = {
-    now: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
-/** Calls `attempt` every `intervalMs` until it is done or `timeoutMs` has passed (at least once). */
-async function poll(attempt, options) {
-    const clock = options.clock ?? systemClock;
-    const deadline = clock.now() + options.timeoutMs;
-    let attempts = 0;
-    for (;;) {
-        attempts += 1;
-        const result = await attempt(attempts);
-        if (result.done)
-            return { done: true, value: result.value, attempts };
-        const wait = Math.min(options.intervalMs, deadline - clock.now());
-        if (wait <= 0)
-            return { done: false, reason: result.reason, attempts };
-        await clock.sleep(wait);
-    }
-}
-/** Retries `fn` with exponential backoff while `retryable(error)` says so, at most `tries` times. */
-async function retry(fn, options) {
-    const clock = options.clock ?? systemClock;
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            return await fn();
-        }
-        catch (error) {
-            if (attempt >= options.tries || !options.retryable(error))
-                throw error;
-            await clock.sleep(options.delayFor?.(error) ?? options.firstDelayMs * 2 ** (attempt - 1));
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/compose/cli.ts
-/** Builds `docker compose -p NAME --project-directory DIR -f A -f B --env-file E <args>`. */
-function compose(project, ...args) {
-    const program = project.variant === 'v2' ? ['docker', 'compose'] : ['docker-compose'];
-    return [
-        ...program,
-        '--project-name',
-        project.name,
-        '--project-directory',
-        project.directory,
-        ...project.files.flatMap((file) => ['-f', file]),
-        '--env-file',
-        project.envFile,
-        ...args,
-    ];
-}
-/** Environment a user's hook gets so that a bare `docker compose ...` targets the release. */
-function composeEnvironment(project) {
-    return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/shell/sections.ts
-
-
-/**
- * Several outputs read back in one round trip, each after a marker line. The marker holds a
- * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
- * hook's stderr quoted in a failure message, an env value `compose config` prints, a
- * container's error) can end a section early or start one: it was written before the nonce
- * existed. The one place deploy-kit splits command output on markers.
- */
-class Sections {
-    prefix;
-    constructor(nonce = (0,external_node_crypto_.randomBytes)(12).toString('hex')) {
-        if (!/^[0-9a-f]{8,}$/.test(nonce))
-            throw new Error('A section nonce is hexadecimal, at least 8 digits');
-        this.prefix = `@@deploy-kit-${nonce}@@`;
-    }
-    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
-    start(name) {
-        if (!/^[A-Za-z0-9_.-]+$/.test(name))
-            throw new Error(`Not a section name: ${name}`);
-        return constant(`printf '\\n%s\\n' ${quote(`${this.prefix}${name}`)}`);
-    }
-    /**
-     * Shell text that starts section `${name}-<value>` where the value is shell variable
-     * `variable`'s (a section per item of a loop: a container id). The value must be a word of
-     * letters, digits, `_`, `.` or `-`, which a container id is.
-     */
-    startEach(name, variable) {
-        if (!/^[A-Za-z0-9_.-]+$/.test(name))
-            throw new Error(`Not a section name: ${name}`);
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
-            throw new Error(`Not a shell variable: ${variable}`);
-        return constant(`printf '\\n%s%s\\n' ${quote(`${this.prefix}${name}-`)} "$${variable}"`);
-    }
-    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
-    read(stdout) {
-        const found = new Map();
-        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
-        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
-            const newline = chunk.indexOf('\n');
-            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
-        }
-        return found;
-    }
-}
-/**
- * Runs each part in order, each after its section's marker; the line's exit status is 0
- * (each part reports through its output: a part that fails prints what it printed).
- */
-function inSections(parts, sections = new Sections()) {
-    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${shellLine(part).text}`).join('; ');
-    return { text: `${text}; true`, sections };
-}
-
-;// CONCATENATED MODULE: ./src/release/commands.ts
-
-
-
-/**
- * Builders for the commands that change an app's releases on the host. They return
- * commands; `RemoteHost` runs them. Every value reaches the shell through `quote`.
- */
-const createReleaseDir = (layout, id) => allOf(['mkdir', '-p', layout.releases], ['mkdir', '-m', '0750', layout.release(id).dir]);
-/** Appends one event to the ledger (a single small write, atomic with O_APPEND). */
-const appendLedger = (layout, event) => constant(`printf '%s\\n' ${quote(JSON.stringify(event))} >> ${quote(layout.ledger)}`);
-/** Points `current` at a release: a new symlink renamed over the old one, so readers never see none. */
-function switchCurrent(layout, id) {
-    const temp = `${layout.current}.next`;
-    return allOf(['ln', '-sfn', `releases/${id}`, temp], ['mv', '-T', temp, layout.current]);
-}
-/** Registry credentials live in a private folder of the release only while pulling. */
-const dockerConfigDir = (layout, id) => `${layout.release(id).dir}/.docker`;
-function prepareDockerConfig(dir) {
-    return constant(`mkdir -m 0700 ${quote(dir)} && if [ -d "$HOME/.docker/cli-plugins" ]; then ln -s "$HOME/.docker/cli-plugins" ${quote(`${dir}/cli-plugins`)}; fi`);
-}
-/** `docker login` reading the password from standard input: it never appears in argv. */
-const dockerLogin = (configDir, registry, username) => withEnv({ DOCKER_CONFIG: configDir }, ['docker', 'login', '--username', username, '--password-stdin', '--', registry]);
-const removeDockerConfig = (dir) => ['rm', '-rf', dir];
-function pullImages(project, configDir) {
-    const pull = compose(project, 'pull', '--quiet');
-    return configDir ? withEnv({ DOCKER_CONFIG: configDir }, pull) : shellLine(pull);
-}
-const renderConfig = (project) => compose(project, 'config');
-/**
- * Pulls the project's images while Compose renders its config (neither needs the other; each
- * is a Compose start-up of its own), in one round trip: stdout is the `config` section, the
- * rendered config; the pull's output goes to stderr. Fails when either fails.
- */
-function pullWhileRendering(project, configDir) {
-    const sections = new Sections();
-    return {
-        text: `{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; ${sections.start('config').text}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
-            `wait $pulling && exit $rendered`,
-        sections,
-    };
-}
-const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
-/** `up --detach --remove-orphans`, run to its end even if the connection drops (see toCompletion). */
-const startContainers = (project) => toCompletion(compose(project, 'up', '--detach', '--remove-orphans'));
-const stopContainers = (project) => toCompletion(compose(project, 'down', '--remove-orphans'));
-/** Runs a user's hook in the release folder, with the release's compose project as the default. */
-function runHook(project, script, release) {
-    const env = { ...composeEnvironment(project), RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: project.directory };
-    return inDirectory(project.directory, withEnv(env, userScript(script)));
-}
-function removeReleases(layout, ids) {
-    return ['rm', '-rf', '--', ...ids.map((id) => layout.release(id).dir)];
-}
-/** Removes images no kept release uses; images still used by a container are left alone. */
-function removeImages(imageIds) {
-    return constant(`for image in ${imageIds.map(quote).join(' ')}; do docker image rm --force "$image" >/dev/null 2>&1 || true; done`);
-}
-/** Removes `current`: the app has no active release (a first release taken back). */
-const clearCurrent = (layout) => ['rm', '-f', '--', layout.current];
-
-;// CONCATENATED MODULE: ./src/release/activate.ts
-
-
-
-
-
-/** How long a container without a HEALTHCHECK must run without restarting to count as up. */
-const STABLE_SECONDS = 3;
-/** How long one poll may wait on the host for a HEALTHCHECK still `starting` to decide. */
-const SETTLE_SECONDS = 2;
-/** Polls a project's containers until all are healthy (or running and stable), or `timeoutMs` passes. */
-async function waitForContainers(host, projectName, timeoutMs, reporter, options = {}) {
-    let last = [];
-    let lastReason = '';
-    const givenUp = new Set();
-    let start = options.start;
-    const outcome = await poll(async () => {
-        const look = inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] });
-        // A failed `up` fails the step with its own error output, as it would on its own.
-        const first = start && shellLine(start);
-        const { stdout } = await host.run(first ? constant(`{ ${first.text}; } >&2 && { ${look.text}; }`) : look, first ? { label: first.label ?? first.text } : {});
-        start = undefined;
-        for (const id of probesGivenUp(stdout))
-            givenUp.add(id);
-        const verdict = judgeContainers(parseContainers(stdout), STABLE_SECONDS);
-        last = verdict.containers;
-        if (verdict.kind !== 'waiting')
-            return { done: true, value: verdict };
-        if (verdict.reason !== lastReason)
-            reporter.info(`waiting: ${verdict.reason}`);
-        lastReason = verdict.reason;
-        return { done: false, reason: verdict.reason };
-    }, 
-    // Each poll is one exec over the open connection; a short interval keeps the gate from
-    // waiting on us after Docker has marked the containers healthy.
-    { timeoutMs, intervalMs: 250 });
-    if (outcome.done && outcome.value.kind === 'ready') {
-        reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.probed ? 'healthy: its HEALTHCHECK passed when run at once' : (c.health ?? c.state)})`).join(', ')}`);
-        return { ok: true, reason: '', containers: last };
-    }
-    const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
-    return { ok: false, reason, containers: last };
-}
-/** `up -d --remove-orphans` for a release's project, then waits for its containers (the first look in the same round trip). */
-async function startAndWait(host, project, timeoutMs, reporter, options = {}) {
-    return waitForContainers(host, project.name, timeoutMs, reporter, { ...options, start: startContainers(project) });
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/release/images.ts
-
-
-/** service -> image reference, from `docker compose config` output. */
-function serviceImages(composeConfigYaml) {
-    const config = (0,dist/* parse */.qg)(composeConfigYaml);
-    const services = config?.services ?? {};
-    const images = {};
-    for (const [name, service] of Object.entries(services)) {
-        if (!service?.image) {
-            throw new OperationError(`Service '${name}' has no 'image:'. deploy-kit deploys images from a registry; build and push them first, then name them in the compose file.`);
-        }
-        images[name] = service.image;
-    }
-    return images;
-}
-function repository(ref) {
-    const withoutDigest = ref.split('@')[0];
-    const lastSlash = withoutDigest.lastIndexOf('/');
-    const colon = withoutDigest.indexOf(':', lastSlash + 1);
-    return colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
-}
-/** Matches `docker image inspect` output (in argument order) to the references asked for. */
-function pinImages(refs, inspectJson) {
-    const entries = JSON.parse(inspectJson);
-    if (entries.length !== refs.length)
-        throw new OperationError(`Expected ${refs.length} images on the host, found ${entries.length}.`);
-    return refs.map((ref, index) => {
-        const entry = entries[index];
-        const repo = repository(ref);
-        const digest = entry.RepoDigests?.find((d) => repository(d) === repo) ?? entry.RepoDigests?.[0];
-        return { ref: ref.includes('@sha256:') ? ref : (digest ?? entry.Id), id: entry.Id };
-    });
-}
-/** The compose override that pins every service to its image. */
-function imagesOverride(pinned, composeVersion) {
-    const services = Object.fromEntries(Object.entries(pinned).map(([service, ref]) => [service, { image: ref }]));
-    // Compose v1 refuses to merge files of different `version:`s, so the override copies the user's.
-    const document = composeVersion ? { version: composeVersion, services } : { services };
-    return `# Written by deploy-kit: the images this release runs, pinned by digest.\n${(0,dist/* stringify */.As)(document)}`;
-}
-
 ;// CONCATENATED MODULE: ./src/release/ledger.ts
 /** An event of `release` by this run, stamped now. */
 function ledgerEvent(source, release, event, extra = {}) {
@@ -57763,6 +57255,86 @@ function releasesToPrune(existing, keep, protect, summaries = []) {
     // Without a ledger entry a release counts as good: better kept than lost.
     const kept = new Set(newestFirst.filter((id) => healthy.has(id) || !known.has(id)).slice(0, keep));
     return newestFirst.filter((id) => !kept.has(id) && !protect.includes(id)).sort(compareIds);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/inputs/parse.ts
+
+
+/**
+ * The error for an input that is not what was expected, showing what was given unless the
+ * input holds a secret (src/inputs/secrets.ts): those errors describe the shape only, and a
+ * URL input is shown with its credentials and query values hidden.
+ */
+function invalid(name, expected, got) {
+    const safe = got === undefined ? undefined : shownValue(name, got);
+    const shown = safe === undefined ? '' : `; got '${printable(safe)}'`;
+    return new ConfigurationError(`Input '${name}' ${expected}${shown}.`);
+}
+/** Shows a value in an error without letting it break the line. */
+function printable(value, max = 80) {
+    const shown = JSON.stringify(value).slice(1, -1).replace(/[\u0000-\u001f]/g, '?');
+    return shown.length > max ? `${shown.slice(0, max)}...` : shown;
+}
+function parse_required(name, raw) {
+    if (raw === '')
+        throw new ConfigurationError(`Input '${name}' is required.`);
+    return raw;
+}
+function parseBoolean(name, raw, fallback = false) {
+    if (raw === '')
+        return fallback;
+    if (/^(true|yes|on|1)$/i.test(raw))
+        return true;
+    if (/^(false|no|off|0)$/i.test(raw))
+        return false;
+    throw invalid(name, 'must be true or false', raw);
+}
+function parseInteger(name, raw, range, fallback) {
+    if (raw === '' && fallback !== undefined)
+        return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
+        throw invalid(name, `must be a whole number from ${range.min} to ${range.max}`, raw);
+    }
+    return value;
+}
+/** `failure-log-lines` (action-deploy, -rollback, -healthgate): each failed container's last log lines in a failure report; 0 shows none. */
+const parseFailureLogLines = (input) => parseInteger('failure-log-lines', input('failure-log-lines'), { min: 0, max: 10_000 }, 100);
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** `30s`, `2m`, `1m30s`, `500ms`, `1h`, or a bare number of seconds. Returns milliseconds. */
+function parseDuration(name, raw, fallback) {
+    const text = raw === '' && fallback !== undefined ? fallback : raw;
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+        throw invalid(name, "must be a duration like '30s', '2m', '1m30s' or '500ms'", raw);
+    }
+    return Math.round(parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * UNIT_MS[unit], 0));
+}
+/** One value per line or comma separated; blanks dropped. */
+function parseList(raw, separators = /[\n,]/) {
+    return raw
+        .split(separators)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+function oneOf(name, raw, allowed, fallback) {
+    if (raw === '')
+        return fallback;
+    if (allowed.includes(raw))
+        return raw;
+    throw invalid(name, `must be one of ${allowed.join(', ')}`, raw);
+}
+/** Formats milliseconds for people: 1500 -> '1.5s', 120000 -> '2m'. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000 || ms % 60_000 !== 0)
+        return `${Number((ms / 1000).toFixed(1))}s`;
+    return `${ms / 60_000}m`;
 }
 
 // EXTERNAL MODULE: external "node:net"
@@ -58064,6 +57636,100 @@ function readSshHosts(input, mask) {
 }
 const describeTarget = (t) => `${t.username}@${t.host}${t.port === 22 ? '' : `:${t.port}`}`;
 
+;// CONCATENATED MODULE: ./src/util/poll.ts
+const systemClock = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+/** Calls `attempt` every `intervalMs` until it is done or `timeoutMs` has passed (at least once). */
+async function poll(attempt, options) {
+    const clock = options.clock ?? systemClock;
+    const deadline = clock.now() + options.timeoutMs;
+    let attempts = 0;
+    for (;;) {
+        attempts += 1;
+        const result = await attempt(attempts);
+        if (result.done)
+            return { done: true, value: result.value, attempts };
+        const wait = Math.min(options.intervalMs, deadline - clock.now());
+        if (wait <= 0)
+            return { done: false, reason: result.reason, attempts };
+        await clock.sleep(wait);
+    }
+}
+/** Retries `fn` with exponential backoff while `retryable(error)` says so, at most `tries` times. */
+async function retry(fn, options) {
+    const clock = options.clock ?? systemClock;
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            return await fn();
+        }
+        catch (error) {
+            if (attempt >= options.tries || !options.retryable(error))
+                throw error;
+            await clock.sleep(options.delayFor?.(error) ?? options.firstDelayMs * 2 ** (attempt - 1));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shell/quote.ts
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+/** Quotes one argument for a POSIX shell. The result is always one word. */
+function quote(arg) {
+    if (arg.includes('\0'))
+        throw new Error('A shell argument cannot contain a NUL byte');
+    if (arg !== '' && SAFE_WORD.test(arg))
+        return arg;
+    return `'${arg.replaceAll("'", `'\\''`)}'`;
+}
+function shellLine(command) {
+    if (isShellLine(command))
+        return command;
+    if (command.length === 0)
+        throw new Error('An empty command cannot be run');
+    return { text: command.map(quote).join(' ') };
+}
+function isShellLine(value) {
+    return !Array.isArray(value) && typeof value.text === 'string';
+}
+function join(parts, operator) {
+    return { text: parts.map((part) => shellLine(part).text).join(` ${operator} `) };
+}
+/** `a && b && c` */
+const allOf = (...parts) => join(parts, '&&');
+/** `a | b` */
+const pipe = (...parts) => join(parts, '|');
+/** `cd DIR && cmd` */
+const inDirectory = (dir, part) => allOf(['cd', dir], part);
+/** `NAME=value ... cmd`: environment for one command. Names must be shell identifiers. */
+function withEnv(env, part) {
+    const assignments = Object.entries(env).map(([name, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw new Error(`Not an environment variable name: ${name}`);
+        return `${name}=${quote(value)}`;
+    });
+    return { text: [...assignments, shellLine(part).text].join(' ') };
+}
+/**
+ * Runs `part` with its output held in a file on the host until it ends, then prints it to
+ * stderr. A command that writes to an SSH channel that has dropped dies of SIGPIPE at its next
+ * write, and Compose writes progress as it goes: an `up` cut off so, half-way through
+ * recreating, leaves the old container stopped and the new one not started. Commands that
+ * change containers run this way, so that they finish whether or not deploy-kit is still
+ * connected to see it.
+ */
+function toCompletion(part) {
+    const inner = shellLine(part);
+    return { text: `(out=$(mktemp) || exit 1; (${inner.text}) >"$out" 2>&1; code=$?; cat "$out" >&2; rm -f "$out"; exit $code)`, label: inner.label ?? inner.text };
+}
+/** `sh -c 'script'`: runs a user's own command (pre-deploy, backup command) as given. */
+const userScript = (script) => ['sh', '-c', script];
+/**
+ * Shell text written in deploy-kit's own source: operators, `$HOME`, `$(date +%s)`.
+ * Never pass it a value that came from an input; quote those with `quote`.
+ */
+const constant = (text) => ({ text });
+
 ;// CONCATENATED MODULE: ./src/release/lock.ts
 
 
@@ -58313,18 +57979,59 @@ async function acquire(host, lockDir, owner, options, reporter, andRead) {
         `Wait for it to finish, or raise 'lock-timeout' to queue behind it.`);
 }
 
-;// CONCATENATED MODULE: ./src/release/record.ts
-function formatRecord(record) {
-    return `${JSON.stringify(record, null, 2)}\n`;
+;// CONCATENATED MODULE: ./src/shell/sections.ts
+
+
+/**
+ * Several outputs read back in one round trip, each after a marker line. The marker holds a
+ * nonce drawn for this one command line, so no text the output carries (a ledger reason, a
+ * hook's stderr quoted in a failure message, an env value `compose config` prints, a
+ * container's error) can end a section early or start one: it was written before the nonce
+ * existed. The one place deploy-kit splits command output on markers.
+ */
+class Sections {
+    prefix;
+    constructor(nonce = (0,external_node_crypto_.randomBytes)(12).toString('hex')) {
+        if (!/^[0-9a-f]{8,}$/.test(nonce))
+            throw new Error('A section nonce is hexadecimal, at least 8 digits');
+        this.prefix = `@@deploy-kit-${nonce}@@`;
+    }
+    /** Shell text that starts section `name` on stdout (on a line of its own, after a newline of its own). */
+    start(name) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        return constant(`printf '\\n%s\\n' ${quote(`${this.prefix}${name}`)}`);
+    }
+    /**
+     * Shell text that starts section `${name}-<value>` where the value is shell variable
+     * `variable`'s (a section per item of a loop: a container id). The value must be a word of
+     * letters, digits, `_`, `.` or `-`, which a container id is.
+     */
+    startEach(name, variable) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(name))
+            throw new Error(`Not a section name: ${name}`);
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable))
+            throw new Error(`Not a shell variable: ${variable}`);
+        return constant(`printf '\\n%s%s\\n' ${quote(`${this.prefix}${name}-`)} "$${variable}"`);
+    }
+    /** Each section's output exactly as its command printed it, by name; a section whose marker never came is absent. */
+    read(stdout) {
+        const found = new Map();
+        // The newline each marker prints before itself is cut with it; output trimmed at its start lost the first one.
+        for (const chunk of `\n${stdout}`.split(`\n${this.prefix}`).slice(1)) {
+            const newline = chunk.indexOf('\n');
+            found.set((newline === -1 ? chunk : chunk.slice(0, newline)), newline === -1 ? '' : chunk.slice(newline + 1));
+        }
+        return found;
+    }
 }
-function parseRecord(text) {
-    try {
-        const record = JSON.parse(text);
-        return typeof record.id === 'string' ? record : undefined;
-    }
-    catch {
-        return undefined;
-    }
+/**
+ * Runs each part in order, each after its section's marker; the line's exit status is 0
+ * (each part reports through its output: a part that fails prints what it printed).
+ */
+function inSections(parts, sections = new Sections()) {
+    const text = parts.map(([name, part]) => `${sections.start(name).text}; ${shellLine(part).text}`).join('; ');
+    return { text: `${text}; true`, sections };
 }
 
 // EXTERNAL MODULE: ./node_modules/is-stream/index.js
@@ -59579,6 +59286,37 @@ function resolveDeployPath(path, home) {
     return `${home}/${path}`;
 }
 
+;// CONCATENATED MODULE: ./src/release/record.ts
+function formatRecord(record) {
+    return `${JSON.stringify(record, null, 2)}\n`;
+}
+function parseRecord(text) {
+    try {
+        const record = JSON.parse(text);
+        return typeof record.id === 'string' ? record : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+/** What every release.json starts with, whatever the target (a compose deploy adds its strategy's fields, a Swarm deploy its stack). */
+function startRecord(release, at) {
+    return {
+        id: at.releaseId,
+        app: release.app,
+        version: release.version,
+        commit: release.run.commit,
+        composeFiles: release.composeFiles.map((f) => f.name),
+        images: {},
+        imageIds: {},
+        previous: at.previousId,
+        actor: release.run.actor,
+        run: release.run.runUrl,
+        createdAt: at.startedAt,
+        status: 'deploying',
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/release/state.ts
 
 
@@ -59703,6 +59441,257 @@ const readActiveColor = (root) => constant(`cat ${quote(activeColorFile(root))} 
 function writeActiveColor(root, color) {
     const file = activeColorFile(root);
     return constant(`printf '%s\\n' ${quote(color)} > ${quote(`${file}.next`)} && mv -f ${quote(`${file}.next`)} ${quote(file)}`);
+}
+
+;// CONCATENATED MODULE: ./src/compose/cli.ts
+/** Builds `docker compose -p NAME --project-directory DIR -f A -f B --env-file E <args>`. */
+function compose(project, ...args) {
+    const program = project.variant === 'v2' ? ['docker', 'compose'] : ['docker-compose'];
+    return [
+        ...program,
+        '--project-name',
+        project.name,
+        '--project-directory',
+        project.directory,
+        ...project.files.flatMap((file) => ['-f', file]),
+        '--env-file',
+        project.envFile,
+        ...args,
+    ];
+}
+/** Environment a user's hook gets so that a bare `docker compose ...` targets the release. */
+function composeEnvironment(project) {
+    return { COMPOSE_PROJECT_NAME: project.name, COMPOSE_FILE: project.files.join(':') };
+}
+
+;// CONCATENATED MODULE: ./src/release/commands.ts
+
+
+
+/**
+ * Builders for the commands that change an app's releases on the host. They return
+ * commands; `RemoteHost` runs them. Every value reaches the shell through `quote`.
+ */
+const createReleaseDir = (layout, id) => allOf(['mkdir', '-p', layout.releases], ['mkdir', '-m', '0750', layout.release(id).dir]);
+/** Appends one event to the ledger (a single small write, atomic with O_APPEND). */
+const appendLedger = (layout, event) => constant(`printf '%s\\n' ${quote(JSON.stringify(event))} >> ${quote(layout.ledger)}`);
+/** Points `current` at a release: a new symlink renamed over the old one, so readers never see none. */
+function switchCurrent(layout, id) {
+    const temp = `${layout.current}.next`;
+    return allOf(['ln', '-sfn', `releases/${id}`, temp], ['mv', '-T', temp, layout.current]);
+}
+/** Registry credentials live in a private folder of the release only while pulling. */
+const dockerConfigDir = (layout, id) => `${layout.release(id).dir}/.docker`;
+function prepareDockerConfig(dir) {
+    return constant(`mkdir -m 0700 ${quote(dir)} && if [ -d "$HOME/.docker/cli-plugins" ]; then ln -s "$HOME/.docker/cli-plugins" ${quote(`${dir}/cli-plugins`)}; fi`);
+}
+/** `docker login` reading the password from standard input: it never appears in argv. */
+const dockerLogin = (configDir, registry, username) => withEnv({ DOCKER_CONFIG: configDir }, ['docker', 'login', '--username', username, '--password-stdin', '--', registry]);
+const removeDockerConfig = (dir) => ['rm', '-rf', dir];
+function pullImages(project, configDir) {
+    const pull = compose(project, 'pull', '--quiet');
+    return configDir ? withEnv({ DOCKER_CONFIG: configDir }, pull) : shellLine(pull);
+}
+const renderConfig = (project) => compose(project, 'config');
+/**
+ * Pulls the project's images while Compose renders its config (neither needs the other; each
+ * is a Compose start-up of its own), in one round trip: stdout is the `config` section, the
+ * rendered config; the pull's output goes to stderr. Fails when either fails.
+ */
+function pullWhileRendering(project, configDir) {
+    const sections = new Sections();
+    return {
+        text: `{ ${pullImages(project, configDir).text}; } >&2 & pulling=$!; ${sections.start('config').text}; ${shellLine(renderConfig(project)).text}; rendered=$?; ` +
+            `wait $pulling && exit $rendered`,
+        sections,
+    };
+}
+const inspectImages = (refs) => ['docker', 'image', 'inspect', '--', ...refs];
+/** `up --detach --remove-orphans`, run to its end even if the connection drops (see toCompletion). */
+const startContainers = (project) => toCompletion(compose(project, 'up', '--detach', '--remove-orphans'));
+const stopContainers = (project) => toCompletion(compose(project, 'down', '--remove-orphans'));
+/** Runs a user's hook in the release folder, with the release's compose project as the default. */
+function runHook(project, script, release) {
+    const env = { ...composeEnvironment(project), RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: project.directory };
+    return inDirectory(project.directory, withEnv(env, userScript(script)));
+}
+function removeReleases(layout, ids) {
+    return ['rm', '-rf', '--', ...ids.map((id) => layout.release(id).dir)];
+}
+/** Removes images no kept release uses; images still used by a container are left alone. */
+function removeImages(imageIds) {
+    return constant(`for image in ${imageIds.map(quote).join(' ')}; do docker image rm --force "$image" >/dev/null 2>&1 || true; done`);
+}
+/** Removes `current`: the app has no active release (a first release taken back). */
+const clearCurrent = (layout) => ['rm', '-f', '--', layout.current];
+
+// EXTERNAL MODULE: ./node_modules/dotenv/dist/index.cjs
+var dist = __nccwpck_require__(8230);
+;// CONCATENATED MODULE: ./src/release/env-file.ts
+
+
+/**
+ * The release's `.env`: `VERSION` plus the user's `env` input, written so that Compose v2
+ * (compose-go's dotenv parser) and Compose v1.29 (python-dotenv, which also expands
+ * `${NAME}` in every value, quoted or not) both read back exactly what was given:
+ *
+ * - plain words bare;
+ * - otherwise single-quoted: both parsers take the text literally up to the closing quote
+ *   (newlines included), provided it holds no `'`, no CR (Python reads files with universal
+ *   newlines, so a CR would come back as LF) and no backslash that python-dotenv would
+ *   unescape (`\\`, `\'`, or a trailing `\`);
+ * - otherwise double-quoted with only `\\`, `\"`, `\n` and `\r` escapes, which both parsers
+ *   decode alike; this form cannot hold `$` (compose-go interpolates `$` in double quotes,
+ *   python-dotenv keeps `\$` and `$$` as they are), nor a backslash before `"` or at the end
+ *   (both parsers end the value at the first `"` not preceded by a backslash).
+ *
+ * What neither form carries is refused with a ConfigurationError naming the key and the
+ * rule: `${...}` (python-dotenv would expand it), `$` together with `'`, CR or such a
+ * backslash, and NUL.
+ *
+ * Before dotenv reads the input, every line must be `KEY=value`, a `#` comment or empty
+ * (checkEnvLines): dotenv itself skips any other line without a word, and reads `KEY: value`
+ * as `KEY=value`. Errors name the line by its number and never show it: it may hold a secret.
+ */
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+function parseEnvInput(text) {
+    checkEnvLines(text);
+    const values = (0,dist.parse)(text);
+    if ('VERSION' in values)
+        throw new ConfigurationError("Input 'env' must not set VERSION: it comes from the 'version' input.");
+    for (const [key, value] of Object.entries(values))
+        encodeEnvValue(key, value);
+    return values;
+}
+/** `KEY=value`, with an optional `export ` and spaces around `=`; group 1 is the text after `=`. */
+const ASSIGNMENT = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=(.*)$/;
+const EMPTY_OR_COMMENT = /^\s*(?:#.*)?$/;
+/** A `#` that dotenv takes for the start of a comment inside an unquoted value: one not after a blank. */
+const CUTTING_HASH = /(?:^|[^\s])#/;
+/**
+ * Refuses any line of the `env` input that is not `KEY=value`, a comment or empty, and an
+ * unquoted value that dotenv would cut at a `#`. A value that opens a quote may go on over
+ * the following lines up to where dotenv closes it (closingLine); those lines are the value's.
+ */
+function checkEnvLines(text) {
+    const lines = text.split(/\r\n?|\n/); // dotenv reads CRLF and a lone CR as line ends too
+    for (let index = 0; index < lines.length; index += 1) {
+        const line = lines[index];
+        if (EMPTY_OR_COMMENT.test(line))
+            continue;
+        const value = ASSIGNMENT.exec(line)?.[1];
+        const number = index + 1;
+        if (value === undefined) {
+            throw new ConfigurationError(`Input 'env', line ${number} is not KEY=value: each line must be KEY=value (KEY: letters, digits and _, not starting with a digit; 'export ' in front is allowed), a # comment, or empty. The line is not shown: it may hold a secret.`);
+        }
+        const start = value.length - value.trimStart().length;
+        const last = /^['"`]/.test(value.trimStart()) ? closingLine(lines, index, line.length - value.length + start) : undefined;
+        if (last !== undefined) {
+            index = last;
+            continue;
+        }
+        if (CUTTING_HASH.test(value)) {
+            throw new ConfigurationError(`Input 'env', line ${number}: dotenv reads the '#' in this unquoted value as the start of a comment and drops the rest. Put the value in single quotes (KEY='...'), or a space before the '#' when it starts a comment.`);
+        }
+    }
+}
+/**
+ * Where dotenv ends a quoted value that opens at `lines[first][open]`: the index of the line
+ * holding the closing quote, or undefined when dotenv reads the line as an unquoted value.
+ * As dotenv's pattern does, the value runs up to the first quote of its kind without a
+ * backslash before it, or back to an earlier escaped one, and the closing quote may only be
+ * followed by blanks and a comment.
+ */
+function closingLine(lines, first, open) {
+    const quote = lines[first][open];
+    let found;
+    for (let index = first; index < lines.length; index += 1) {
+        const line = lines[index];
+        for (let at = index === first ? open + 1 : 0; at < line.length; at += 1) {
+            if (line[at] !== quote)
+                continue;
+            if (EMPTY_OR_COMMENT.test(line.slice(at + 1)))
+                found = index;
+            if (line[at - 1] !== '\\')
+                return found;
+        }
+    }
+    return found;
+}
+const BARE = /^[A-Za-z0-9_@%+=:,./-]*$/;
+/** What python-dotenv's interpolation would replace: `${NAME}` or `${NAME:-default}`. */
+const PY_DOTENV_EXPANSION = /\$\{[^}]*\}/;
+/** Backslashes python-dotenv unescapes inside single quotes; a trailing one would escape the closing quote. */
+const SINGLE_QUOTE_UNSAFE = /['\r]|\\[\\']|\\$/;
+/** One value as .env text that Compose v1 and v2 both read back exactly; throws when there is none. */
+function encodeEnvValue(key, value) {
+    const refuse = (rule) => new ConfigurationError(`Input 'env': the value of ${key} ${rule}, which Compose v1 and v2 cannot both read back exactly from a .env file.`);
+    if (value.includes('\0'))
+        throw refuse('contains a NUL byte');
+    if (BARE.test(value))
+        return value;
+    if (PY_DOTENV_EXPANSION.test(value))
+        throw refuse("contains '${...}' (Compose v1 would expand it)");
+    if (!SINGLE_QUOTE_UNSAFE.test(value))
+        return `'${value}'`;
+    if (value.includes('$'))
+        throw refuse("contains '$' together with a single quote, a carriage return or a backslash before \\ or '");
+    if (/\\("|$)/.test(value))
+        throw refuse('contains a backslash before a double quote or at its end, together with a single quote or a carriage return');
+    const escaped = value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
+    return `"${escaped}"`;
+}
+function formatEnvFile(values) {
+    const lines = Object.entries(values).map(([key, value]) => {
+        if (!KEY.test(key))
+            throw new ConfigurationError(`'${key}' is not a valid environment variable name.`);
+        return `${key}=${encodeEnvValue(key, value)}`;
+    });
+    return `${lines.join('\n')}\n`;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var yaml_dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/release/images.ts
+
+
+/** service -> image reference, from `docker compose config` output. */
+function serviceImages(composeConfigYaml) {
+    const config = (0,yaml_dist/* parse */.qg)(composeConfigYaml);
+    const services = config?.services ?? {};
+    const images = {};
+    for (const [name, service] of Object.entries(services)) {
+        if (!service?.image) {
+            throw new OperationError(`Service '${name}' has no 'image:'. deploy-kit deploys images from a registry; build and push them first, then name them in the compose file.`);
+        }
+        images[name] = service.image;
+    }
+    return images;
+}
+function repository(ref) {
+    const withoutDigest = ref.split('@')[0];
+    const lastSlash = withoutDigest.lastIndexOf('/');
+    const colon = withoutDigest.indexOf(':', lastSlash + 1);
+    return colon === -1 ? withoutDigest : withoutDigest.slice(0, colon);
+}
+/** Matches `docker image inspect` output (in argument order) to the references asked for. */
+function pinImages(refs, inspectJson) {
+    const entries = JSON.parse(inspectJson);
+    if (entries.length !== refs.length)
+        throw new OperationError(`Expected ${refs.length} images on the host, found ${entries.length}.`);
+    return refs.map((ref, index) => {
+        const entry = entries[index];
+        const repo = repository(ref);
+        const digest = entry.RepoDigests?.find((d) => repository(d) === repo) ?? entry.RepoDigests?.[0];
+        return { ref: ref.includes('@sha256:') ? ref : (digest ?? entry.Id), id: entry.Id };
+    });
+}
+/** The compose override that pins every service to its image. */
+function imagesOverride(pinned, composeVersion) {
+    const services = Object.fromEntries(Object.entries(pinned).map(([service, ref]) => [service, { image: ref }]));
+    // Compose v1 refuses to merge files of different `version:`s, so the override copies the user's.
+    const document = composeVersion ? { version: composeVersion, services } : { services };
+    return `# Written by deploy-kit: the images this release runs, pinned by digest.\n${(0,yaml_dist/* stringify */.As)(document)}`;
 }
 
 ;// CONCATENATED MODULE: ./src/strategy/nginx.ts
@@ -59866,97 +59855,25 @@ function planBlueGreen(settings, strategy, t) {
     return { beforeCurrent, afterCurrent };
 }
 
-;// CONCATENATED MODULE: ./src/strategy/addresses.ts
-const SEPARATOR = '\t';
-/** Running containers of a project with their service and published ports. */
-function listPublished(project) {
-    return [
-        'docker', 'ps',
-        '--filter', `label=com.docker.compose.project=${project}`,
-        '--filter', 'status=running',
-        '--format', `{{.Label "com.docker.compose.service"}}${SEPARATOR}{{.Ports}}`,
-    ];
-}
-/**
- * Parses `listPublished` output (`web\t127.0.0.1:49153->8080/tcp, ...`). IPv6 duplicates
- * are left out; `0.0.0.0` becomes `127.0.0.1`. With `services`, only those, in that order.
- */
-function parsePublished(stdout, services = []) {
-    const found = [];
-    for (const line of stdout.split('\n')) {
-        const [service, ports] = line.split(SEPARATOR);
-        if (!service || !ports)
-            continue;
-        for (const match of ports.matchAll(/(\d{1,3}(?:\.\d{1,3}){3}):(\d+)->(\d+)\/tcp/g)) {
-            const host = match[1] === '0.0.0.0' ? '127.0.0.1' : match[1];
-            const address = `${host}:${match[2]}`;
-            if (!found.some((f) => f.address === address))
-                found.push({ service, address, containerPort: Number(match[3]) });
-        }
-    }
-    const order = (a, b) => a.service.localeCompare(b.service) || a.address.localeCompare(b.address);
-    if (services.length === 0)
-        return found.sort(order);
-    return services.flatMap((s) => found.filter((f) => f.service === s).sort(order));
-}
-
-;// CONCATENATED MODULE: ./src/strategy/switch.ts
+;// CONCATENATED MODULE: ./src/strategy/record.ts
 
 /**
- * The user's `switch-command`, run on the host in the release folder with the colour that
- * should get traffic in its environment:
- *   DEPLOY_KIT_COLOR      blue | green
- *   DEPLOY_KIT_PROJECT    <app>-<color>
- *   DEPLOY_KIT_ADDRESS    host:port of the first traffic service's first published port
- *   DEPLOY_KIT_ADDRESSES  every such host:port, space separated
- *   DEPLOY_KIT_SERVICE_<NAME>  host:port per service (name upper-cased, non-alphanumerics as _)
+ * What release.json records of a blue-green or rolling deploy (for rolling, the services it
+ * rolled, resolved); nothing for recreate (records stay as they were).
  */
-function switchEnvironment(color, project, addresses) {
-    const env = {
-        DEPLOY_KIT_COLOR: color,
-        DEPLOY_KIT_PROJECT: project,
-        DEPLOY_KIT_ADDRESS: addresses[0]?.address ?? '',
-        DEPLOY_KIT_ADDRESSES: addresses.map((a) => a.address).join(' '),
+function strategyRecord(strategy, activeColor, rolled) {
+    if (strategy?.kind === 'rolling')
+        return { strategy: 'rolling', services: rolled ?? strategy.services };
+    if (strategy?.kind !== 'blue-green')
+        return {};
+    return {
+        strategy: 'blue-green',
+        color: otherColor(activeColor),
+        switchCommand: strategy.switchCommand,
+        services: strategy.services,
+        keepPreviousRunning: strategy.keepPreviousRunning,
+        ...(strategy.nginxReloadCommand !== undefined ? { nginxReloadCommand: strategy.nginxReloadCommand } : {}),
     };
-    for (const a of addresses) {
-        const name = `DEPLOY_KIT_SERVICE_${a.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-        env[name] ??= a.address;
-    }
-    return env;
-}
-function switchTraffic(directory, script, env) {
-    return inDirectory(directory, withEnv(env, userScript(script)));
-}
-
-;// CONCATENATED MODULE: ./src/strategy/traffic.ts
-
-
-
-
-/** Where a proxy on the host reaches a project's traffic services; an error when nowhere. */
-async function publishedAddresses(host, project, services) {
-    const addresses = parsePublished((await host.run(listPublished(project))).stdout, services);
-    if (addresses.length === 0) {
-        const which = services.length > 0 ? `services ${services.join(', ')}` : 'any service';
-        throw new OperationError(`${project}: no running container of ${which} publishes a port, so a proxy cannot reach it. For blue-green, publish the port without a fixed host port (ports: ["127.0.0.1::8080"]) so both colours can run at once.`);
-    }
-    return addresses;
-}
-/**
- * Runs switch-command with `project`'s addresses: traffic moves to `color`. Without a command,
- * the built-in nginx switch writes the first traffic service's addresses (every container, its
- * first published port) to the upstream file, reloads nginx and waits for its old workers.
- */
-async function moveTraffic(host, move, reporter) {
-    const addresses = await publishedAddresses(host, move.project, move.services);
-    reporter.info(`moving traffic to ${move.color} (${move.project}: ${addresses.map((a) => `${a.service} ${a.address}`).join(', ')})`);
-    if (move.command === '' && move.nginx) {
-        const first = addresses[0];
-        const upstream = addresses.filter((a) => a.service === first.service && a.containerPort === first.containerPort);
-        reporter.info(`built-in nginx switch: ${move.nginx.file} gets ${upstream.map((a) => `server ${a.address};`).join(' ')}`);
-        return switchNginx(host, move.nginx, upstream, move.directory, reporter);
-    }
-    await host.run(switchTraffic(move.directory, move.command, switchEnvironment(move.color, move.project, addresses)));
 }
 
 ;// CONCATENATED MODULE: ./src/strategy/rolling.ts
@@ -59985,7 +59902,7 @@ function rollingServices(files, services) {
     for (const file of files) {
         let doc;
         try {
-            doc = (0,dist/* parse */.qg)(file.content);
+            doc = (0,yaml_dist/* parse */.qg)(file.content);
         }
         catch {
             continue; // Compose reports a broken file itself, with its own words.
@@ -60011,7 +59928,7 @@ function declaredReplicas(files, service) {
     for (const file of files) {
         let doc;
         try {
-            doc = (0,dist/* parse */.qg)(file.content);
+            doc = (0,yaml_dist/* parse */.qg)(file.content);
         }
         catch {
             continue;
@@ -60095,745 +60012,6 @@ function describeRoll(action, service, project) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/strategy/rolling-run.ts
-
-
-
-
-
-
-
-/** Where the health gate reaches one container: a published port, else its address on its network. */
-function containerAddress(inspectJson) {
-    const [entry] = JSON.parse(inspectJson);
-    for (const bindings of Object.values(entry?.NetworkSettings?.Ports ?? {})) {
-        const binding = bindings?.find((b) => /^\d{1,3}(\.\d{1,3}){3}$/.test(b.HostIp));
-        if (binding)
-            return `${binding.HostIp === '0.0.0.0' ? '127.0.0.1' : binding.HostIp}:${binding.HostPort}`;
-    }
-    const ip = Object.values(entry?.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
-    // `8080/tcp`, or `8080` as Compose v2 writes an `expose` entry.
-    const port = Object.keys(entry?.Config?.ExposedPorts ?? {}).map((p) => /^(\d+)(\/tcp)?$/.exec(p)?.[1]).find((p) => p !== undefined);
-    return ip && port ? `${ip}:${port}` : undefined;
-}
-/**
- * Runs the steps of a rolling deploy (or of a rolling rollback) on a host, remembering per
- * service which containers were there before (`old`) and which it started (`fresh`).
- */
-class RollingRun {
-    host;
-    reporter;
-    what;
-    checkHealth;
-    old = new Map();
-    fresh = new Map();
-    /** Service -> how many containers it runs once rolled. */
-    counts = {};
-    gate;
-    constructor(host, reporter, 
-    /** Names what is rolled out in errors: the version, or `release 6 (v1)`. */
-    what, checkHealth) {
-        this.host = host;
-        this.reporter = reporter;
-        this.what = what;
-        this.checkHealth = checkHealth;
-    }
-    async step(action, service, project, timeoutMs, replicas) {
-        switch (action) {
-            case 'start':
-                return this.start(project, service, replicas);
-            case 'wait':
-                return this.wait(project.name, service, timeoutMs);
-            case 'gate':
-                return this.runGate(service);
-            case 'retire':
-                return this.retire(service);
-            case 'remove-new':
-                return this.removeNew(service);
-            case 'settle':
-                await this.host.run(settleProject(project, this.counts));
-                return;
-        }
-    }
-    /** The containers this run started for `service` (none before its start step, or after they were removed). */
-    newContainers(service) {
-        return this.fresh.get(service) ?? [];
-    }
-    async containers(project, service) {
-        return parseServiceContainers((await this.host.run(listServiceContainers(project, service))).stdout);
-    }
-    async start(project, service, replicas) {
-        const before = await this.containers(project.name, service);
-        // Compose would start stopped containers again (with their old configuration) rather than create new ones.
-        if (before.stopped.length > 0)
-            await this.host.run(removeContainers(before.stopped));
-        const n = replicas ?? Math.max(1, before.running.length);
-        this.old.set(service, before.running);
-        this.counts[service] = n;
-        this.reporter.info(`${service}: ${before.running.length} running (${before.running.join(', ') || 'none'}); starting ${n} new beside them`);
-        try {
-            await this.host.run(scaleUp(project, service, before.running.length + n));
-        }
-        finally {
-            const after = await this.containers(project.name, service).catch(() => ({ running: [], stopped: [] }));
-            this.fresh.set(service, [...after.running, ...after.stopped].filter((name) => !before.running.includes(name)).sort());
-        }
-        this.reporter.info(`${service}: new ${this.fresh.get(service).join(', ')}`);
-    }
-    async wait(project, service, timeoutMs) {
-        const names = this.fresh.get(service) ?? [];
-        let lastReason = '';
-        const outcome = await poll(async () => {
-            const mine = parseContainers((await this.host.run(inspectContainers(project))).stdout).filter((c) => names.includes(c.name));
-            const verdict = judgeContainers(mine, STABLE_SECONDS);
-            if (verdict.kind !== 'waiting')
-                return { done: true, value: verdict };
-            if (verdict.reason !== lastReason)
-                this.reporter.info(`waiting: ${verdict.reason}`);
-            lastReason = verdict.reason;
-            return { done: false, reason: verdict.reason };
-        }, { timeoutMs, intervalMs: 250 });
-        if (outcome.done && outcome.value.kind === 'ready') {
-            this.reporter.info(`new ${service} up: ${outcome.value.containers.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
-            return;
-        }
-        const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
-        throw new OperationError(`${this.what}: the new ${service} containers did not come up: ${reason}`);
-    }
-    async runGate(service) {
-        if (!this.checkHealth)
-            return;
-        const name = this.fresh.get(service)?.[0];
-        const address = name ? containerAddress((await this.host.run(['docker', 'inspect', name])).stdout) : undefined;
-        if (!address)
-            throw new OperationError(`${service}: the new container ${name ?? ''} has no published port and no exposed port on a network, so the health gate cannot reach it. Add 'expose: ["PORT"]' to the service.`);
-        this.reporter.info(`checking the new ${service} container ${name} directly at ${address}`);
-        this.gate = await this.checkHealth(this.host, address);
-        if (!this.gate.healthy)
-            throw new OperationError(`${this.what} failed its health gate on the new ${service} container (${this.gate.successes} passing rounds in ${formatDuration(this.gate.elapsedMs)}, last: ${this.gate.reason})`);
-    }
-    /**
-     * One old container at a time, the next once the proxy has seen the last one go: a proxy
-     * retries a failed connection on another replica, and that one is then never also stopping.
-     * (Stopped together, two of four replicas of the suite's two-replica change answered a
-     * request's every retry, about once in 17 changes: HTTP 503.)
-     */
-    async retire(service) {
-        const old = this.old.get(service) ?? [];
-        for (const [i, name] of old.entries()) {
-            if (i > 0)
-                await this.host.run(['sleep', String(DISCOVERY_SECONDS)]);
-            this.reporter.info(`${service}: stopping the old ${name} (it waits its stop_grace_period), then removing it`);
-            await this.host.run(retireContainer(name));
-        }
-    }
-    /** Never throws: the failure that led here is what gets reported. */
-    async removeNew(service) {
-        const fresh = this.fresh.get(service) ?? [];
-        if (fresh.length === 0)
-            return;
-        await this.host.run(removeContainers(fresh)).then(() => this.reporter.info(`${service}: removed the new ${fresh.join(', ')}; the old ${(this.old.get(service) ?? []).join(', ') || 'containers'} never stopped serving`), (error) => this.reporter.info(`${service}: removing the new ${fresh.join(', ')} FAILED: ${error.message}`));
-        this.fresh.set(service, []);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/strategy/restore-by-strategy.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * A blue-green release put back the way it was deployed: started as the idle colour, waited
- * on and gated directly, then traffic moves to it and the colour that had it drains and
- * stops. When it does not come up, it is removed and traffic never moved.
- */
-async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter, checkHealth) {
-    const active = parseColor((await host.run(readActiveColor(root))).stdout);
-    const idle = otherColor(active);
-    const idleProject = { ...project, name: colorProjectName(project.name, idle) };
-    const services = record.services ?? [];
-    reporter.info(`starting release ${record.id} (${record.version}) as ${idle}, beside ${active ?? project.name} which keeps serving`);
-    const containers = await startAndWait(host, idleProject, timeoutMs, reporter);
-    let gate;
-    if (containers.ok && checkHealth)
-        gate = await checkHealth(host, (await publishedAddresses(host, idleProject.name, services))[0].address);
-    const healthy = containers.ok && (gate?.healthy ?? true);
-    if (!healthy) {
-        reporter.info(`release ${record.id} is not healthy as ${idle}: it is removed, traffic never moved`);
-        await host.run(stopContainers(idleProject));
-        return { ...containers, gate, healthy, ok: false };
-    }
-    const command = record.switchCommand ?? '';
-    const nginx = command === '' ? { file: upstreamFile(root, project.name), reload: record.nginxReloadCommand ?? DEFAULT_NGINX_RELOAD } : undefined;
-    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command, services, nginx }, reporter);
-    await host.run(writeActiveColor(root, idle));
-    if (!nginx)
-        await host.run(['sleep', String(DRAIN_SECONDS)]);
-    await host.run(stopProject(liveProjectName(project.name, active), record.keepPreviousRunning ?? false));
-    return { ...containers, gate, healthy };
-}
-/**
- * A rolling release put back the way it was deployed, in reverse: for each service it rolled,
- * its containers start beside the current ones, are waited on (and the first service's gated
- * directly), then the current ones stop and are removed. When they do not come up, they are
- * removed and the current ones never stopped serving.
- */
-async function restoreRolling(host, record, project, timeoutMs, reporter, checkHealth) {
-    const run = new RollingRun(host, reporter, `release ${record.id} (${record.version})`, checkHealth);
-    const services = record.services ?? [];
-    reporter.info(`rolling release ${record.id} (${record.version}) back in, service by service: ${services.join(', ')}`);
-    for (const [i, service] of services.entries()) {
-        try {
-            await run.step('start', service, project, timeoutMs);
-            await run.step('wait', service, project, timeoutMs);
-            if (i === 0)
-                await run.step('gate', service, project, timeoutMs);
-        }
-        catch (error) {
-            await run.removeNew(service);
-            const reason = errorMessage(error);
-            return { ok: false, reason, containers: [], gate: run.gate, healthy: false };
-        }
-        await host.run(['sleep', String(DISCOVERY_SECONDS)]);
-        await run.step('retire', service, project, timeoutMs);
-    }
-    await run.step('settle', services[0] ?? '', project, timeoutMs);
-    return { ok: true, reason: '', containers: [], gate: run.gate, healthy: true };
-}
-
-;// CONCATENATED MODULE: ./src/swarm/stack.ts
-
-
-
-
-/**
- * What deploy-kit adds to a swarm release's folder, beside the user's compose files, and
- * the pure decisions behind it:
- *
- *   deploy-kit.swarm.yml    update_config defaults per service (a second `-c` file)
- *   deploy-kit.env.sh       0600: `export KEY='value'` lines that `docker stack deploy` is run
- *                           under, because it reads no .env file (values never reach argv)
- */
-const SWARM_FILE = 'deploy-kit.swarm.yml';
-const ENV_SCRIPT = 'deploy-kit.env.sh';
-/** File names a swarm release keeps for itself: a user's compose file cannot be called that. */
-const SWARM_RESERVED = [SWARM_FILE, ENV_SCRIPT];
-function servicesOf(content) {
-    const doc = (0,dist/* parse */.qg)(content);
-    const services = doc?.services;
-    return services && typeof services === 'object' && !Array.isArray(services) ? services : {};
-}
-const publishesInHostMode = (ports) => (ports ?? []).some((port) => typeof port === 'object' && port !== null && port.mode === 'host');
-/**
- * The update_config keys deploy-kit sets per service, given the user's compose files in
- * order. Only keys no file sets are filled in, so a user's own `update_config` wins:
- *
- * - `failure_action: rollback`: Swarm puts the previous spec back when new tasks fail;
- * - `order: start-first`: new tasks start (and pass their HEALTHCHECK) before old ones stop.
- *   A service that publishes a port in `mode: host` gets `stop-first` instead: on one node
- *   the new task could never bind the port the old one holds, and the update would hang.
- */
-function updateDefaults(files) {
-    const merged = new Map();
-    for (const file of files) {
-        for (const [name, service] of Object.entries(servicesOf(file.content))) {
-            const seen = merged.get(name) ?? { hostPorts: false };
-            const update = service?.deploy?.update_config;
-            merged.set(name, {
-                order: update?.order ?? seen.order,
-                failureAction: update?.failure_action ?? seen.failureAction,
-                hostPorts: seen.hostPorts || publishesInHostMode(service?.ports),
-            });
-        }
-    }
-    const defaults = {};
-    for (const [name, seen] of merged) {
-        defaults[name] = {
-            ...(seen.order === undefined ? { order: seen.hostPorts ? 'stop-first' : 'start-first' } : {}),
-            ...(seen.failureAction === undefined ? { failure_action: 'rollback' } : {}),
-        };
-    }
-    return defaults;
-}
-/**
- * The Compose file version given to swarm copies for a Docker CLI before 23.0 (Debian 12's
- * docker.io is 20.10): its `docker stack deploy` reads a file without `version:` as 1.0 and
- * refuses it, and wants the same version in every `-c` file. 3.9 is the newest schema it
- * knows. From 23.0 on the version is optional (docker/cli pull request 3257), so newer CLIs get
- * the user's files as they are.
- */
-const LEGACY_STACK_FILE_VERSION = '3.9';
-/** Whether `docker stack deploy` of this CLI version (`20.10.24+dfsg1`, `28.2.2`) needs a `version:` in every file. */
-function stackNeedsFileVersion(cliVersion) {
-    const major = Number(/^(\d+)\./.exec(cliVersion.trim())?.[1]);
-    return Number.isFinite(major) && major < 23;
-}
-/**
- * The version every file of a swarm release carries: the user's own (first file's), else, for
- * a CLI that needs one, LEGACY_STACK_FILE_VERSION; undefined when none is needed.
- */
-function stackFileVersion(userVersion, cliVersion) {
-    return userVersion ?? (stackNeedsFileVersion(cliVersion) ? LEGACY_STACK_FILE_VERSION : undefined);
-}
-/** A user's compose file as its swarm copy: `version:` put first where the file has none and one is needed. */
-function withFileVersion(content, version) {
-    if (version === undefined)
-        return content;
-    const document = (0,dist/* parse */.qg)(content);
-    const has = typeof document === 'object' && document !== null && 'version' in document;
-    return has ? content : `# version added by deploy-kit for docker stack deploy before Docker 23\nversion: ${JSON.stringify(version)}\n${content}`;
-}
-/** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
-function swarmOverride(defaults, composeVersion) {
-    const services = Object.fromEntries(Object.entries(defaults)
-        .filter(([, update]) => Object.keys(update).length > 0)
-        .map(([service, update]) => [service, { deploy: { update_config: update } }]));
-    const document = composeVersion ? { version: composeVersion, services } : { services };
-    return `# Written by deploy-kit: update_config defaults for docker stack deploy (your own keys win).\n${(0,dist/* stringify */.As)(document)}`;
-}
-/**
- * The release's variables as a POSIX shell script of `export NAME='value'` lines, quoted by
- * the one quoting function: sourcing it gives back every value exactly (spaces, quotes, `$`,
- * `#`, backticks, newlines). The .env file cannot serve here: its double-quoted form (`\n`
- * escapes) means something else to sh, and backticks in it would run.
- */
-function formatEnvScript(values) {
-    const lines = Object.entries(values).map(([key, value]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-            throw new ConfigurationError(`'${printable(key)}' is not a valid environment variable name.`);
-        return `export ${key}=${quote(value)}`;
-    });
-    return `# Written by deploy-kit: the release's variables for docker stack deploy (mode 0600).\n${lines.join('\n')}\n`;
-}
-/** A compose file named like one of the files deploy-kit writes into a swarm release would be overwritten: refused before connecting. */
-function checkSwarmFileNames(names) {
-    const clash = names.find((name) => SWARM_RESERVED.includes(name));
-    if (clash)
-        throw new ConfigurationError(`Input 'compose-file' names '${clash}', a file deploy-kit writes itself with 'target: swarm'; rename your file.`);
-}
-/** `shop_web` -> `web` for the stack `shop`. */
-function serviceKey(stack, fullName) {
-    return fullName.startsWith(`${stack}_`) ? fullName.slice(stack.length + 1) : fullName;
-}
-
-;// CONCATENATED MODULE: ./src/swarm/record.ts
-
-function isSwarmRecord(record) {
-    return record.target === 'swarm';
-}
-/**
- * The files a swarm release is deployed with: the user's compose files, deploy-kit's
- * update_config defaults, and (once its services converged) the images pinned by digest.
- */
-function releaseStack(layout, stack, id, composeFiles, pinned) {
-    const release = layout.release(id);
-    return {
-        stack,
-        directory: release.dir,
-        files: [...composeFiles.map((name) => release.file(name)), release.file(SWARM_FILE), ...(pinned ? [release.imagesFile] : [])],
-        envScript: release.file(ENV_SCRIPT),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/swarm/commands.ts
-
-
-/**
- * Builders for the commands a swarm release runs on the manager. They return commands;
- * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
- */
-/**
- * `active true` on a swarm manager (its node state and whether it can take control-plane
- * requests), and on a second line the Docker CLI's version, which decides how the release's
- * files are written (see stackNeedsFileVersion).
- */
-const swarmNodeState = constant(`docker info --format ${quote('{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')}; docker version --format ${quote('{{.Client.Version}}')} 2>/dev/null || true`);
-/** What swarmNodeState printed. */
-function parseNodeState(stdout) {
-    const [state = '', cliVersion = ''] = stdout.split('\n').map((line) => line.trim());
-    return { state, cliVersion };
-}
-/**
- * `cd DIR && . ENV_SCRIPT && docker stack deploy --with-registry-auth --prune -c ... STACK`.
- * The values live in the 0600 script; the command line only names it, so `ps` shows no secret.
- * `--with-registry-auth` hands the login in `configDir` (when given) to the swarm's nodes.
- */
-function stackDeploy(stack, configDir) {
-    const deploy = ['docker', 'stack', 'deploy', '--with-registry-auth', '--prune', ...stack.files.flatMap((file) => ['-c', file]), stack.stack];
-    const sourced = constant(`. ${quote(stack.envScript)}`);
-    return inDirectory(stack.directory, allOf(sourced, configDir ? withEnv({ DOCKER_CONFIG: configDir }, deploy) : shellLine(deploy)));
-}
-/** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
-function inspectStack(stack) {
-    const label = quote(`label=com.docker.stack.namespace=${stack}`);
-    const json = quote('{{json .}}');
-    return inSections([
-        ['services', constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
-        ['replicas', constant(`docker service ls --filter ${label} --format ${json}`)],
-        ['tasks', constant(`docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
-    ]);
-}
-/** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
-const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
-const removeStack = (stack) => ['docker', 'stack', 'rm', stack];
-/** A user's hook in the release folder, with the release and the stack in its environment. */
-function swarmHook(directory, script, release) {
-    const env = { RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: directory, DEPLOY_KIT_STACK: release.stack };
-    return inDirectory(directory, withEnv(env, userScript(script)));
-}
-const commands_readFile = (path) => ['cat', '--', path];
-
-;// CONCATENATED MODULE: ./src/swarm/login.ts
-
-/**
- * Runs `work` with the registry login in its private DOCKER_CONFIG folder (the password on
- * standard input, never in argv) and removes the folder as soon as `work` ends, whether it
- * succeeded or not: for a swarm that is right after `docker stack deploy`, which resolves the
- * images with the login and hands it to the nodes (`--with-registry-auth`). Without a login,
- * `work` runs with none. The removal runs even after the lock was lost: it only takes back a
- * credential this run placed.
- */
-async function withRegistryLogin(host, login, work) {
-    if (!login)
-        return work(undefined);
-    try {
-        await host.run(prepareDockerConfig(login.configDir));
-        await host.run(dockerLogin(login.configDir, login.registry.server, login.registry.username), { stdin: login.registry.password });
-        return await work(login.configDir);
-    }
-    finally {
-        await host.run(removeDockerConfig(login.configDir), { unguarded: true }).catch(() => undefined);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/swarm/converge.ts
-
-
-const FAILED_TASKS = 3;
-function jsonLines(text) {
-    return text
-        .split('\n')
-        .filter((line) => line.trim().startsWith('{'))
-        .map((line) => JSON.parse(line));
-}
-/** `shop_web.1` or `shop_web.<node id>` -> `shop_web`. */
-const taskService = (taskName) => taskName.replace(/\.[^.]+$/, '');
-/** The stack's services in the sections of `inspectStack`'s output. */
-function parseStack(stack, parts) {
-    let inspected;
-    try {
-        inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]');
-    }
-    catch {
-        // Not quoted: the output holds the services' environment, secrets included (JSON-escaped, so the runner's masks would miss them).
-        throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: it is not JSON.`);
-    }
-    const replicas = new Map(jsonLines(parts.get('replicas') ?? '').map((line) => [line.Name, line.Replicas]));
-    const tasks = jsonLines(parts.get('tasks') ?? '');
-    return inspected
-        .map((entry) => {
-        const name = entry.Spec.Name;
-        const image = entry.Spec.TaskTemplate?.ContainerSpec?.Image ?? '';
-        const mine = tasks.filter((task) => taskService(task.Name) === name && task.Image === image);
-        const desired = Number(/^\d+\/(\d+)/.exec(replicas.get(name) ?? '')?.[1] ?? 0);
-        const running = mine.filter((task) => task.DesiredState === 'Running' && task.CurrentState.startsWith('Running')).length;
-        const failed = mine.filter((task) => /^(Failed|Rejected)/.test(task.CurrentState)).length;
-        const pending = mine.find((task) => task.DesiredState === 'Running' && !task.CurrentState.startsWith('Running'));
-        const lastError = mine.find((task) => task.Error !== '');
-        const waitingFor = pending ? `${pending.CurrentState.replace(/ \d+ \w+ ago$| (about )?(an?|less than a) \w+ ago$/, '')}${pending.Error ? `: ${pending.Error}` : ''}` : lastError ? lastError.Error : '';
-        const status = entry.UpdateStatus?.State;
-        return {
-            name,
-            service: serviceKey(stack, name),
-            image,
-            update: status ? { state: status, message: entry.UpdateStatus?.Message ?? '' } : undefined,
-            desired,
-            running,
-            failed,
-            waitingFor: waitingFor.replace(/^"|"$/g, ''),
-        };
-    })
-        .sort((a, b) => a.name.localeCompare(b.name));
-}
-const FAILED_WORDS = {
-    rollback_completed: 'Swarm rolled the update back',
-    paused: 'Swarm paused the update',
-    rollback_paused: 'Swarm paused rolling the update back',
-};
-const FAILED_STATES = new Set(Object.keys(FAILED_WORDS));
-const COMPLETED = new Set(['completed']);
-const ROLLED_BACK = new Set(['completed', 'rollback_completed']);
-/**
- * `goal: 'rollback'` judges the stack after `docker service rollback`, where Swarm finishing
- * its rollback (`rollback_completed`) is the success, not the failure.
- */
-function judgeStack(services, expected = [], goal = 'update') {
-    const done = goal === 'rollback' ? ROLLED_BACK : COMPLETED;
-    const missing = expected.filter((service) => !services.some((s) => s.service === service));
-    if (services.length === 0 || missing.length > 0)
-        return { kind: 'waiting', reason: `no service ${missing[0] ?? ''} yet`.replace('  ', ' '), services };
-    for (const s of services) {
-        if (s.update && FAILED_STATES.has(s.update.state) && !done.has(s.update.state)) {
-            return { kind: 'failed', reason: `service ${s.name}: ${FAILED_WORDS[s.update.state]}${s.update.message ? ` (${s.update.message})` : ''}`, services };
-        }
-        if (s.failed >= FAILED_TASKS && s.running < s.desired) {
-            return { kind: 'failed', reason: `service ${s.name}: ${s.failed} tasks of ${s.image} failed${s.waitingFor ? `, last: ${s.waitingFor}` : ''}`, services };
-        }
-    }
-    for (const s of services) {
-        if (s.update && !done.has(s.update.state))
-            return { kind: 'waiting', reason: `service ${s.name}: ${s.update.state.replace('_', ' ')}${s.update.message ? ` (${s.update.message})` : ''}`, services };
-        if (s.running < s.desired) {
-            return { kind: 'waiting', reason: `service ${s.name}: ${s.running}/${s.desired} tasks running${s.waitingFor ? `, ${s.waitingFor}` : ''}`, services };
-        }
-    }
-    return { kind: 'ready', services };
-}
-/** service -> the image Swarm resolved for it (`repo:tag@sha256:...`): what a rollback re-deploys. */
-function stackImages(services) {
-    return Object.fromEntries(services.map((s) => [s.service, s.image]));
-}
-
-;// CONCATENATED MODULE: ./src/swarm/wait.ts
-
-
-
-
-/**
- * Swarm clears a service's update status when `docker stack deploy` updates it and sets
- * `updating` once its orchestrator picks the update up, a moment later; the first look
- * waits that moment out, so the old tasks are not mistaken for the new ones.
- */
-const SETTLE_MS = 1500;
-/** Polls the stack until every service converged on its current spec, one failed, or `timeoutMs` passed. */
-async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = 'update') {
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    let last = [];
-    let lastReason = '';
-    /** Why Swarm started rolling back, which its final status no longer says. */
-    let cause = '';
-    const outcome = await poll(async () => {
-        const inspect = inspectStack(stack);
-        const verdict = judgeStack(parseStack(stack, inspect.sections.read((await host.run(inspect)).stdout)), expected, goal);
-        last = verdict.services;
-        if (goal === 'update')
-            cause = verdict.services.find((s) => s.update?.state === 'rollback_started')?.update?.message || cause;
-        if (verdict.kind !== 'waiting')
-            return { done: true, value: verdict };
-        if (verdict.reason !== lastReason)
-            reporter.info(`waiting: ${verdict.reason}`);
-        lastReason = verdict.reason;
-        return { done: false, reason: verdict.reason };
-    }, { timeoutMs, intervalMs: 1000 });
-    if (outcome.done && outcome.value.kind === 'ready') {
-        reporter.info(`services converged: ${last.map((s) => `${s.name} ${s.running}/${s.desired}${s.update ? ` (update ${s.update.state})` : ''}`).join(', ')}`);
-        return { ok: true, reason: '', services: last };
-    }
-    const failed = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : undefined;
-    const reason = failed
-        ? `${failed}${cause && !failed.includes(cause) ? `, after: ${cause}` : ''}`
-        : `services not converged after ${formatDuration(timeoutMs)}: ${lastReason}`;
-    return { ok: false, reason, services: last };
-}
-
-;// CONCATENATED MODULE: ./src/swarm/restore-stack.ts
-
-
-
-
-/**
- * Puts a swarm release back exactly as it was deployed: its compose files, its update_config
- * defaults and its images pinned by digest, deployed again as the same stack from its own
- * folder with its own variables (logged in to the registry again when `login` is given, the
- * login removed right after); then waits for every service to converge and gates it.
- * Behind action-deploy's automatic rollback of a swarm release and action-rollback.
- */
-async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, login) {
-    reporter.info(`deploying release ${record.id} (${record.version}) again as stack ${record.stack}, from its pinned images`);
-    await withRegistryLogin(host, login, (configDir) => host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir)));
-    const converged = await waitForStack(host, record.stack, Object.keys(record.images), timeoutMs, reporter);
-    const gate = converged.ok && checkHealth ? await checkHealth(host) : undefined;
-    return { ok: converged.ok, reason: converged.reason, containers: [], gate, healthy: converged.ok && (gate?.healthy ?? true) };
-}
-
-;// CONCATENATED MODULE: ./src/recovery/restore-release.ts
-
-
-
-
-
-/**
- * Starts a recorded release exactly as it was deployed (its compose files, its .env, its
- * images pinned by digest, all already on the host), waits for it, and checks its health.
- * The one restore path behind action-rollback and action-deploy's automatic rollback.
- */
-async function restoreRelease(session, record, timeoutMs, reporter, checkHealth) {
-    if (isSwarmRecord(record))
-        return restoreSwarm(session.host, session.layout, record, timeoutMs, reporter, checkHealth);
-    if (record.strategy === 'blue-green') {
-        return restoreBlueGreen(session.host, session.layout.root, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
-    }
-    if (record.strategy === 'rolling') {
-        return restoreRolling(session.host, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
-    }
-    reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
-    const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter, { probe: true });
-    const gate = containers.ok && checkHealth ? await checkHealth(session.host) : undefined;
-    return { ...containers, gate, healthy: containers.ok && (gate?.healthy ?? true) };
-}
-
-// EXTERNAL MODULE: ./node_modules/dotenv/dist/index.cjs
-var dotenv_dist = __nccwpck_require__(8230);
-;// CONCATENATED MODULE: ./src/release/env-file.ts
-
-
-/**
- * The release's `.env`: `VERSION` plus the user's `env` input, written so that Compose v2
- * (compose-go's dotenv parser) and Compose v1.29 (python-dotenv, which also expands
- * `${NAME}` in every value, quoted or not) both read back exactly what was given:
- *
- * - plain words bare;
- * - otherwise single-quoted: both parsers take the text literally up to the closing quote
- *   (newlines included), provided it holds no `'`, no CR (Python reads files with universal
- *   newlines, so a CR would come back as LF) and no backslash that python-dotenv would
- *   unescape (`\\`, `\'`, or a trailing `\`);
- * - otherwise double-quoted with only `\\`, `\"`, `\n` and `\r` escapes, which both parsers
- *   decode alike; this form cannot hold `$` (compose-go interpolates `$` in double quotes,
- *   python-dotenv keeps `\$` and `$$` as they are), nor a backslash before `"` or at the end
- *   (both parsers end the value at the first `"` not preceded by a backslash).
- *
- * What neither form carries is refused with a ConfigurationError naming the key and the
- * rule: `${...}` (python-dotenv would expand it), `$` together with `'`, CR or such a
- * backslash, and NUL.
- *
- * Before dotenv reads the input, every line must be `KEY=value`, a `#` comment or empty
- * (checkEnvLines): dotenv itself skips any other line without a word, and reads `KEY: value`
- * as `KEY=value`. Errors name the line by its number and never show it: it may hold a secret.
- */
-const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-function parseEnvInput(text) {
-    checkEnvLines(text);
-    const values = (0,dotenv_dist.parse)(text);
-    if ('VERSION' in values)
-        throw new ConfigurationError("Input 'env' must not set VERSION: it comes from the 'version' input.");
-    for (const [key, value] of Object.entries(values))
-        encodeEnvValue(key, value);
-    return values;
-}
-/** `KEY=value`, with an optional `export ` and spaces around `=`; group 1 is the text after `=`. */
-const ASSIGNMENT = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=(.*)$/;
-const EMPTY_OR_COMMENT = /^\s*(?:#.*)?$/;
-/** A `#` that dotenv takes for the start of a comment inside an unquoted value: one not after a blank. */
-const CUTTING_HASH = /(?:^|[^\s])#/;
-/**
- * Refuses any line of the `env` input that is not `KEY=value`, a comment or empty, and an
- * unquoted value that dotenv would cut at a `#`. A value that opens a quote may go on over
- * the following lines up to where dotenv closes it (closingLine); those lines are the value's.
- */
-function checkEnvLines(text) {
-    const lines = text.split(/\r\n?|\n/); // dotenv reads CRLF and a lone CR as line ends too
-    for (let index = 0; index < lines.length; index += 1) {
-        const line = lines[index];
-        if (EMPTY_OR_COMMENT.test(line))
-            continue;
-        const value = ASSIGNMENT.exec(line)?.[1];
-        const number = index + 1;
-        if (value === undefined) {
-            throw new ConfigurationError(`Input 'env', line ${number} is not KEY=value: each line must be KEY=value (KEY: letters, digits and _, not starting with a digit; 'export ' in front is allowed), a # comment, or empty. The line is not shown: it may hold a secret.`);
-        }
-        const start = value.length - value.trimStart().length;
-        const last = /^['"`]/.test(value.trimStart()) ? closingLine(lines, index, line.length - value.length + start) : undefined;
-        if (last !== undefined) {
-            index = last;
-            continue;
-        }
-        if (CUTTING_HASH.test(value)) {
-            throw new ConfigurationError(`Input 'env', line ${number}: dotenv reads the '#' in this unquoted value as the start of a comment and drops the rest. Put the value in single quotes (KEY='...'), or a space before the '#' when it starts a comment.`);
-        }
-    }
-}
-/**
- * Where dotenv ends a quoted value that opens at `lines[first][open]`: the index of the line
- * holding the closing quote, or undefined when dotenv reads the line as an unquoted value.
- * As dotenv's pattern does, the value runs up to the first quote of its kind without a
- * backslash before it, or back to an earlier escaped one, and the closing quote may only be
- * followed by blanks and a comment.
- */
-function closingLine(lines, first, open) {
-    const quote = lines[first][open];
-    let found;
-    for (let index = first; index < lines.length; index += 1) {
-        const line = lines[index];
-        for (let at = index === first ? open + 1 : 0; at < line.length; at += 1) {
-            if (line[at] !== quote)
-                continue;
-            if (EMPTY_OR_COMMENT.test(line.slice(at + 1)))
-                found = index;
-            if (line[at - 1] !== '\\')
-                return found;
-        }
-    }
-    return found;
-}
-const BARE = /^[A-Za-z0-9_@%+=:,./-]*$/;
-/** What python-dotenv's interpolation would replace: `${NAME}` or `${NAME:-default}`. */
-const PY_DOTENV_EXPANSION = /\$\{[^}]*\}/;
-/** Backslashes python-dotenv unescapes inside single quotes; a trailing one would escape the closing quote. */
-const SINGLE_QUOTE_UNSAFE = /['\r]|\\[\\']|\\$/;
-/** One value as .env text that Compose v1 and v2 both read back exactly; throws when there is none. */
-function encodeEnvValue(key, value) {
-    const refuse = (rule) => new ConfigurationError(`Input 'env': the value of ${key} ${rule}, which Compose v1 and v2 cannot both read back exactly from a .env file.`);
-    if (value.includes('\0'))
-        throw refuse('contains a NUL byte');
-    if (BARE.test(value))
-        return value;
-    if (PY_DOTENV_EXPANSION.test(value))
-        throw refuse("contains '${...}' (Compose v1 would expand it)");
-    if (!SINGLE_QUOTE_UNSAFE.test(value))
-        return `'${value}'`;
-    if (value.includes('$'))
-        throw refuse("contains '$' together with a single quote, a carriage return or a backslash before \\ or '");
-    if (/\\("|$)/.test(value))
-        throw refuse('contains a backslash before a double quote or at its end, together with a single quote or a carriage return');
-    const escaped = value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n').replaceAll('\r', '\\r');
-    return `"${escaped}"`;
-}
-function formatEnvFile(values) {
-    const lines = Object.entries(values).map(([key, value]) => {
-        if (!KEY.test(key))
-            throw new ConfigurationError(`'${key}' is not a valid environment variable name.`);
-        return `${key}=${encodeEnvValue(key, value)}`;
-    });
-    return `${lines.join('\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/strategy/record.ts
-
-/**
- * What release.json records of a blue-green or rolling deploy (for rolling, the services it
- * rolled, resolved); nothing for recreate (records stay as they were).
- */
-function strategyRecord(strategy, activeColor, rolled) {
-    if (strategy?.kind === 'rolling')
-        return { strategy: 'rolling', services: rolled ?? strategy.services };
-    if (strategy?.kind !== 'blue-green')
-        return {};
-    return {
-        strategy: 'blue-green',
-        color: otherColor(activeColor),
-        switchCommand: strategy.switchCommand,
-        services: strategy.services,
-        keepPreviousRunning: strategy.keepPreviousRunning,
-        ...(strategy.nginxReloadCommand !== undefined ? { nginxReloadCommand: strategy.nginxReloadCommand } : {}),
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/deploy/plan.ts
 
 
@@ -60856,23 +60034,10 @@ function releaseProject(base, layout, id, files, pinned) {
         files: [...files.map((name) => release.file(name)), ...(pinned ? [release.imagesFile] : [])],
     };
 }
-/** release.json as a deploy first writes it (the swarm target adds its own fields). */
+/** release.json as a compose deploy first writes it: the start of every record, and what its strategy needs. */
 function initialRecord(settings, target) {
-    return {
-        id: target.releaseId,
-        app: settings.app,
-        version: settings.version,
-        commit: settings.run.commit,
-        composeFiles: settings.composeFiles.map((f) => f.name),
-        images: {},
-        imageIds: {},
-        previous: target.previousId,
-        actor: settings.run.actor,
-        run: settings.run.runUrl,
-        createdAt: target.startedAt,
-        status: 'deploying',
-        ...strategyRecord(settings.strategy, target.activeColor, settings.strategy?.kind === 'rolling' ? rollingServices(settings.composeFiles, settings.strategy.services) : undefined),
-    };
+    const rolled = settings.strategy?.kind === 'rolling' ? rollingServices(settings.composeFiles, settings.strategy.services) : undefined;
+    return { ...startRecord(settings, target), ...strategyRecord(settings.strategy, target.activeColor, rolled) };
 }
 function planDeploy(settings, target) {
     const { layout, releaseId: id } = target;
@@ -61315,102 +60480,963 @@ async function readFailure(host, context) {
     return { where: context.where, ...(command ? { command } : {}), suspects, responses: failedResponses(context.gate), ...(unreadable ? { unreadable } : {}) };
 }
 
-;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+;// CONCATENATED MODULE: ./src/compose/containers.ts
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Deploys one release to one host: the whole story from connect to unlock. */
-async function deploy(settings, deps) {
-    const started = performance.now();
-    const { reporter } = deps;
-    const session = await session_openAppSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
-    try {
-        if (settings.dryRun)
-            return await dryRun(session, settings, reporter, started);
-        session.host.prepareFileWrites();
-        const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
-        // The state is read in the round trip that takes the lock.
-        const state = state_readAppState(session.layout);
-        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, (read) => deployLocked(session, settings, deps, started, undefined, state_parseAppState(state.sections.read(read))), state);
-    }
-    finally {
-        await session.host.close();
-    }
+/**
+ * The arguments of a container's HEALTHCHECK as Docker runs them, each ended by a NUL: the
+ * test's words for CMD, and the container's shell (or `/bin/sh -c`) before the text for
+ * CMD-SHELL. (`docker inspect` adds a newline after it, which `head -c -1` takes off.)
+ */
+const HEALTHCHECK_ARGV = '{{range $i, $word := .Config.Healthcheck.Test}}{{if eq $i 0}}{{if eq $word "CMD-SHELL"}}' +
+    '{{if $.Config.Shell}}{{range $.Config.Shell}}{{.}}{{"\\x00"}}{{end}}{{else}}/bin/sh{{"\\x00"}}-c{{"\\x00"}}{{end}}' +
+    '{{end}}{{else}}{{$word}}{{"\\x00"}}{{end}}{{end}}';
+/** How long deploy-kit gives a container's HEALTHCHECK command it runs itself. */
+const PROBE_TIMEOUT_SECONDS = 2;
+/** Runs container "$1"'s HEALTHCHECK command once with `docker exec`, bounded by `timeout` (exit 124 when it hit it). */
+const PROBE = `timeout ${PROBE_TIMEOUT_SECONDS} sh -c ${quote(`docker inspect --format ${quote(HEALTHCHECK_ARGV)} "$1" | head -c -1 | xargs -0 docker exec "$1"`)} sh "$id" >/dev/null 2>&1`;
+/**
+ * Prints the host's time (and what the probe did), then `docker inspect` of the project's
+ * containers (not one-off runs). With `settleSeconds`, first waits on the host (checking every
+ * 0.1 s, up to that long) while a container's HEALTHCHECK is still `starting`: the answer
+ * comes as soon as Docker decides, without a round trip per check.
+ *
+ * With `probe`, it does not wait for Docker to decide: Docker runs a container's first check
+ * only one `interval` after it starts (30 s unless the image says otherwise), so until Docker
+ * has run one, the same command is run with `docker exec`, and the container counts as healthy
+ * once it passes, which is also the rule Docker turns `healthy` by. A probe that fails decides
+ * nothing: Docker's own verdict is awaited then, and only Docker can call a container
+ * unhealthy. A probe that times out is not repeated for that container (`docker exec` cannot
+ * stop the command inside it), nor is one after Docker's first check.
+ */
+function inspectContainers(project, options = {}) {
+    const { settleSeconds = 0, probe = false, givenUp = [] } = options;
+    const ids = `ids=$(docker ps --all --quiet --no-trunc --filter ${quote(`label=com.docker.compose.project=${project}`)}); ` +
+        `probed=' '; gaveup=' ${givenUp.filter((id) => /^[0-9a-f]+$/.test(id)).join(' ')} '; `;
+    const tryProbe = probe
+        ? `case "$probed" in *" $id "*) continue;; esac; ` +
+            `case "$gaveup" in *" $id "*) ;; *) if [ "\${entry##*:}" = 0 ]; then ${PROBE}; rc=$?; ` +
+            `if [ $rc -eq 0 ]; then probed="$probed$id "; continue; elif [ $rc -eq 124 ]; then gaveup="$gaveup$id "; fi; fi;; esac; `
+        : '';
+    const settle = settleSeconds > 0
+        ? `end=$(($(date +%s) + ${Math.ceil(settleSeconds)})); while [ -n "$ids" ] && [ "$(date +%s)" -lt "$end" ]; do waiting=''; ` +
+            `for entry in $(docker inspect --format '{{if .State.Health}}{{if eq .State.Health.Status "starting"}}{{.Id}}:{{len .State.Health.Log}}{{end}}{{end}}' $ids 2>/dev/null); do ` +
+            `id=\${entry%%:*}; ${tryProbe}waiting=1; done; [ -n "$waiting" ] || break; sleep 0.1; done; `
+        : '';
+    return constant(`${ids}${settle}echo "now=$(date +%s) probed=$probed gaveup=$gaveup"; if [ -n "$ids" ]; then docker inspect $ids; else echo '[]'; fi`);
 }
-/** The release id the next deploy on this host would take. */
-async function nextReleaseOn(session) {
-    const state = await readState(session);
-    return nextReleaseId(state.releases, state.releaseDirs);
-}
-async function target(session, settings, shared, known) {
-    const state = known ?? (await readState(session));
-    const releaseId = shared?.releaseId ?? nextReleaseId(state.releases, state.releaseDirs);
-    const files = settings.composeFiles.map((f) => f.name);
-    const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, files, shared?.images !== undefined);
-    const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
+/** inspectContainers' first line: the host's clock, and the containers the probe passed and gave up on. */
+function header(stdout) {
+    const first = stdout.slice(0, stdout.indexOf('\n'));
+    const ids = (text) => (text ?? '').split(' ').filter(Boolean);
     return {
-        layout: session.layout,
-        releaseId,
-        previousId: state.current,
-        releaseDirs: state.releaseDirs,
-        project,
-        startedAt: new Date().toISOString(),
-        ...(activeColor ? { activeColor } : {}),
-        ...(shared?.images ? { pinnedImages: shared.images } : {}),
+        now: Number(/now=(\d+)/.exec(first)?.[1] ?? Date.now() / 1000),
+        probed: new Set(ids(/probed=(.*?) gaveup=/.exec(first)?.[1])),
+        givenUp: ids(/ gaveup=(.*)$/.exec(first)?.[1]),
     };
 }
-/** Prints what a deploy would do on this host, and changes nothing. */
-async function dryRun(session, settings, reporter, started = performance.now(), shared) {
-    const t = await target(session, settings, shared);
-    const plan = describePlan(planDeploy(settings, t), settings);
-    await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
-    return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
+/** The containers whose probe timed out (to pass back to inspectContainers as `givenUp`). */
+const probesGivenUp = (stdout) => header(stdout).givenUp;
+function parseContainers(stdout) {
+    const newline = stdout.indexOf('\n');
+    const { now, probed } = header(stdout);
+    const entries = JSON.parse(stdout.slice(newline + 1) || '[]');
+    return entries
+        .filter((e) => e.Config.Labels?.['com.docker.compose.oneoff'] !== 'True')
+        .map((e) => {
+        const started = Date.parse(e.State.StartedAt) / 1000;
+        const restarting = e.HostConfig?.RestartPolicy?.Name;
+        return {
+            name: e.Name.replace(/^\//, ''),
+            service: e.Config.Labels?.['com.docker.compose.service'] ?? '',
+            state: e.State.Status === 'exited' && restarting && restarting !== 'no' ? 'restarting' : e.State.Status,
+            health: e.State.Health?.Status,
+            exitCode: e.State.ExitCode,
+            restarts: e.RestartCount,
+            runningSeconds: Number.isFinite(started) && started > 0 ? Math.max(0, now - started) : 0,
+            image: e.Config.Image ?? '',
+            probed: e.State.Health?.Status === 'starting' && probed.has(e.Id),
+        };
+    })
+        .sort((a, b) => a.name.localeCompare(b.name));
 }
-/** Deploys to one connected host whose lock this run holds: upload to prune, recovering from a failure on the way. */
-async function deployLocked(session, settings, deps, started = performance.now(), shared, 
-/** The host's state, when read with the lock. */
-state) {
-    const { reporter } = deps;
-    const t = await target(session, settings, shared, state);
-    reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
-    const run = new DeployRun(session, settings, deps, t);
-    const phases = planDeploy(settings, t);
-    let containersChanged = false;
-    const entered = [];
-    try {
-        for (const phase of phases) {
-            containersChanged ||= phase.changesContainers === true;
-            entered.push(phase);
-            await reporter.group(phase.name, () => run.execute(phase));
+function judgeContainers(containers, stableSeconds) {
+    if (containers.length === 0)
+        return { kind: 'waiting', reason: 'no containers yet', containers };
+    for (const c of containers) {
+        if ((c.state === 'exited' || c.state === 'dead') && c.exitCode !== 0) {
+            return { kind: 'failed', reason: `container ${c.name} exited with code ${c.exitCode}`, containers };
+        }
+        if (c.health === 'unhealthy')
+            return { kind: 'failed', reason: `container ${c.name} unhealthy`, containers };
+    }
+    for (const c of containers) {
+        if (c.state === 'exited')
+            continue; // a one-shot job that finished with 0
+        if (c.state === 'restarting')
+            return { kind: 'waiting', reason: `container ${c.name} is restarting (${c.restarts} restarts)`, containers };
+        if (c.state !== 'running')
+            return { kind: 'waiting', reason: `container ${c.name} is ${c.state}`, containers };
+        if (c.health !== undefined && c.health !== 'healthy' && !c.probed)
+            return { kind: 'waiting', reason: `container ${c.name} is ${c.health}`, containers };
+        if (c.health === undefined && c.runningSeconds < stableSeconds) {
+            return { kind: 'waiting', reason: `container ${c.name} running for ${Math.floor(c.runningSeconds)}s of ${stableSeconds}s`, containers };
         }
     }
-    catch (error) {
-        // Read why before undo or recovery removes the failed containers; a lost host or lock cannot be asked.
-        const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await run.diagnose(error, entered[entered.length - 1]?.name ?? '');
-        // Undo is for phases that never touched what serves; once one did, recovery restores instead.
-        // A run that lost its lock undoes nothing: another run may be changing the host.
-        const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
-        if (undo.length > 0)
-            await reporter.group('Undo', () => run.undo(undo));
-        const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
-        return { ...run.result(status.status, status.message, started), untouched: !containersChanged, ...(failure ? { failure } : {}) };
-    }
-    return run.result('deployed', undefined, started);
+    return { kind: 'ready', containers };
 }
+
+;// CONCATENATED MODULE: ./src/release/activate.ts
+
+
+
+
+
+/** How long a container without a HEALTHCHECK must run without restarting to count as up. */
+const STABLE_SECONDS = 3;
+/** How long one poll may wait on the host for a HEALTHCHECK still `starting` to decide. */
+const SETTLE_SECONDS = 2;
+/** Polls a project's containers until all are healthy (or running and stable), or `timeoutMs` passes. */
+async function waitForContainers(host, projectName, timeoutMs, reporter, options = {}) {
+    let last = [];
+    let lastReason = '';
+    const givenUp = new Set();
+    let start = options.start;
+    const outcome = await poll(async () => {
+        const look = inspectContainers(projectName, { settleSeconds: SETTLE_SECONDS, probe: options.probe, givenUp: [...givenUp] });
+        // A failed `up` fails the step with its own error output, as it would on its own.
+        const first = start && shellLine(start);
+        const { stdout } = await host.run(first ? constant(`{ ${first.text}; } >&2 && { ${look.text}; }`) : look, first ? { label: first.label ?? first.text } : {});
+        start = undefined;
+        for (const id of probesGivenUp(stdout))
+            givenUp.add(id);
+        const verdict = judgeContainers(parseContainers(stdout), STABLE_SECONDS);
+        last = verdict.containers;
+        if (verdict.kind !== 'waiting')
+            return { done: true, value: verdict };
+        if (verdict.reason !== lastReason)
+            reporter.info(`waiting: ${verdict.reason}`);
+        lastReason = verdict.reason;
+        return { done: false, reason: verdict.reason };
+    }, 
+    // Each poll is one exec over the open connection; a short interval keeps the gate from
+    // waiting on us after Docker has marked the containers healthy.
+    { timeoutMs, intervalMs: 250 });
+    if (outcome.done && outcome.value.kind === 'ready') {
+        reporter.info(`containers up: ${last.map((c) => `${c.name} (${c.probed ? 'healthy: its HEALTHCHECK passed when run at once' : (c.health ?? c.state)})`).join(', ')}`);
+        return { ok: true, reason: '', containers: last };
+    }
+    const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
+    return { ok: false, reason, containers: last };
+}
+/** `up -d --remove-orphans` for a release's project, then waits for its containers (the first look in the same round trip). */
+async function startAndWait(host, project, timeoutMs, reporter, options = {}) {
+    return waitForContainers(host, project.name, timeoutMs, reporter, { ...options, start: startContainers(project) });
+}
+
+;// CONCATENATED MODULE: ./src/release/prune.ts
+
+
+
+
+/**
+ * Removes the oldest releases beyond `keep` (never this run's, never `current`'s), with their
+ * `pruned` ledger events, in one round trip.
+ */
+async function pruneReleases(session, request, reporter) {
+    const { releaseId, keep } = request;
+    const known = new Set([...(request.knownDirs ?? []), releaseId]);
+    if (request.knownDirs && known.size <= keep) {
+        reporter.info(`nothing to prune (${known.size} releases, keeping ${keep})`);
+        return;
+    }
+    const state = await readState(session);
+    const doomed = releasesToPrune(state.releaseDirs, keep, [releaseId, state.current], state.releases);
+    if (doomed.length === 0) {
+        reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
+        return;
+    }
+    const kept = state.releaseDirs.filter((id) => !doomed.includes(id)).sort(compareIds);
+    const versions = new Map(state.releases.map((r) => [r.id, r.version]));
+    let unused = [];
+    if (request.images) {
+        const records = await readRecords(session, state.releaseDirs);
+        const keptImages = new Set(kept.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})));
+        unused = [...new Set(doomed.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})))].filter((image) => !keptImages.has(image));
+    }
+    await session.host.run(allOf(removeReleases(session.layout, doomed), ...(unused.length > 0 ? [removeImages(unused)] : []), ...doomed.map((id) => appendLedger(session.layout, ledgerEvent(request.source, id, 'pruned', { version: versions.get(id) ?? '' })))));
+    const images = request.images ? ` and ${unused.length} image(s) no kept release uses` : '';
+    reporter.info(`pruned releases ${doomed.join(', ')}${images}; kept ${kept.join(', ')}`);
+}
+
+;// CONCATENATED MODULE: ./src/strategy/rolling-run.ts
+
+
+
+
+
+
+
+/** Where the health gate reaches one container: a published port, else its address on its network. */
+function containerAddress(inspectJson) {
+    const [entry] = JSON.parse(inspectJson);
+    for (const bindings of Object.values(entry?.NetworkSettings?.Ports ?? {})) {
+        const binding = bindings?.find((b) => /^\d{1,3}(\.\d{1,3}){3}$/.test(b.HostIp));
+        if (binding)
+            return `${binding.HostIp === '0.0.0.0' ? '127.0.0.1' : binding.HostIp}:${binding.HostPort}`;
+    }
+    const ip = Object.values(entry?.NetworkSettings?.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+    // `8080/tcp`, or `8080` as Compose v2 writes an `expose` entry.
+    const port = Object.keys(entry?.Config?.ExposedPorts ?? {}).map((p) => /^(\d+)(\/tcp)?$/.exec(p)?.[1]).find((p) => p !== undefined);
+    return ip && port ? `${ip}:${port}` : undefined;
+}
+/**
+ * Runs the steps of a rolling deploy (or of a rolling rollback) on a host, remembering per
+ * service which containers were there before (`old`) and which it started (`fresh`).
+ */
+class RollingRun {
+    host;
+    reporter;
+    what;
+    checkHealth;
+    old = new Map();
+    fresh = new Map();
+    /** Service -> how many containers it runs once rolled. */
+    counts = {};
+    gate;
+    constructor(host, reporter, 
+    /** Names what is rolled out in errors: the version, or `release 6 (v1)`. */
+    what, checkHealth) {
+        this.host = host;
+        this.reporter = reporter;
+        this.what = what;
+        this.checkHealth = checkHealth;
+    }
+    async step(action, service, project, timeoutMs, replicas) {
+        switch (action) {
+            case 'start':
+                return this.start(project, service, replicas);
+            case 'wait':
+                return this.wait(project.name, service, timeoutMs);
+            case 'gate':
+                return this.runGate(service);
+            case 'retire':
+                return this.retire(service);
+            case 'remove-new':
+                return this.removeNew(service);
+            case 'settle':
+                await this.host.run(settleProject(project, this.counts));
+                return;
+        }
+    }
+    /** The containers this run started for `service` (none before its start step, or after they were removed). */
+    newContainers(service) {
+        return this.fresh.get(service) ?? [];
+    }
+    async containers(project, service) {
+        return parseServiceContainers((await this.host.run(listServiceContainers(project, service))).stdout);
+    }
+    async start(project, service, replicas) {
+        const before = await this.containers(project.name, service);
+        // Compose would start stopped containers again (with their old configuration) rather than create new ones.
+        if (before.stopped.length > 0)
+            await this.host.run(removeContainers(before.stopped));
+        const n = replicas ?? Math.max(1, before.running.length);
+        this.old.set(service, before.running);
+        this.counts[service] = n;
+        this.reporter.info(`${service}: ${before.running.length} running (${before.running.join(', ') || 'none'}); starting ${n} new beside them`);
+        try {
+            await this.host.run(scaleUp(project, service, before.running.length + n));
+        }
+        finally {
+            const after = await this.containers(project.name, service).catch(() => ({ running: [], stopped: [] }));
+            this.fresh.set(service, [...after.running, ...after.stopped].filter((name) => !before.running.includes(name)).sort());
+        }
+        this.reporter.info(`${service}: new ${this.fresh.get(service).join(', ')}`);
+    }
+    async wait(project, service, timeoutMs) {
+        const names = this.fresh.get(service) ?? [];
+        let lastReason = '';
+        const outcome = await poll(async () => {
+            const mine = parseContainers((await this.host.run(inspectContainers(project))).stdout).filter((c) => names.includes(c.name));
+            const verdict = judgeContainers(mine, STABLE_SECONDS);
+            if (verdict.kind !== 'waiting')
+                return { done: true, value: verdict };
+            if (verdict.reason !== lastReason)
+                this.reporter.info(`waiting: ${verdict.reason}`);
+            lastReason = verdict.reason;
+            return { done: false, reason: verdict.reason };
+        }, { timeoutMs, intervalMs: 250 });
+        if (outcome.done && outcome.value.kind === 'ready') {
+            this.reporter.info(`new ${service} up: ${outcome.value.containers.map((c) => `${c.name} (${c.health ?? c.state})`).join(', ')}`);
+            return;
+        }
+        const reason = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : `containers not healthy after ${formatDuration(timeoutMs)}: ${lastReason}`;
+        throw new OperationError(`${this.what}: the new ${service} containers did not come up: ${reason}`);
+    }
+    async runGate(service) {
+        if (!this.checkHealth)
+            return;
+        const name = this.fresh.get(service)?.[0];
+        const address = name ? containerAddress((await this.host.run(['docker', 'inspect', name])).stdout) : undefined;
+        if (!address)
+            throw new OperationError(`${service}: the new container ${name ?? ''} has no published port and no exposed port on a network, so the health gate cannot reach it. Add 'expose: ["PORT"]' to the service.`);
+        this.reporter.info(`checking the new ${service} container ${name} directly at ${address}`);
+        this.gate = await this.checkHealth(this.host, address);
+        if (!this.gate.healthy)
+            throw new OperationError(`${this.what} failed its health gate on the new ${service} container (${this.gate.successes} passing rounds in ${formatDuration(this.gate.elapsedMs)}, last: ${this.gate.reason})`);
+    }
+    /**
+     * One old container at a time, the next once the proxy has seen the last one go: a proxy
+     * retries a failed connection on another replica, and that one is then never also stopping.
+     * (Stopped together, two of four replicas of the suite's two-replica change answered a
+     * request's every retry, about once in 17 changes: HTTP 503.)
+     */
+    async retire(service) {
+        const old = this.old.get(service) ?? [];
+        for (const [i, name] of old.entries()) {
+            if (i > 0)
+                await this.host.run(['sleep', String(DISCOVERY_SECONDS)]);
+            this.reporter.info(`${service}: stopping the old ${name} (it waits its stop_grace_period), then removing it`);
+            await this.host.run(retireContainer(name));
+        }
+    }
+    /** Never throws: the failure that led here is what gets reported. */
+    async removeNew(service) {
+        const fresh = this.fresh.get(service) ?? [];
+        if (fresh.length === 0)
+            return;
+        await this.host.run(removeContainers(fresh)).then(() => this.reporter.info(`${service}: removed the new ${fresh.join(', ')}; the old ${(this.old.get(service) ?? []).join(', ') || 'containers'} never stopped serving`), (error) => this.reporter.info(`${service}: removing the new ${fresh.join(', ')} FAILED: ${error.message}`));
+        this.fresh.set(service, []);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/strategy/addresses.ts
+const SEPARATOR = '\t';
+/** Running containers of a project with their service and published ports. */
+function listPublished(project) {
+    return [
+        'docker', 'ps',
+        '--filter', `label=com.docker.compose.project=${project}`,
+        '--filter', 'status=running',
+        '--format', `{{.Label "com.docker.compose.service"}}${SEPARATOR}{{.Ports}}`,
+    ];
+}
+/**
+ * Parses `listPublished` output (`web\t127.0.0.1:49153->8080/tcp, ...`). IPv6 duplicates
+ * are left out; `0.0.0.0` becomes `127.0.0.1`. With `services`, only those, in that order.
+ */
+function parsePublished(stdout, services = []) {
+    const found = [];
+    for (const line of stdout.split('\n')) {
+        const [service, ports] = line.split(SEPARATOR);
+        if (!service || !ports)
+            continue;
+        for (const match of ports.matchAll(/(\d{1,3}(?:\.\d{1,3}){3}):(\d+)->(\d+)\/tcp/g)) {
+            const host = match[1] === '0.0.0.0' ? '127.0.0.1' : match[1];
+            const address = `${host}:${match[2]}`;
+            if (!found.some((f) => f.address === address))
+                found.push({ service, address, containerPort: Number(match[3]) });
+        }
+    }
+    const order = (a, b) => a.service.localeCompare(b.service) || a.address.localeCompare(b.address);
+    if (services.length === 0)
+        return found.sort(order);
+    return services.flatMap((s) => found.filter((f) => f.service === s).sort(order));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/switch.ts
+
+/**
+ * The user's `switch-command`, run on the host in the release folder with the colour that
+ * should get traffic in its environment:
+ *   DEPLOY_KIT_COLOR      blue | green
+ *   DEPLOY_KIT_PROJECT    <app>-<color>
+ *   DEPLOY_KIT_ADDRESS    host:port of the first traffic service's first published port
+ *   DEPLOY_KIT_ADDRESSES  every such host:port, space separated
+ *   DEPLOY_KIT_SERVICE_<NAME>  host:port per service (name upper-cased, non-alphanumerics as _)
+ */
+function switchEnvironment(color, project, addresses) {
+    const env = {
+        DEPLOY_KIT_COLOR: color,
+        DEPLOY_KIT_PROJECT: project,
+        DEPLOY_KIT_ADDRESS: addresses[0]?.address ?? '',
+        DEPLOY_KIT_ADDRESSES: addresses.map((a) => a.address).join(' '),
+    };
+    for (const a of addresses) {
+        const name = `DEPLOY_KIT_SERVICE_${a.service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+        env[name] ??= a.address;
+    }
+    return env;
+}
+function switchTraffic(directory, script, env) {
+    return inDirectory(directory, withEnv(env, userScript(script)));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/traffic.ts
+
+
+
+
+/** Where a proxy on the host reaches a project's traffic services; an error when nowhere. */
+async function publishedAddresses(host, project, services) {
+    const addresses = parsePublished((await host.run(listPublished(project))).stdout, services);
+    if (addresses.length === 0) {
+        const which = services.length > 0 ? `services ${services.join(', ')}` : 'any service';
+        throw new OperationError(`${project}: no running container of ${which} publishes a port, so a proxy cannot reach it. For blue-green, publish the port without a fixed host port (ports: ["127.0.0.1::8080"]) so both colours can run at once.`);
+    }
+    return addresses;
+}
+/**
+ * Runs switch-command with `project`'s addresses: traffic moves to `color`. Without a command,
+ * the built-in nginx switch writes the first traffic service's addresses (every container, its
+ * first published port) to the upstream file, reloads nginx and waits for its old workers.
+ */
+async function moveTraffic(host, move, reporter) {
+    const addresses = await publishedAddresses(host, move.project, move.services);
+    reporter.info(`moving traffic to ${move.color} (${move.project}: ${addresses.map((a) => `${a.service} ${a.address}`).join(', ')})`);
+    if (move.command === '' && move.nginx) {
+        const first = addresses[0];
+        const upstream = addresses.filter((a) => a.service === first.service && a.containerPort === first.containerPort);
+        reporter.info(`built-in nginx switch: ${move.nginx.file} gets ${upstream.map((a) => `server ${a.address};`).join(' ')}`);
+        return switchNginx(host, move.nginx, upstream, move.directory, reporter);
+    }
+    await host.run(switchTraffic(move.directory, move.command, switchEnvironment(move.color, move.project, addresses)));
+}
+
+;// CONCATENATED MODULE: ./src/strategy/restore-by-strategy.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * A blue-green release put back the way it was deployed: started as the idle colour, waited
+ * on and gated directly, then traffic moves to it and the colour that had it drains and
+ * stops. When it does not come up, it is removed and traffic never moved.
+ */
+async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter, checkHealth) {
+    const active = parseColor((await host.run(readActiveColor(root))).stdout);
+    const idle = otherColor(active);
+    const idleProject = { ...project, name: colorProjectName(project.name, idle) };
+    const services = record.services ?? [];
+    reporter.info(`starting release ${record.id} (${record.version}) as ${idle}, beside ${active ?? project.name} which keeps serving`);
+    const containers = await startAndWait(host, idleProject, timeoutMs, reporter);
+    let gate;
+    if (containers.ok && checkHealth)
+        gate = await checkHealth(host, (await publishedAddresses(host, idleProject.name, services))[0].address);
+    const healthy = containers.ok && (gate?.healthy ?? true);
+    if (!healthy) {
+        reporter.info(`release ${record.id} is not healthy as ${idle}: it is removed, traffic never moved`);
+        await host.run(stopContainers(idleProject));
+        return { ...containers, gate, healthy, ok: false };
+    }
+    const command = record.switchCommand ?? '';
+    const nginx = command === '' ? { file: upstreamFile(root, project.name), reload: record.nginxReloadCommand ?? DEFAULT_NGINX_RELOAD } : undefined;
+    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command, services, nginx }, reporter);
+    await host.run(writeActiveColor(root, idle));
+    if (!nginx)
+        await host.run(['sleep', String(DRAIN_SECONDS)]);
+    await host.run(stopProject(liveProjectName(project.name, active), record.keepPreviousRunning ?? false));
+    return { ...containers, gate, healthy };
+}
+/**
+ * A rolling release put back the way it was deployed, in reverse: for each service it rolled,
+ * its containers start beside the current ones, are waited on (and the first service's gated
+ * directly), then the current ones stop and are removed. When they do not come up, they are
+ * removed and the current ones never stopped serving.
+ */
+async function restoreRolling(host, record, project, timeoutMs, reporter, checkHealth) {
+    const run = new RollingRun(host, reporter, `release ${record.id} (${record.version})`, checkHealth);
+    const services = record.services ?? [];
+    reporter.info(`rolling release ${record.id} (${record.version}) back in, service by service: ${services.join(', ')}`);
+    for (const [i, service] of services.entries()) {
+        try {
+            await run.step('start', service, project, timeoutMs);
+            await run.step('wait', service, project, timeoutMs);
+            if (i === 0)
+                await run.step('gate', service, project, timeoutMs);
+        }
+        catch (error) {
+            await run.removeNew(service);
+            const reason = errorMessage(error);
+            return { ok: false, reason, containers: [], gate: run.gate, healthy: false };
+        }
+        await host.run(['sleep', String(DISCOVERY_SECONDS)]);
+        await run.step('retire', service, project, timeoutMs);
+    }
+    await run.step('settle', services[0] ?? '', project, timeoutMs);
+    return { ok: true, reason: '', containers: [], gate: run.gate, healthy: true };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/stack.ts
+
+
+
+
+/**
+ * What deploy-kit adds to a swarm release's folder, beside the user's compose files, and
+ * the pure decisions behind it:
+ *
+ *   deploy-kit.swarm.yml    update_config defaults per service (a second `-c` file)
+ *   deploy-kit.env.sh       0600: `export KEY='value'` lines that `docker stack deploy` is run
+ *                           under, because it reads no .env file (values never reach argv)
+ */
+const SWARM_FILE = 'deploy-kit.swarm.yml';
+const ENV_SCRIPT = 'deploy-kit.env.sh';
+/** File names a swarm release keeps for itself: a user's compose file cannot be called that. */
+const SWARM_RESERVED = [SWARM_FILE, ENV_SCRIPT];
+function servicesOf(content) {
+    const doc = (0,yaml_dist/* parse */.qg)(content);
+    const services = doc?.services;
+    return services && typeof services === 'object' && !Array.isArray(services) ? services : {};
+}
+const publishesInHostMode = (ports) => (ports ?? []).some((port) => typeof port === 'object' && port !== null && port.mode === 'host');
+/**
+ * The update_config keys deploy-kit sets per service, given the user's compose files in
+ * order. Only keys no file sets are filled in, so a user's own `update_config` wins:
+ *
+ * - `failure_action: rollback`: Swarm puts the previous spec back when new tasks fail;
+ * - `order: start-first`: new tasks start (and pass their HEALTHCHECK) before old ones stop.
+ *   A service that publishes a port in `mode: host` gets `stop-first` instead: on one node
+ *   the new task could never bind the port the old one holds, and the update would hang.
+ */
+function updateDefaults(files) {
+    const merged = new Map();
+    for (const file of files) {
+        for (const [name, service] of Object.entries(servicesOf(file.content))) {
+            const seen = merged.get(name) ?? { hostPorts: false };
+            const update = service?.deploy?.update_config;
+            merged.set(name, {
+                order: update?.order ?? seen.order,
+                failureAction: update?.failure_action ?? seen.failureAction,
+                hostPorts: seen.hostPorts || publishesInHostMode(service?.ports),
+            });
+        }
+    }
+    const defaults = {};
+    for (const [name, seen] of merged) {
+        defaults[name] = {
+            ...(seen.order === undefined ? { order: seen.hostPorts ? 'stop-first' : 'start-first' } : {}),
+            ...(seen.failureAction === undefined ? { failure_action: 'rollback' } : {}),
+        };
+    }
+    return defaults;
+}
+/**
+ * The Compose file version given to swarm copies for a Docker CLI before 23.0 (Debian 12's
+ * docker.io is 20.10): its `docker stack deploy` reads a file without `version:` as 1.0 and
+ * refuses it, and wants the same version in every `-c` file. 3.9 is the newest schema it
+ * knows. From 23.0 on the version is optional (docker/cli pull request 3257), so newer CLIs get
+ * the user's files as they are.
+ */
+const LEGACY_STACK_FILE_VERSION = '3.9';
+/** Whether `docker stack deploy` of this CLI version (`20.10.24+dfsg1`, `28.2.2`) needs a `version:` in every file. */
+function stackNeedsFileVersion(cliVersion) {
+    const major = Number(/^(\d+)\./.exec(cliVersion.trim())?.[1]);
+    return Number.isFinite(major) && major < 23;
+}
+/**
+ * The version every file of a swarm release carries: the user's own (first file's), else, for
+ * a CLI that needs one, LEGACY_STACK_FILE_VERSION; undefined when none is needed.
+ */
+function stackFileVersion(userVersion, cliVersion) {
+    return userVersion ?? (stackNeedsFileVersion(cliVersion) ? LEGACY_STACK_FILE_VERSION : undefined);
+}
+/** A user's compose file as its swarm copy: `version:` put first where the file has none and one is needed. */
+function withFileVersion(content, version) {
+    if (version === undefined)
+        return content;
+    const document = (0,yaml_dist/* parse */.qg)(content);
+    const has = typeof document === 'object' && document !== null && 'version' in document;
+    return has ? content : `# version added by deploy-kit for docker stack deploy before Docker 23\nversion: ${JSON.stringify(version)}\n${content}`;
+}
+/** The override file: `deploy.update_config` per service; the user's `version:` copied, since stack deploy refuses to merge different ones. */
+function swarmOverride(defaults, composeVersion) {
+    const services = Object.fromEntries(Object.entries(defaults)
+        .filter(([, update]) => Object.keys(update).length > 0)
+        .map(([service, update]) => [service, { deploy: { update_config: update } }]));
+    const document = composeVersion ? { version: composeVersion, services } : { services };
+    return `# Written by deploy-kit: update_config defaults for docker stack deploy (your own keys win).\n${(0,yaml_dist/* stringify */.As)(document)}`;
+}
+/**
+ * The release's variables as a POSIX shell script of `export NAME='value'` lines, quoted by
+ * the one quoting function: sourcing it gives back every value exactly (spaces, quotes, `$`,
+ * `#`, backticks, newlines). The .env file cannot serve here: its double-quoted form (`\n`
+ * escapes) means something else to sh, and backticks in it would run.
+ */
+function formatEnvScript(values) {
+    const lines = Object.entries(values).map(([key, value]) => {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+            throw new ConfigurationError(`'${printable(key)}' is not a valid environment variable name.`);
+        return `export ${key}=${quote(value)}`;
+    });
+    return `# Written by deploy-kit: the release's variables for docker stack deploy (mode 0600).\n${lines.join('\n')}\n`;
+}
+/** A compose file named like one of the files deploy-kit writes into a swarm release would be overwritten: refused before connecting. */
+function checkSwarmFileNames(names) {
+    const clash = names.find((name) => SWARM_RESERVED.includes(name));
+    if (clash)
+        throw new ConfigurationError(`Input 'compose-file' names '${clash}', a file deploy-kit writes itself with 'target: swarm'; rename your file.`);
+}
+/** `shop_web` -> `web` for the stack `shop`. */
+function serviceKey(stack, fullName) {
+    return fullName.startsWith(`${stack}_`) ? fullName.slice(stack.length + 1) : fullName;
+}
+
+;// CONCATENATED MODULE: ./src/swarm/record.ts
+
+function isSwarmRecord(record) {
+    return record.target === 'swarm';
+}
+/**
+ * The files a swarm release is deployed with: the user's compose files, deploy-kit's
+ * update_config defaults, and (once its services converged) the images pinned by digest.
+ */
+function releaseStack(layout, stack, id, composeFiles, pinned) {
+    const release = layout.release(id);
+    return {
+        stack,
+        directory: release.dir,
+        files: [...composeFiles.map((name) => release.file(name)), release.file(SWARM_FILE), ...(pinned ? [release.imagesFile] : [])],
+        envScript: release.file(ENV_SCRIPT),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/commands.ts
+
+
+/**
+ * Builders for the commands a swarm release runs on the manager. They return commands;
+ * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
+ */
+/**
+ * `active true` on a swarm manager (its node state and whether it can take control-plane
+ * requests), and on a second line the Docker CLI's version, which decides how the release's
+ * files are written (see stackNeedsFileVersion).
+ */
+const swarmNodeState = constant(`docker info --format ${quote('{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')}; docker version --format ${quote('{{.Client.Version}}')} 2>/dev/null || true`);
+/** What swarmNodeState printed. */
+function parseNodeState(stdout) {
+    const [state = '', cliVersion = ''] = stdout.split('\n').map((line) => line.trim());
+    return { state, cliVersion };
+}
+/**
+ * `cd DIR && . ENV_SCRIPT && docker stack deploy --with-registry-auth --prune -c ... STACK`.
+ * The values live in the 0600 script; the command line only names it, so `ps` shows no secret.
+ * `--with-registry-auth` hands the login in `configDir` (when given) to the swarm's nodes.
+ */
+function stackDeploy(stack, configDir) {
+    const deploy = ['docker', 'stack', 'deploy', '--with-registry-auth', '--prune', ...stack.files.flatMap((file) => ['-c', file]), stack.stack];
+    const sourced = constant(`. ${quote(stack.envScript)}`);
+    return inDirectory(stack.directory, allOf(sourced, configDir ? withEnv({ DOCKER_CONFIG: configDir }, deploy) : shellLine(deploy)));
+}
+/** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
+function inspectStack(stack) {
+    const label = quote(`label=com.docker.stack.namespace=${stack}`);
+    const json = quote('{{json .}}');
+    return inSections([
+        ['services', constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
+        ['replicas', constant(`docker service ls --filter ${label} --format ${json}`)],
+        ['tasks', constant(`docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
+    ]);
+}
+/** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
+const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
+const removeStack = (stack) => ['docker', 'stack', 'rm', stack];
+/** A user's hook in the release folder, with the release and the stack in its environment. */
+function swarmHook(directory, script, release) {
+    const env = { RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: directory, DEPLOY_KIT_STACK: release.stack };
+    return inDirectory(directory, withEnv(env, userScript(script)));
+}
+const commands_readFile = (path) => ['cat', '--', path];
+
+;// CONCATENATED MODULE: ./src/swarm/login.ts
+
+/**
+ * Runs `work` with the registry login in its private DOCKER_CONFIG folder (the password on
+ * standard input, never in argv) and removes the folder as soon as `work` ends, whether it
+ * succeeded or not: for a swarm that is right after `docker stack deploy`, which resolves the
+ * images with the login and hands it to the nodes (`--with-registry-auth`). Without a login,
+ * `work` runs with none. The removal runs even after the lock was lost: it only takes back a
+ * credential this run placed.
+ */
+async function withRegistryLogin(host, login, work) {
+    if (!login)
+        return work(undefined);
+    try {
+        await host.run(prepareDockerConfig(login.configDir));
+        await host.run(dockerLogin(login.configDir, login.registry.server, login.registry.username), { stdin: login.registry.password });
+        return await work(login.configDir);
+    }
+    finally {
+        await host.run(removeDockerConfig(login.configDir), { unguarded: true }).catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/swarm/converge.ts
+
+
+const FAILED_TASKS = 3;
+function jsonLines(text) {
+    return text
+        .split('\n')
+        .filter((line) => line.trim().startsWith('{'))
+        .map((line) => JSON.parse(line));
+}
+/** `shop_web.1` or `shop_web.<node id>` -> `shop_web`. */
+const taskService = (taskName) => taskName.replace(/\.[^.]+$/, '');
+/** The stack's services in the sections of `inspectStack`'s output. */
+function parseStack(stack, parts) {
+    let inspected;
+    try {
+        inspected = JSON.parse((parts.get('services') ?? '').trim() || '[]');
+    }
+    catch {
+        // Not quoted: the output holds the services' environment, secrets included (JSON-escaped, so the runner's masks would miss them).
+        throw new OperationError(`Could not read 'docker service inspect' output for stack ${stack}: it is not JSON.`);
+    }
+    const replicas = new Map(jsonLines(parts.get('replicas') ?? '').map((line) => [line.Name, line.Replicas]));
+    const tasks = jsonLines(parts.get('tasks') ?? '');
+    return inspected
+        .map((entry) => {
+        const name = entry.Spec.Name;
+        const image = entry.Spec.TaskTemplate?.ContainerSpec?.Image ?? '';
+        const mine = tasks.filter((task) => taskService(task.Name) === name && task.Image === image);
+        const desired = Number(/^\d+\/(\d+)/.exec(replicas.get(name) ?? '')?.[1] ?? 0);
+        const running = mine.filter((task) => task.DesiredState === 'Running' && task.CurrentState.startsWith('Running')).length;
+        const failed = mine.filter((task) => /^(Failed|Rejected)/.test(task.CurrentState)).length;
+        const pending = mine.find((task) => task.DesiredState === 'Running' && !task.CurrentState.startsWith('Running'));
+        const lastError = mine.find((task) => task.Error !== '');
+        const waitingFor = pending ? `${pending.CurrentState.replace(/ \d+ \w+ ago$| (about )?(an?|less than a) \w+ ago$/, '')}${pending.Error ? `: ${pending.Error}` : ''}` : lastError ? lastError.Error : '';
+        const status = entry.UpdateStatus?.State;
+        return {
+            name,
+            service: serviceKey(stack, name),
+            image,
+            update: status ? { state: status, message: entry.UpdateStatus?.Message ?? '' } : undefined,
+            desired,
+            running,
+            failed,
+            waitingFor: waitingFor.replace(/^"|"$/g, ''),
+        };
+    })
+        .sort((a, b) => a.name.localeCompare(b.name));
+}
+const FAILED_WORDS = {
+    rollback_completed: 'Swarm rolled the update back',
+    paused: 'Swarm paused the update',
+    rollback_paused: 'Swarm paused rolling the update back',
+};
+const FAILED_STATES = new Set(Object.keys(FAILED_WORDS));
+const COMPLETED = new Set(['completed']);
+const ROLLED_BACK = new Set(['completed', 'rollback_completed']);
+/**
+ * `goal: 'rollback'` judges the stack after `docker service rollback`, where Swarm finishing
+ * its rollback (`rollback_completed`) is the success, not the failure.
+ */
+function judgeStack(services, expected = [], goal = 'update') {
+    const done = goal === 'rollback' ? ROLLED_BACK : COMPLETED;
+    const missing = expected.filter((service) => !services.some((s) => s.service === service));
+    if (services.length === 0 || missing.length > 0)
+        return { kind: 'waiting', reason: `no service ${missing[0] ?? ''} yet`.replace('  ', ' '), services };
+    for (const s of services) {
+        if (s.update && FAILED_STATES.has(s.update.state) && !done.has(s.update.state)) {
+            return { kind: 'failed', reason: `service ${s.name}: ${FAILED_WORDS[s.update.state]}${s.update.message ? ` (${s.update.message})` : ''}`, services };
+        }
+        if (s.failed >= FAILED_TASKS && s.running < s.desired) {
+            return { kind: 'failed', reason: `service ${s.name}: ${s.failed} tasks of ${s.image} failed${s.waitingFor ? `, last: ${s.waitingFor}` : ''}`, services };
+        }
+    }
+    for (const s of services) {
+        if (s.update && !done.has(s.update.state))
+            return { kind: 'waiting', reason: `service ${s.name}: ${s.update.state.replace('_', ' ')}${s.update.message ? ` (${s.update.message})` : ''}`, services };
+        if (s.running < s.desired) {
+            return { kind: 'waiting', reason: `service ${s.name}: ${s.running}/${s.desired} tasks running${s.waitingFor ? `, ${s.waitingFor}` : ''}`, services };
+        }
+    }
+    return { kind: 'ready', services };
+}
+/** service -> the image Swarm resolved for it (`repo:tag@sha256:...`): what a rollback re-deploys. */
+function stackImages(services) {
+    return Object.fromEntries(services.map((s) => [s.service, s.image]));
+}
+
+;// CONCATENATED MODULE: ./src/swarm/wait.ts
+
+
+
+
+/**
+ * Swarm clears a service's update status when `docker stack deploy` updates it and sets
+ * `updating` once its orchestrator picks the update up, a moment later; the first look
+ * waits that moment out, so the old tasks are not mistaken for the new ones.
+ */
+const SETTLE_MS = 1500;
+/** Polls the stack until every service converged on its current spec, one failed, or `timeoutMs` passed. */
+async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = 'update') {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    let last = [];
+    let lastReason = '';
+    /** Why Swarm started rolling back, which its final status no longer says. */
+    let cause = '';
+    const outcome = await poll(async () => {
+        const inspect = inspectStack(stack);
+        const verdict = judgeStack(parseStack(stack, inspect.sections.read((await host.run(inspect)).stdout)), expected, goal);
+        last = verdict.services;
+        if (goal === 'update')
+            cause = verdict.services.find((s) => s.update?.state === 'rollback_started')?.update?.message || cause;
+        if (verdict.kind !== 'waiting')
+            return { done: true, value: verdict };
+        if (verdict.reason !== lastReason)
+            reporter.info(`waiting: ${verdict.reason}`);
+        lastReason = verdict.reason;
+        return { done: false, reason: verdict.reason };
+    }, { timeoutMs, intervalMs: 1000 });
+    if (outcome.done && outcome.value.kind === 'ready') {
+        reporter.info(`services converged: ${last.map((s) => `${s.name} ${s.running}/${s.desired}${s.update ? ` (update ${s.update.state})` : ''}`).join(', ')}`);
+        return { ok: true, reason: '', services: last };
+    }
+    const failed = outcome.done && outcome.value.kind === 'failed' ? outcome.value.reason : undefined;
+    const reason = failed
+        ? `${failed}${cause && !failed.includes(cause) ? `, after: ${cause}` : ''}`
+        : `services not converged after ${formatDuration(timeoutMs)}: ${lastReason}`;
+    return { ok: false, reason, services: last };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/restore-stack.ts
+
+
+
+
+/**
+ * Puts a swarm release back exactly as it was deployed: its compose files, its update_config
+ * defaults and its images pinned by digest, deployed again as the same stack from its own
+ * folder with its own variables (logged in to the registry again when `login` is given, the
+ * login removed right after); then waits for every service to converge and gates it.
+ * Behind action-deploy's automatic rollback of a swarm release and action-rollback.
+ */
+async function restoreSwarm(host, layout, record, timeoutMs, reporter, checkHealth, login) {
+    reporter.info(`deploying release ${record.id} (${record.version}) again as stack ${record.stack}, from its pinned images`);
+    await withRegistryLogin(host, login, (configDir) => host.run(stackDeploy(releaseStack(layout, record.stack, record.id, record.composeFiles, true), configDir)));
+    const converged = await waitForStack(host, record.stack, Object.keys(record.images), timeoutMs, reporter);
+    const gate = converged.ok && checkHealth ? await checkHealth(host) : undefined;
+    return { ok: converged.ok, reason: converged.reason, containers: [], gate, healthy: converged.ok && (gate?.healthy ?? true) };
+}
+
+;// CONCATENATED MODULE: ./src/recovery/restore-release.ts
+
+
+
+
+
+/**
+ * Starts a recorded release exactly as it was deployed (its compose files, its .env, its
+ * images pinned by digest, all already on the host), waits for it, and checks its health.
+ * The one restore path behind action-rollback and action-deploy's automatic rollback.
+ */
+async function restoreRelease(session, record, timeoutMs, reporter, checkHealth) {
+    if (isSwarmRecord(record))
+        return restoreSwarm(session.host, session.layout, record, timeoutMs, reporter, checkHealth);
+    if (record.strategy === 'blue-green') {
+        return restoreBlueGreen(session.host, session.layout.root, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
+    }
+    if (record.strategy === 'rolling') {
+        return restoreRolling(session.host, record, recordedProject(session, record), timeoutMs, reporter, checkHealth);
+    }
+    reporter.info(`starting release ${record.id} (${record.version}) from its pinned images`);
+    const containers = await startAndWait(session.host, recordedProject(session, record), timeoutMs, reporter, { probe: true });
+    const gate = containers.ok && checkHealth ? await checkHealth(session.host) : undefined;
+    return { ...containers, gate, healthy: containers.ok && (gate?.healthy ?? true) };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/recovery.ts
+
+
+
+
+
+
+
+/**
+ * After a failure: the previous release started again where containers changed and
+ * `rollback-on-failure` asks for it (a first release's containers are stopped instead), and
+ * the story of what happened. Never throws: a failed restore is part of the story.
+ */
+async function recoverFrom(error, failed, deps) {
+    const { reporter } = deps;
+    const { settings, target, record, containersChanged } = failed;
+    const id = target.releaseId;
+    const reason = errorMessage(error);
+    reporter.info(`release ${id} failed: ${reason}`);
+    if (error instanceof ConnectionLostError) {
+        // Nothing more can reach the host: say what to do instead of a chain of failed recovery steps.
+        const when = containersChanged ? 'after its containers changed' : 'before any container changed';
+        return { status: 'failed', record: false, message: `${reason}; release ${id} was interrupted ${when}, and the lock stays until it is stale: check the host before the next deploy (docs/troubleshooting.md#an-interrupted-deploy)` };
+    }
+    if (error instanceof LockLostError) {
+        // Another run may be changing the host: no rollback, no ledger event from this run.
+        return { status: 'failed', record: false, message: `${reason} Release ${id} was interrupted and nothing was rolled back: another run may be changing the host.` };
+    }
+    if (containersChanged && settings.rollbackOnFailure) {
+        if (target.previousId === undefined) {
+            const name = record.color ? colorProjectName(settings.app, record.color) : settings.app;
+            const stopped = await failed.session.host
+                .run(stopContainers(releaseProject({ variant: failed.session.compose, name }, target.layout, id, record.composeFiles, true)))
+                .then(() => 'its containers were stopped', (e) => `stopping its containers FAILED too: ${e.message}`);
+            return { status: 'failed', record: true, message: `${reason}; this was the first release, so there is nothing to roll back to: ${stopped}` };
+        }
+        const outcome = await restorePrevious(failed.session, target, settings, deps);
+        return outcome.restored
+            ? { status: 'rolled-back', record: true, message: `${reason}; rolled back to ${outcome.text}` }
+            : { status: 'failed', record: true, message: `${reason}; rolling back FAILED: ${outcome.text}` };
+    }
+    if (containersChanged)
+        return { status: 'failed', record: true, message: `${reason}; 'rollback-on-failure' is false, so release ${id}'s containers were left running for inspection` };
+    if (failed.undone && record.color) {
+        return { status: 'failed', record: true, message: `${reason}; traffic never moved: ${record.color} (release ${id}) was removed and the previous release keeps serving` };
+    }
+    return { status: 'failed', record: true, message: `${reason}; nothing running was changed` };
+}
+/** Starts the previous release again and points `current` back at it. Never throws. */
+async function restorePrevious(session, target, settings, deps) {
+    const previousId = target.previousId;
+    try {
+        const previous = (await readRecords(session, [previousId])).get(previousId);
+        if (!previous)
+            return { restored: false, text: `release ${previousId}'s release.json is missing on the host` };
+        const outcome = await restoreRelease(session, previous, settings.waitTimeoutMs, deps.reporter, deps.checkHealth);
+        if (!outcome.ok)
+            return { restored: false, text: `release ${previousId} (${previous.version}) did not come up: ${outcome.reason}` };
+        // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
+        await session.host.run(switchCurrent(target.layout, previousId));
+        const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
+        return { restored: true, text: `${previous.version} (release ${previous.id}), ${health}` };
+    }
+    catch (error) {
+        return { restored: false, text: `release ${previousId} could not be started: ${errorMessage(error)}` };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/runner.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 /**
  * A phase's steps in the order they run: each batch after the one before it. Files written one
  * after another form one batch: their SFTP requests go out together over the one SFTP session
@@ -61428,7 +61454,11 @@ function batches(steps) {
     }
     return out;
 }
-/** The state of one deploy while it runs: what was pinned, what the gate said. */
+/**
+ * Runs a compose deploy's plan (src/deploy/plan.ts) one step at a time on one host, and keeps
+ * what the steps learn: the pinned images, the gate's result, the new containers a failure
+ * report reads. After a failure, undo and recovery (src/deploy/recovery.ts) start from here.
+ */
 class DeployRun {
     session;
     settings;
@@ -61560,96 +61590,22 @@ class DeployRun {
         await this.saveRecord();
     }
     async prune(keep) {
-        // Under the lock nothing else adds releases: when the folders found at the start plus this
-        // one are within `keep`, there is nothing to read again.
-        const known = new Set([...(this.target.releaseDirs ?? []), this.target.releaseId]);
-        if (this.target.releaseDirs && known.size <= keep) {
-            this.deps.reporter.info(`nothing to prune (${known.size} releases, keeping ${keep})`);
-            return;
-        }
-        const state = await readState(this.session);
-        const doomed = releasesToPrune(state.releaseDirs, keep, [this.target.releaseId, state.current], state.releases);
-        if (doomed.length === 0) {
-            this.deps.reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
-            return;
-        }
-        const kept = state.releaseDirs.filter((id) => !doomed.includes(id));
-        const records = await readRecords(this.session, state.releaseDirs);
-        const keptImages = new Set(kept.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})));
-        const unused = [...new Set(doomed.flatMap((id) => Object.values(records.get(id)?.imageIds ?? {})))].filter((image) => !keptImages.has(image));
-        // One round trip: the folders, the images no kept release uses, and a `pruned` event for each.
-        await this.host.run(allOf(removeReleases(this.target.layout, doomed), ...(unused.length > 0 ? [removeImages(unused)] : []), ...doomed.map((id) => appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'pruned', { version: records.get(id)?.version ?? '' })))));
-        this.deps.reporter.info(`pruned releases ${doomed.join(', ')} and ${unused.length} image(s) no kept release uses; kept ${kept.sort(compareIds).join(', ')}`);
+        const request = { releaseId: this.target.releaseId, keep, source: this.settings, images: true };
+        await pruneReleases(this.session, { ...request, ...(this.target.releaseDirs ? { knownDirs: this.target.releaseDirs } : {}) }, this.deps.reporter);
     }
     /** Reads why the release failed (its command, containers and gate), before undo or recovery changes anything. */
     async diagnose(error, where) {
         return diagnoseFailure(this.host, { where, error, containers: this.newContainers, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
     }
-    /** After a failure: restore the previous release where containers changed, and record the outcome. */
+    /** After a failure: restore the previous release where containers changed (see recoverFrom), and record the outcome on the host when it can be reached. */
     async recover(error, containersChanged) {
-        const { reporter } = this.deps;
-        const id = this.target.releaseId;
-        const reason = errorMessage(error);
-        reporter.info(`release ${id} failed: ${reason}`);
-        let status = 'failed';
-        let message = reason;
-        if (error instanceof ConnectionLostError) {
-            // Nothing more can reach the host: say what to do instead of a chain of failed recovery steps.
-            message = `${reason}; release ${id} was interrupted ${containersChanged ? 'after its containers changed' : 'before any container changed'}, and the lock stays until it is stale: check the host before the next deploy (docs/troubleshooting.md#an-interrupted-deploy)`;
-            return { status, message };
-        }
-        if (error instanceof LockLostError) {
-            // Another run may be changing the host: no rollback, no ledger event from this run.
-            message = `${reason} Release ${id} was interrupted and nothing was rolled back: another run may be changing the host.`;
-            return { status, message };
-        }
-        if (containersChanged && this.settings.rollbackOnFailure) {
-            if (this.target.previousId === undefined) {
-                const name = this.record.color ? colorProjectName(this.settings.app, this.record.color) : this.settings.app;
-                const stopped = await this.host
-                    .run(stopContainers(releaseProject({ variant: this.session.compose, name }, this.target.layout, id, this.record.composeFiles, true)))
-                    .then(() => 'its containers were stopped', (error) => `stopping its containers FAILED too: ${error.message}`);
-                message = `${reason}; this was the first release, so there is nothing to roll back to: ${stopped}`;
-            }
-            else {
-                const outcome = await this.restorePrevious(reporter);
-                if (outcome.restored)
-                    status = 'rolled-back';
-                message = outcome.restored ? `${reason}; rolled back to ${outcome.text}` : `${reason}; rolling back FAILED: ${outcome.text}`;
-            }
-        }
-        else if (containersChanged) {
-            message = `${reason}; 'rollback-on-failure' is false, so release ${id}'s containers were left running for inspection`;
-        }
-        else if (this.undone && this.record.color) {
-            message = `${reason}; traffic never moved: ${this.record.color} (release ${id}) was removed and the previous release keeps serving`;
-        }
-        else {
-            message = `${reason}; nothing running was changed`;
-        }
-        this.record = { ...this.record, status: 'failed', reason: message, finishedAt: new Date().toISOString() };
+        const outcome = await recoverFrom(error, { session: this.session, settings: this.settings, target: this.target, record: this.record, undone: this.undone, containersChanged }, this.deps);
+        if (!outcome.record)
+            return outcome;
+        this.record = { ...this.record, status: 'failed', reason: outcome.message, finishedAt: new Date().toISOString() };
         await this.saveRecord().catch(() => undefined);
-        await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, id, 'failed', { reason: message }))).catch(() => undefined);
-        return { status, message };
-    }
-    /** Starts the previous release again. Never throws: a failed restore is part of the story to tell. */
-    async restorePrevious(reporter) {
-        const previousId = this.target.previousId;
-        try {
-            const previous = (await readRecords(this.session, [previousId])).get(previousId);
-            if (!previous)
-                return { restored: false, text: `release ${previousId}'s release.json is missing on the host` };
-            const outcome = await restoreRelease(this.session, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth);
-            if (!outcome.ok)
-                return { restored: false, text: `release ${previousId} (${previous.version}) did not come up: ${outcome.reason}` };
-            // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
-            await this.host.run(switchCurrent(this.target.layout, previousId));
-            const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
-            return { restored: true, text: `${previous.version} (release ${previous.id}), ${health}` };
-        }
-        catch (error) {
-            return { restored: false, text: `release ${previousId} could not be started: ${errorMessage(error)}` };
-        }
+        await this.host.run(appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'failed', { reason: outcome.message }))).catch(() => undefined);
+        return outcome;
     }
     async saveRecord() {
         await this.host.writeFile(this.target.layout.release(this.target.releaseId).recordFile, formatRecord(this.record), 0o644);
@@ -61668,6 +61624,94 @@ class DeployRun {
             ...(this.overlapMs !== undefined ? { overlapMs: this.overlapMs } : {}),
         };
     }
+}
+
+;// CONCATENATED MODULE: ./src/deploy/deploy.ts
+
+
+
+
+
+
+
+
+/** Deploys one release to one host: the whole story from connect to unlock. */
+async function deploy(settings, deps) {
+    const started = performance.now();
+    const { reporter } = deps;
+    const session = await session_openAppSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
+    try {
+        if (settings.dryRun)
+            return await dryRun(session, settings, reporter, started);
+        session.host.prepareFileWrites();
+        const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
+        // The state is read in the round trip that takes the lock.
+        const state = state_readAppState(session.layout);
+        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, (read) => deployLocked(session, settings, deps, started, undefined, state_parseAppState(state.sections.read(read))), state);
+    }
+    finally {
+        await session.host.close();
+    }
+}
+/** The release id the next deploy on this host would take. */
+async function nextReleaseOn(session) {
+    const state = await readState(session);
+    return nextReleaseId(state.releases, state.releaseDirs);
+}
+async function target(session, settings, shared, known) {
+    const state = known ?? (await readState(session));
+    const releaseId = shared?.releaseId ?? nextReleaseId(state.releases, state.releaseDirs);
+    const files = settings.composeFiles.map((f) => f.name);
+    const project = releaseProject({ variant: session.compose, name: settings.app }, session.layout, releaseId, files, shared?.images !== undefined);
+    const activeColor = settings.strategy?.kind === 'blue-green' ? parseColor((await session.host.run(readActiveColor(session.layout.root))).stdout) : undefined;
+    return {
+        layout: session.layout,
+        releaseId,
+        previousId: state.current,
+        releaseDirs: state.releaseDirs,
+        project,
+        startedAt: new Date().toISOString(),
+        ...(activeColor ? { activeColor } : {}),
+        ...(shared?.images ? { pinnedImages: shared.images } : {}),
+    };
+}
+/** Prints what a deploy would do on this host, and changes nothing. */
+async function dryRun(session, settings, reporter, started = performance.now(), shared) {
+    const t = await target(session, settings, shared);
+    const plan = describePlan(planDeploy(settings, t), settings);
+    await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
+    return { releaseId: t.releaseId, previousReleaseId: t.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan };
+}
+/** Deploys to one connected host whose lock this run holds: upload to prune, recovering from a failure on the way. */
+async function deployLocked(session, settings, deps, started = performance.now(), shared, 
+/** The host's state, when read with the lock. */
+state) {
+    const { reporter } = deps;
+    const t = await target(session, settings, shared, state);
+    reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
+    const run = new DeployRun(session, settings, deps, t);
+    const phases = planDeploy(settings, t);
+    let containersChanged = false;
+    const entered = [];
+    try {
+        for (const phase of phases) {
+            containersChanged ||= phase.changesContainers === true;
+            entered.push(phase);
+            await reporter.group(phase.name, () => run.execute(phase));
+        }
+    }
+    catch (error) {
+        // Read why before undo or recovery removes the failed containers; a lost host or lock cannot be asked.
+        const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await run.diagnose(error, entered[entered.length - 1]?.name ?? '');
+        // Undo is for phases that never touched what serves; once one did, recovery restores instead.
+        // A run that lost its lock undoes nothing: another run may be changing the host.
+        const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
+        if (undo.length > 0)
+            await reporter.group('Undo', () => run.undo(undo));
+        const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
+        return { ...run.result(status.status, status.message, started), untouched: !containersChanged, ...(failure ? { failure } : {}) };
+    }
+    return run.result('deployed', undefined, started);
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/summary.ts
@@ -61793,9 +61837,6 @@ function describeSwarmPlan(settings, layout, id, previousId) {
  */
 async function deploySwarm(settings, deps) {
     const started = performance.now();
-    if (settings.strategy) {
-        throw new ConfigurationError(`Input 'strategy' (${settings.strategy.kind}) is for 'target: compose'; with 'target: swarm', Swarm's update_config does the zero-downtime part.`);
-    }
     checkSwarmFileNames(settings.composeFiles.map((f) => f.name));
     const { reporter } = deps;
     const session = await openHostSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
@@ -61897,7 +61938,7 @@ class SwarmRun {
         return this.result('deployed', undefined, started);
     }
     initialRecord() {
-        return { ...initialRecord(this.settings, { releaseId: this.id, previousId: this.previousId, startedAt: new Date().toISOString() }), target: 'swarm', stack: this.stack };
+        return { ...startRecord(this.settings, { releaseId: this.id, previousId: this.previousId, startedAt: new Date().toISOString() }), target: 'swarm', stack: this.stack };
     }
     async upload() {
         const { settings } = this;
@@ -61970,20 +62011,8 @@ class SwarmRun {
         await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, this.id, 'deployed')));
     }
     async prune() {
-        const state = await readState(this.session);
-        const keep = this.settings.keepReleases;
-        const doomed = releasesToPrune(state.releaseDirs, keep, [this.id, state.current], state.releases);
-        if (doomed.length === 0) {
-            this.deps.reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
-            return;
-        }
-        const versions = new Map(state.releases.map((r) => [r.id, r.version]));
-        await this.host.run(removeReleases(this.layout, doomed));
-        for (const id of doomed)
-            await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, id, 'pruned', { version: versions.get(id) ?? '' })));
-        const kept = state.releaseDirs.filter((id) => !doomed.includes(id)).sort(compareIds);
         // Images stay: Swarm's nodes hold them, and its task history uses them.
-        this.deps.reporter.info(`pruned releases ${doomed.join(', ')}; kept ${kept.join(', ')}`);
+        await pruneReleases(this.session, { releaseId: this.id, keep: this.settings.keepReleases, source: this.settings, images: false }, this.deps.reporter);
     }
     /** After a failure: put the previous release back where services changed, and record the outcome. Never throws. */
     async recover(error) {
@@ -62544,6 +62573,15 @@ function labelledReporter(inner, label) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/deploy/settings.ts
+/** One host's part of a fleet deploy. */
+function onHost(fleet, ssh) {
+    const { hosts, parallel, ...release } = fleet;
+    void hosts;
+    void parallel;
+    return { ...release, target: 'compose', ssh };
+}
+
 ;// CONCATENATED MODULE: ./src/inputs/names.ts
 
 /** Rules for the names that become folder names, Compose project names and image tags on the host. */
@@ -62775,6 +62813,7 @@ async function lockAll(fleet, owner, options, reporter) {
 
 
 
+
 /** A promise settled from outside: how the first host hands its pinned images to the rest of its batch. */
 function deferred() {
     let resolve;
@@ -62792,10 +62831,11 @@ function deferred() {
  * host fails, no further batch starts and every host this deploy switched is rolled back,
  * so the fleet ends on one version.
  */
-async function deployFleet(settings, hosts, parallel, deps) {
+async function deployFleet(settings, deps) {
     const started = performance.now();
     const { reporter } = deps;
-    const fleet = await connectAll(hosts, settings, reporter, deps.observe);
+    const { parallel } = settings;
+    const fleet = await connectAll(settings.hosts, settings, reporter, deps.observe);
     try {
         if (settings.dryRun)
             return await planFleet(fleet, settings, reporter, parallel, started);
@@ -62821,7 +62861,7 @@ async function planFleet(fleet, settings, reporter, parallel, started) {
     const plan = [`release ${releaseId} on ${fleet.length} hosts, ${parallel} at a time: ${batches_batches(fleet, parallel).map((b) => b.map((h) => h.label).join(', ')).join(' | ')}`];
     const outcomes = [];
     for (const host of fleet) {
-        const planned = await dryRun(host.session, settings, labelledReporter(reporter, host.label), performance.now(), { releaseId });
+        const planned = await dryRun(host.session, onHost(settings, host.ssh), labelledReporter(reporter, host.label), performance.now(), { releaseId });
         plan.push(`${host.label}:`, ...planned.plan.map((line) => `  ${line}`));
         outcomes.push({ host: host.label, status: 'planned', durationMs: planned.durationMs, error: undefined, rollback: undefined, phases: [] });
     }
@@ -62877,7 +62917,7 @@ class FleetRun {
         const started = performance.now();
         const checkHealth = this.deps.checkHealthWith?.(run.reporter);
         try {
-            run.result = await deployLocked(run.host.session, this.settings, {
+            run.result = await deployLocked(run.host.session, onHost(this.settings, run.host.ssh), {
                 reporter: run.reporter,
                 ...(checkHealth ? { checkHealth } : {}),
                 ...(this.deps.observe ? { observe: this.deps.observe } : {}),
@@ -63104,7 +63144,7 @@ function readComposeFiles(raw, workspace) {
         const content = readWorkspaceFile(workspace, full, path);
         let document;
         try {
-            document = (0,dist/* parse */.qg)(content);
+            document = (0,yaml_dist/* parse */.qg)(content);
         }
         catch (error) {
             throw new ConfigurationError(`Input 'compose-file': '${printable(path)}' is not valid YAML: ${error.message.split('\n')[0]}`);
@@ -63254,7 +63294,6 @@ function readStrategySettings(input) {
 /** The only place action-deploy reads its inputs: all of them, checked, before any connection. */
 function readDeployInputs(input, mask, context) {
     const hosts = readSshHosts(input, mask);
-    const ssh = hosts[0];
     const parallel = parseParallel(input('parallel'), hosts.length);
     const env = parseEnvInput(input('env'));
     for (const value of maskableParts(Object.values(env)))
@@ -63279,8 +63318,7 @@ function readDeployInputs(input, mask, context) {
         throw new ConfigurationError(`Input 'host' lists ${hosts.length} hosts; with 'target: swarm' give the one manager node: Swarm places the tasks on its nodes itself.`);
     }
     const strategy = readStrategySettings(input);
-    return {
-        ssh,
+    const release = {
         app: parseAppName(input('app'), context.defaultApp),
         version: parseVersion(input('version')),
         composeFiles: compose.files,
@@ -63298,10 +63336,12 @@ function readDeployInputs(input, mask, context) {
         failureLogLines: parseFailureLogLines(input),
         dryRun: parseBoolean('dry-run', input('dry-run')),
         run: context.run,
-        ...(hosts.length > 1 ? { fleet: { hosts, parallel } } : {}),
-        ...(strategy ? { strategy } : {}),
-        ...(target === 'swarm' ? { target } : {}),
     };
+    const ssh = hosts[0];
+    if (target === 'swarm')
+        return { ...release, target, ssh };
+    const how = strategy ? { strategy } : {};
+    return hosts.length > 1 ? { ...release, target: 'fleet', hosts, parallel, ...how } : { ...release, target: 'compose', ssh, ...how };
 }
 /** With `target: swarm`, Swarm's update_config replaces tasks; the compose target's strategy inputs would mean nothing. */
 function refuseStrategyInputs(input) {
@@ -63358,8 +63398,8 @@ async function run() {
         const reporter = new TimedReporter(coreReporter);
         const gate = settings.gate;
         const gateWith = (r) => (gate ? { checkHealth: (host, address) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, r) } : {});
-        if (settings.fleet) {
-            const result = await deployFleet(settings, settings.fleet.hosts, settings.fleet.parallel, {
+        if (settings.target === 'fleet') {
+            const result = await deployFleet(settings, {
                 reporter,
                 ...(gate ? { checkHealthWith: (r) => gateWith(r).checkHealth } : {}),
             });

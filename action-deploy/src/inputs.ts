@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../../src/errors.js';
 import { readComposeFiles } from '../../src/deploy/compose-files.js';
-import type { DeploySettings } from '../../src/deploy/settings.js';
+import type { DeploySettings, ReleaseSettings } from '../../src/deploy/settings.js';
 import type { RunContext } from '../../src/run-context.js';
 import { readGateSettings } from '../../src/health/settings.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
@@ -15,7 +15,6 @@ import { readStrategySettings } from '../../src/strategy/settings.js';
 /** The only place action-deploy reads its inputs: all of them, checked, before any connection. */
 export function readDeployInputs(input: InputSource, mask: Masker, context: { run: RunContext; defaultApp: string; workspace: string }): DeploySettings {
   const hosts = readSshHosts(input, mask);
-  const ssh = hosts[0]!;
   const parallel = parseParallel(input('parallel'), hosts.length);
   const env = parseEnvInput(input('env'));
   for (const value of maskableParts(Object.values(env))) mask(value);
@@ -37,8 +36,7 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     throw new ConfigurationError(`Input 'host' lists ${hosts.length} hosts; with 'target: swarm' give the one manager node: Swarm places the tasks on its nodes itself.`);
   }
   const strategy = readStrategySettings(input);
-  return {
-    ssh,
+  const release: ReleaseSettings = {
     app: parseAppName(input('app'), context.defaultApp),
     version: parseVersion(input('version')),
     composeFiles: compose.files,
@@ -56,10 +54,11 @@ export function readDeployInputs(input: InputSource, mask: Masker, context: { ru
     failureLogLines: parseFailureLogLines(input),
     dryRun: parseBoolean('dry-run', input('dry-run')),
     run: context.run,
-    ...(hosts.length > 1 ? { fleet: { hosts, parallel } } : {}),
-    ...(strategy ? { strategy } : {}),
-    ...(target === 'swarm' ? { target } : {}),
   };
+  const ssh = hosts[0]!;
+  if (target === 'swarm') return { ...release, target, ssh };
+  const how = strategy ? { strategy } : {};
+  return hosts.length > 1 ? { ...release, target: 'fleet', hosts, parallel, ...how } : { ...release, target: 'compose', ssh, ...how };
 }
 
 /** With `target: swarm`, Swarm's update_config replaces tasks; the compose target's strategy inputs would mean nothing. */

@@ -1,5 +1,6 @@
 import { coreReporter, maskSecret, readInput, runAction, setOutputs, writeSummary } from '../../src/actions/core-io.js';
-import { DeployDependencies, DeployResult, deploy } from '../../src/deploy/deploy.js';
+import { deploy } from '../../src/deploy/deploy.js';
+import type { DeployDependencies, DeployResult } from '../../src/deploy/result.js';
 import { deploySummary } from '../../src/deploy/summary.js';
 import { OperationError } from '../../src/errors.js';
 import { deploySwarm } from '../../src/swarm/deploy.js';
@@ -45,8 +46,8 @@ export async function run(): Promise<void> {
     const reporter = new TimedReporter(coreReporter);
     const gate = settings.gate;
     const gateWith = (r: Reporter) => (gate ? { checkHealth: (host: RemoteHost, address?: string) => runGate(address ? gateAt(gate, address) : gate, gate.viaHost ? host : undefined, r) } : {});
-    if (settings.fleet) {
-      const result = await deployFleet(settings, settings.fleet.hosts, settings.fleet.parallel, {
+    if (settings.target === 'fleet') {
+      const result = await deployFleet(settings, {
         reporter,
         ...(gate ? { checkHealthWith: (r: Reporter) => gateWith(r).checkHealth! } : {}),
       });

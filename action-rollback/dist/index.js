@@ -61237,6 +61237,23 @@ function parseRecord(text) {
         return undefined;
     }
 }
+/** What every release.json starts with, whatever the target (a compose deploy adds its strategy's fields, a Swarm deploy its stack). */
+function startRecord(release, at) {
+    return {
+        id: at.releaseId,
+        app: release.app,
+        version: release.version,
+        commit: release.run.commit,
+        composeFiles: release.composeFiles.map((f) => f.name),
+        images: {},
+        imageIds: {},
+        previous: at.previousId,
+        actor: release.run.actor,
+        run: release.run.runUrl,
+        createdAt: at.startedAt,
+        status: 'deploying',
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/release/ledger.ts
 /** An event of `release` by this run, stamped now. */

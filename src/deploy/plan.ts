@@ -5,12 +5,12 @@ import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout, IMAGES_FILE } from '../release/layout.js';
 import { ledgerEvent } from '../release/ledger.js';
-import { ReleaseRecord, formatRecord } from '../release/record.js';
+import { ReleaseRecord, formatRecord, startRecord } from '../release/record.js';
 import { allOf, shellLine } from '../shell/quote.js';
 import { planBlueGreen } from '../strategy/blue-green.js';
 import { strategyRecord } from '../strategy/record.js';
 import { describeRoll, planRolling, rollingServices } from '../strategy/rolling.js';
-import { DeploySettings } from './settings.js';
+import { ComposeDeploySettings } from './settings.js';
 import type { DeployTarget, Phase, Step } from './steps.js';
 
 export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' | 'envFile'>, layout: AppLayout, id: string, files: readonly string[], pinned: boolean): ComposeProject {
@@ -23,26 +23,13 @@ export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' 
   };
 }
 
-/** release.json as a deploy first writes it (the swarm target adds its own fields). */
-export function initialRecord(settings: DeploySettings, target: Pick<DeployTarget, 'releaseId' | 'previousId' | 'startedAt' | 'activeColor'>): ReleaseRecord {
-  return {
-    id: target.releaseId,
-    app: settings.app,
-    version: settings.version,
-    commit: settings.run.commit,
-    composeFiles: settings.composeFiles.map((f) => f.name),
-    images: {},
-    imageIds: {},
-    previous: target.previousId,
-    actor: settings.run.actor,
-    run: settings.run.runUrl,
-    createdAt: target.startedAt,
-    status: 'deploying',
-    ...strategyRecord(settings.strategy, target.activeColor, settings.strategy?.kind === 'rolling' ? rollingServices(settings.composeFiles, settings.strategy.services) : undefined),
-  };
+/** release.json as a compose deploy first writes it: the start of every record, and what its strategy needs. */
+export function initialRecord(settings: ComposeDeploySettings, target: Pick<DeployTarget, 'releaseId' | 'previousId' | 'startedAt' | 'activeColor'>): ReleaseRecord {
+  const rolled = settings.strategy?.kind === 'rolling' ? rollingServices(settings.composeFiles, settings.strategy.services) : undefined;
+  return { ...startRecord(settings, target), ...strategyRecord(settings.strategy, target.activeColor, rolled) };
 }
 
-export function planDeploy(settings: DeploySettings, target: DeployTarget): Phase[] {
+export function planDeploy(settings: ComposeDeploySettings, target: DeployTarget): Phase[] {
   const { layout, releaseId: id } = target;
   const release = layout.release(id);
   const pinned = target.project.files.includes(release.imagesFile) ? target.project : { ...target.project, files: [...target.project.files, release.imagesFile] };
@@ -120,7 +107,7 @@ function switchCurrentPhase(layout: AppLayout, id: string): Phase {
 }
 
 /** The plan in words, as a dry run prints it. File contents are never shown. */
-export function describePlan(phases: readonly Phase[], settings: DeploySettings): string[] {
+export function describePlan(phases: readonly Phase[], settings: ComposeDeploySettings): string[] {
   const lines: string[] = [];
   for (const phase of phases) {
     lines.push(`${phase.name}:`);
@@ -129,7 +116,7 @@ export function describePlan(phases: readonly Phase[], settings: DeploySettings)
   return lines;
 }
 
-function describeStep(step: Step, settings: DeploySettings): string {
+function describeStep(step: Step, settings: ComposeDeploySettings): string {
   switch (step.kind) {
     case 'run':
       return `$ ${shellLine(step.command).text}${step.stdin !== undefined ? '   (password on standard input)' : ''}`;

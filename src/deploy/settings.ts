@@ -15,9 +15,8 @@ export interface RegistryLogin {
   readonly password: string;
 }
 
-/** Everything action-deploy was asked to do, parsed and checked before connecting. */
-export interface DeploySettings {
-  readonly ssh: SshSettings;
+/** What a release is and how it is handled, whatever it is deployed to. */
+export interface ReleaseSettings {
   readonly app: string;
   readonly version: string;
   readonly composeFiles: readonly ComposeFileInput[];
@@ -38,10 +37,37 @@ export interface DeploySettings {
   readonly failureLogLines: number;
   readonly dryRun: boolean;
   readonly run: RunContext;
-  /** Several hosts (`host` lists more than one): every host, `ssh` being the first, and how many change at once. */
-  readonly fleet?: { readonly hosts: readonly SshSettings[]; readonly parallel: number };
+}
+
+/** A compose project on one host (`target: compose`, one `host`). */
+export interface ComposeDeploySettings extends ReleaseSettings {
+  readonly target: 'compose';
+  readonly ssh: SshSettings;
   /** How the new release replaces the running one; undefined means `recreate`. */
   readonly strategy?: StrategySettings;
-  /** Where the release runs: `compose` (undefined) or a Docker Swarm stack (`swarm`). */
-  readonly target?: 'compose' | 'swarm';
+}
+
+/** One compose release on several hosts (`host` lists more than one), `parallel` hosts at a time. */
+export interface FleetDeploySettings extends ReleaseSettings {
+  readonly target: 'fleet';
+  readonly hosts: readonly SshSettings[];
+  readonly parallel: number;
+  readonly strategy?: StrategySettings;
+}
+
+/** A Docker Swarm stack through its manager node (`target: swarm`): Swarm's update_config replaces tasks, so there is no strategy. */
+export interface SwarmDeploySettings extends ReleaseSettings {
+  readonly target: 'swarm';
+  readonly ssh: SshSettings;
+}
+
+/** Everything action-deploy was asked to do, parsed and checked before connecting: one of three shapes, so that no other can be built. */
+export type DeploySettings = ComposeDeploySettings | FleetDeploySettings | SwarmDeploySettings;
+
+/** One host's part of a fleet deploy. */
+export function onHost(fleet: FleetDeploySettings, ssh: SshSettings): ComposeDeploySettings {
+  const { hosts, parallel, ...release } = fleet;
+  void hosts;
+  void parallel;
+  return { ...release, target: 'compose', ssh };
 }

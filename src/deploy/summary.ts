@@ -1,7 +1,7 @@
 import { formatDuration } from '../inputs/parse.js';
 import type { PhaseTiming } from '../report.js';
-import type { DeployResult } from './deploy.js';
-import type { DeploySettings } from './settings.js';
+import type { DeployResult } from './result.js';
+import type { ComposeDeploySettings, SwarmDeploySettings } from './settings.js';
 import { failureReason, failureSummary } from '../failure/report.js';
 
 const ICON: Record<DeployResult['status'], string> = { deployed: '✅', failed: '❌', 'rolled-back': '↩️', planned: '📝' };
@@ -9,7 +9,7 @@ const ICON: Record<DeployResult['status'], string> = { deployed: '✅', failed: 
 const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The job summary of a deploy, as Markdown. Pure. */
-export function deploySummary(settings: Pick<DeploySettings, 'app' | 'version' | 'ssh'>, result: DeployResult, phases: readonly PhaseTiming[]): string {
+export function deploySummary(settings: Pick<ComposeDeploySettings | SwarmDeploySettings, 'app' | 'version' | 'ssh'>, result: DeployResult, phases: readonly PhaseTiming[]): string {
   const lines = [
     `## ${ICON[result.status]} ${settings.app} ${settings.version}: ${result.status}`,
     '',

@@ -1,12 +1,12 @@
-import { DeployDependencies, DeployResult, DeployStatus, deployLocked, dryRun, nextReleaseOn } from '../deploy/deploy.js';
-import { DeploySettings } from '../deploy/settings.js';
+import { deployLocked, dryRun, nextReleaseOn } from '../deploy/deploy.js';
+import type { DeployDependencies, DeployResult, DeployStatus } from '../deploy/result.js';
+import { FleetDeploySettings, onHost } from '../deploy/settings.js';
 import { errorMessage } from '../errors.js';
 import { clearCurrent, appendLedger, stopContainers } from '../release/commands.js';
 import { compareIds, ledgerEvent } from '../release/ledger.js';
 import { recordedProject, readRecords } from '../release/session.js';
 import { rollbackLocked } from '../rollback/rollback.js';
 import { Reporter, TimedReporter, PhaseTiming, labelledReporter } from '../report.js';
-import type { SshSettings } from '../ssh/settings.js';
 import { batches } from './batches.js';
 import { FleetHost, connectAll, lockAll } from './hosts.js';
 import type { FailureReport } from '../failure/report.js';
@@ -55,10 +55,11 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reje
  * host fails, no further batch starts and every host this deploy switched is rolled back,
  * so the fleet ends on one version.
  */
-export async function deployFleet(settings: DeploySettings, hosts: readonly SshSettings[], parallel: number, deps: FleetDependencies): Promise<FleetResult> {
+export async function deployFleet(settings: FleetDeploySettings, deps: FleetDependencies): Promise<FleetResult> {
   const started = performance.now();
   const { reporter } = deps;
-  const fleet = await connectAll(hosts, settings, reporter, deps.observe);
+  const { parallel } = settings;
+  const fleet = await connectAll(settings.hosts, settings, reporter, deps.observe);
   try {
     if (settings.dryRun) return await planFleet(fleet, settings, reporter, parallel, started);
     const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
@@ -78,12 +79,12 @@ async function sharedReleaseId(fleet: readonly FleetHost[]): Promise<string> {
   return ids.sort(compareIds)[ids.length - 1]!;
 }
 
-async function planFleet(fleet: readonly FleetHost[], settings: DeploySettings, reporter: Reporter, parallel: number, started: number): Promise<FleetResult> {
+async function planFleet(fleet: readonly FleetHost[], settings: FleetDeploySettings, reporter: Reporter, parallel: number, started: number): Promise<FleetResult> {
   const releaseId = await sharedReleaseId(fleet);
   const plan = [`release ${releaseId} on ${fleet.length} hosts, ${parallel} at a time: ${batches(fleet, parallel).map((b) => b.map((h) => h.label).join(', ')).join(' | ')}`];
   const outcomes: HostOutcome[] = [];
   for (const host of fleet) {
-    const planned = await dryRun(host.session, settings, labelledReporter(reporter, host.label), performance.now(), { releaseId });
+    const planned = await dryRun(host.session, onHost(settings, host.ssh), labelledReporter(reporter, host.label), performance.now(), { releaseId });
     plan.push(`${host.label}:`, ...planned.plan.map((line) => `  ${line}`));
     outcomes.push({ host: host.label, status: 'planned', durationMs: planned.durationMs, error: undefined, rollback: undefined, phases: [] });
   }
@@ -104,7 +105,7 @@ class FleetRun {
 
   constructor(
     private readonly fleet: readonly FleetHost[],
-    private readonly settings: DeploySettings,
+    private readonly settings: FleetDeploySettings,
     private readonly deps: FleetDependencies,
     private readonly parallel: number,
   ) {
@@ -148,7 +149,7 @@ class FleetRun {
     try {
       run.result = await deployLocked(
         run.host.session,
-        this.settings,
+        onHost(this.settings, run.host.ssh),
         {
           reporter: run.reporter,
           ...(checkHealth ? { checkHealth } : {}),

@@ -1,5 +1,5 @@
 import { formatDuration } from '../inputs/parse.js';
-import type { DeploySettings } from '../deploy/settings.js';
+import type { ReleaseSettings } from '../deploy/settings.js';
 import type { FleetResult, HostOutcome } from './deploy.js';
 import { failureReason, failureSummary } from '../failure/report.js';
 
@@ -8,7 +8,7 @@ const ICON: Record<HostOutcome['status'], string> = { deployed: '✅', failed: '
 const escape = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** The job summary of a deploy to several hosts: the release, then one row per host. Pure. */
-export function fleetSummary(settings: Pick<DeploySettings, 'app' | 'version'>, result: FleetResult): string {
+export function fleetSummary(settings: Pick<ReleaseSettings, 'app' | 'version'>, result: FleetResult): string {
   const status = result.status === 'planned' ? 'planned' : result.status;
   const lines = [
     `## ${ICON[result.status]} ${settings.app} ${settings.version}: ${status} on ${result.hosts.length} hosts`,

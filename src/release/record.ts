@@ -1,4 +1,5 @@
 import type { StrategyRecord } from '../strategy/types.js';
+import type { ReleaseSettings } from '../deploy/settings.js';
 import type { ReleaseStatus } from './ledger.js';
 
 /** `release.json`: the facts of one release, written beside its files on the host. */
@@ -32,4 +33,25 @@ export function parseRecord(text: string): ReleaseRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** What every release.json starts with, whatever the target (a compose deploy adds its strategy's fields, a Swarm deploy its stack). */
+export function startRecord(
+  release: Pick<ReleaseSettings, 'app' | 'version' | 'run' | 'composeFiles'>,
+  at: { readonly releaseId: string; readonly previousId: string | undefined; readonly startedAt: string },
+): ReleaseRecord {
+  return {
+    id: at.releaseId,
+    app: release.app,
+    version: release.version,
+    commit: release.run.commit,
+    composeFiles: release.composeFiles.map((f) => f.name),
+    images: {},
+    imageIds: {},
+    previous: at.previousId,
+    actor: release.run.actor,
+    run: release.run.runUrl,
+    createdAt: at.startedAt,
+    status: 'deploying',
+  };
 }

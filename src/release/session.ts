@@ -66,7 +66,7 @@ export async function readState(session: Pick<AppSession, 'host' | 'layout'>): P
 }
 
 /** Reads the release.json of the given releases in one round trip. Missing ones are left out. */
-export async function readRecords(session: AppSession, ids: readonly string[]): Promise<Map<string, ReleaseRecord>> {
+export async function readRecords(session: Pick<AppSession, 'host' | 'layout'>, ids: readonly string[]): Promise<Map<string, ReleaseRecord>> {
   const records = new Map<string, ReleaseRecord>();
   if (ids.length === 0) return records;
   const line = inSections(ids.map((id) => [id, constant(`cat ${quote(session.layout.release(id).recordFile)} 2>/dev/null`)] as const));

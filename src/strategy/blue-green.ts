@@ -1,5 +1,5 @@
 import type { ComposeProject } from '../compose/cli.js';
-import type { DeploySettings } from '../deploy/settings.js';
+import type { ComposeDeploySettings } from '../deploy/settings.js';
 import type { Phase, Step } from '../deploy/steps.js';
 import { startContainers, stopContainers } from '../release/commands.js';
 import { AppLayout } from '../release/layout.js';
@@ -26,7 +26,7 @@ export const liveProjectName = (app: string, active: Color | undefined): string 
  * drain. The idle colour starts beside the live one, is waited on and gated directly, and only
  * then gets traffic; until that moment a failure undoes only the idle colour.
  */
-export function planBlueGreen(settings: DeploySettings, strategy: StrategySettings, t: BlueGreenTarget): { beforeCurrent: Phase[]; afterCurrent: Phase[] } {
+export function planBlueGreen(settings: ComposeDeploySettings, strategy: StrategySettings, t: BlueGreenTarget): { beforeCurrent: Phase[]; afterCurrent: Phase[] } {
   const idle = otherColor(t.activeColor);
   const idleName = colorProjectName(settings.app, idle);
   const idleProject = { ...t.pinned, name: idleName };

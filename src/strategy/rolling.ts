@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { ComposeProject, compose } from '../compose/cli.js';
-import type { ComposeFileInput, DeploySettings } from '../deploy/settings.js';
+import type { ComposeFileInput, ComposeDeploySettings } from '../deploy/settings.js';
 import type { Phase, Step } from '../deploy/steps.js';
 import { ConfigurationError } from '../errors.js';
 import { Command, ShellLine, constant, quote, toCompletion } from '../shell/quote.js';
@@ -114,7 +114,7 @@ export interface RollingTarget {
 }
 
 /** The phases between "images pulled" and "current switched" for rolling. */
-export function planRolling(settings: DeploySettings, services: readonly string[], t: RollingTarget): Phase[] {
+export function planRolling(settings: ComposeDeploySettings, services: readonly string[], t: RollingTarget): Phase[] {
   const roll = (action: RollAction, service: string): Step => {
     const replicas = action === 'start' ? declaredReplicas(settings.composeFiles, service) : undefined;
     return { kind: 'roll', action, service, project: t.pinned, timeoutMs: settings.waitTimeoutMs, ...(replicas !== undefined ? { replicas } : {}) };

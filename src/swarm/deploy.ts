@@ -1,18 +1,18 @@
-import type { DeployDependencies, DeployResult, DeployStatus } from '../deploy/deploy.js';
-import { initialRecord } from '../deploy/plan.js';
-import type { DeploySettings } from '../deploy/settings.js';
-import { ConfigurationError, ConnectionLostError, OperationError, errorMessage } from '../errors.js';
+import type { DeployDependencies, DeployResult, DeployStatus } from '../deploy/result.js';
+import type { SwarmDeploySettings } from '../deploy/settings.js';
+import { ConnectionLostError, OperationError, errorMessage } from '../errors.js';
 import { diagnoseFailure, readServiceSuspects } from '../failure/diagnose.js';
 import type { FailureReport } from '../failure/report.js';
 import type { GateResult } from '../health/types.js';
 import { formatDuration } from '../inputs/parse.js';
-import { appendLedger, createReleaseDir, dockerConfigDir, removeReleases, switchCurrent } from '../release/commands.js';
+import { appendLedger, createReleaseDir, dockerConfigDir, switchCurrent } from '../release/commands.js';
 import { formatEnvFile } from '../release/env-file.js';
 import { imagesOverride } from '../release/images.js';
 import { AppLayout } from '../release/layout.js';
-import { compareIds, ledgerEvent, nextReleaseId, releasesToPrune } from '../release/ledger.js';
+import { ledgerEvent, nextReleaseId } from '../release/ledger.js';
+import { pruneReleases } from '../release/prune.js';
 import { LockLostError, withLock } from '../release/lock-session.js';
-import { ReleaseRecord, formatRecord, parseRecord } from '../release/record.js';
+import { ReleaseRecord, formatRecord, parseRecord, startRecord } from '../release/record.js';
 import { HostSession, openHostSession, readState } from '../release/session.js';
 import { Reporter } from '../report.js';
 import { RemoteHost } from '../ssh/connection.js';
@@ -37,11 +37,8 @@ import { waitForStack } from './wait.js';
  * previous release is deployed again from its folder and pinned digests; without a record of
  * it, each service that existed before gets `docker service rollback`.
  */
-export async function deploySwarm(settings: DeploySettings, deps: DeployDependencies): Promise<DeployResult> {
+export async function deploySwarm(settings: SwarmDeploySettings, deps: DeployDependencies): Promise<DeployResult> {
   const started = performance.now();
-  if (settings.strategy) {
-    throw new ConfigurationError(`Input 'strategy' (${settings.strategy.kind}) is for 'target: compose'; with 'target: swarm', Swarm's update_config does the zero-downtime part.`);
-  }
   checkSwarmFileNames(settings.composeFiles.map((f) => f.name));
   const { reporter } = deps;
   const session = await openHostSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
@@ -69,7 +66,7 @@ async function requireManager(host: RemoteHost): Promise<{ cliVersion: string }>
   return { cliVersion };
 }
 
-async function dryRun(session: HostSession, settings: DeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
+async function dryRun(session: HostSession, settings: SwarmDeploySettings, reporter: Reporter, started: number): Promise<DeployResult> {
   const state = await readState(session);
   const id = nextReleaseId(state.releases, state.releaseDirs);
   const plan = describeSwarmPlan(settings, session.layout, id, state.current);
@@ -92,7 +89,7 @@ class SwarmRun {
 
   constructor(
     private readonly session: HostSession,
-    private readonly settings: DeploySettings,
+    private readonly settings: SwarmDeploySettings,
     private readonly deps: DeployDependencies,
     /** The `version:` every file of the release carries, if one is needed (stackFileVersion). */
     private readonly fileVersion: string | undefined,
@@ -142,7 +139,7 @@ class SwarmRun {
   }
 
   private initialRecord(): SwarmRecord {
-    return { ...initialRecord(this.settings, { releaseId: this.id, previousId: this.previousId, startedAt: new Date().toISOString() }), target: 'swarm', stack: this.stack };
+    return { ...startRecord(this.settings, { releaseId: this.id, previousId: this.previousId, startedAt: new Date().toISOString() }), target: 'swarm', stack: this.stack };
   }
 
   private async upload(): Promise<void> {
@@ -217,19 +214,8 @@ class SwarmRun {
   }
 
   private async prune(): Promise<void> {
-    const state = await readState(this.session);
-    const keep = this.settings.keepReleases;
-    const doomed = releasesToPrune(state.releaseDirs, keep, [this.id, state.current], state.releases);
-    if (doomed.length === 0) {
-      this.deps.reporter.info(`nothing to prune (${state.releaseDirs.length} releases, keeping ${keep})`);
-      return;
-    }
-    const versions = new Map(state.releases.map((r) => [r.id, r.version]));
-    await this.host.run(removeReleases(this.layout, doomed));
-    for (const id of doomed) await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, id, 'pruned', { version: versions.get(id) ?? '' })));
-    const kept = state.releaseDirs.filter((id) => !doomed.includes(id)).sort(compareIds);
     // Images stay: Swarm's nodes hold them, and its task history uses them.
-    this.deps.reporter.info(`pruned releases ${doomed.join(', ')}; kept ${kept.join(', ')}`);
+    await pruneReleases(this.session, { releaseId: this.id, keep: this.settings.keepReleases, source: this.settings, images: false }, this.deps.reporter);
   }
 
   /** After a failure: put the previous release back where services changed, and record the outcome. Never throws. */

@@ -1,4 +1,4 @@
-import type { DeploySettings } from '../deploy/settings.js';
+import type { SwarmDeploySettings } from '../deploy/settings.js';
 import { formatDuration } from '../inputs/parse.js';
 import { appendLedger, createReleaseDir, dockerConfigDir, dockerLogin, prepareDockerConfig, removeDockerConfig, switchCurrent } from '../release/commands.js';
 import { AppLayout, IMAGES_FILE } from '../release/layout.js';
@@ -8,7 +8,7 @@ import { releaseStack } from './record.js';
 import { ENV_SCRIPT, SWARM_FILE } from './stack.js';
 
 /** A swarm deploy in words, as a dry run prints it: the exact commands, file writes without their contents. Pure. */
-export function describeSwarmPlan(settings: DeploySettings, layout: AppLayout, id: string, previousId: string | undefined): string[] {
+export function describeSwarmPlan(settings: SwarmDeploySettings, layout: AppLayout, id: string, previousId: string | undefined): string[] {
   const release = layout.release(id);
   const stack = settings.app;
   const $ = (command: Command | ShellLine, note = '') => `  $ ${shellLine(command).text}${note}`;

@@ -1,10 +1,10 @@
 import { describePlan, planDeploy, releaseProject } from '../../src/deploy/plan.js';
-import type { DeploySettings } from '../../src/deploy/settings.js';
+import type { ComposeDeploySettings } from '../../src/deploy/settings.js';
 import { deploySettings } from './deploy-settings-fixture.js';
 import { appLayout } from '../../src/release/layout.js';
 import { constant, shellLine, toCompletion } from '../../src/shell/quote.js';
 
-const settings = (over: Partial<DeploySettings> = {}): DeploySettings =>
+const settings = (over: Partial<ComposeDeploySettings> = {}): ComposeDeploySettings =>
   deploySettings({
     composeFiles: [{ name: 'docker-compose.yml', content: 'services: {}' }, { name: 'docker-compose.prod.yml', content: 'services: {}' }],
     env: { SECRET: 'hunter2 two' },
@@ -13,7 +13,7 @@ const settings = (over: Partial<DeploySettings> = {}): DeploySettings =>
 
 const layout = appLayout('/home/deploy/deploy-kit/shop');
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const target = (s: DeploySettings) => ({
+const target = (s: ComposeDeploySettings) => ({
   layout,
   releaseId: '7',
   previousId: '6',
@@ -21,7 +21,7 @@ const target = (s: DeploySettings) => ({
   project: releaseProject({ variant: 'v2', name: 'shop' }, layout, '7', s.composeFiles.map((f) => f.name), false),
 });
 
-const commands = (s: DeploySettings) =>
+const commands = (s: ComposeDeploySettings) =>
   planDeploy(s, target(s)).flatMap((phase) =>
     phase.steps.flatMap((st) =>
       st.kind === 'run' || st.kind === 'pin-images' || st.kind === 'switch-current' ? [shellLine(st.command).text] : st.kind === 'wait-containers' && st.start ? [shellLine(st.start).text] : [],

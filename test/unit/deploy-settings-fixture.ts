@@ -1,7 +1,8 @@
-import type { DeploySettings } from '../../src/deploy/settings.js';
+import type { ComposeDeploySettings, SwarmDeploySettings } from '../../src/deploy/settings.js';
 
 /** A deploy's settings as a test starts from them: one host, one compose file, no gate. */
-export const deploySettings = (over: Partial<DeploySettings> = {}): DeploySettings => ({
+export const deploySettings = (over: Partial<ComposeDeploySettings> = {}): ComposeDeploySettings => ({
+  target: 'compose',
   ssh: { host: 'web1', port: 22, username: 'deploy', privateKey: 'k', passphrase: '', hostKeys: { knownHosts: [], fingerprints: [], insecureIgnore: true, fingerprintInput: 'host-fingerprint' }, proxyJump: undefined, connectTimeoutMs: 30_000 },
   app: 'shop',
   version: 'v2',
@@ -22,3 +23,6 @@ export const deploySettings = (over: Partial<DeploySettings> = {}): DeploySettin
   run: { actor: 'ann', commit: 'abc', runUrl: 'https://github.com/acme/shop/actions/runs/1' },
   ...over,
 });
+
+/** The same for `target: swarm`. */
+export const swarmSettings = (over: Partial<SwarmDeploySettings> = {}): SwarmDeploySettings => ({ ...deploySettings(), target: 'swarm', ...over });

@@ -1,5 +1,5 @@
 import { describePlan, planDeploy, releaseProject } from '../../src/deploy/plan.js';
-import type { DeploySettings } from '../../src/deploy/settings.js';
+import type { ComposeDeploySettings } from '../../src/deploy/settings.js';
 import { deploySettings } from './deploy-settings-fixture.js';
 import { appLayout } from '../../src/release/layout.js';
 import { ShellLine, shellLine, toCompletion } from '../../src/shell/quote.js';
@@ -7,7 +7,7 @@ import type { Color, StrategySettings } from '../../src/strategy/types.js';
 
 const strategy: StrategySettings = { kind: 'blue-green', services: [], switchCommand: 'reload-proxy "$DEPLOY_KIT_ADDRESS"', keepPreviousRunning: false };
 
-const settings = (over: Partial<DeploySettings> = {}): DeploySettings =>
+const settings = (over: Partial<ComposeDeploySettings> = {}): ComposeDeploySettings =>
   deploySettings({ gate: { urls: ['https://shop.example.com/health'] } as never, strategy, ...over });
 
 const layout = appLayout('/srv/shop');

@@ -1,5 +1,5 @@
 import { describePlan, planDeploy, releaseProject } from '../../src/deploy/plan.js';
-import type { DeploySettings } from '../../src/deploy/settings.js';
+import type { ComposeDeploySettings } from '../../src/deploy/settings.js';
 import { deploySettings } from './deploy-settings-fixture.js';
 import { appLayout } from '../../src/release/layout.js';
 import { shellLine } from '../../src/shell/quote.js';
@@ -10,7 +10,7 @@ import type { StrategySettings } from '../../src/strategy/types.js';
 const strategy: StrategySettings = { kind: 'rolling', services: [], switchCommand: '', keepPreviousRunning: false };
 const composeFile = ['services:', '  web:', '    image: shop', '    expose: ["8080"]', '  api:', '    image: api', '    ports: ["127.0.0.1::9000"]', '  worker:', '    image: worker', ''].join('\n');
 
-const settings = (over: Partial<DeploySettings> = {}): DeploySettings =>
+const settings = (over: Partial<ComposeDeploySettings> = {}): ComposeDeploySettings =>
   deploySettings({ gate: { urls: ['https://shop.example.com/health'] } as never, strategy, composeFiles: [{ name: 'docker-compose.yml', content: composeFile }], ...over });
 
 const layout = appLayout('/srv/shop');

@@ -1,4 +1,4 @@
-import type { DeployResult } from '../../src/deploy/deploy.js';
+import type { DeployResult } from '../../src/deploy/result.js';
 import { deploySummary } from '../../src/deploy/summary.js';
 
 const settings = { app: 'shop', version: 'v2', ssh: { host: 'web1' } } as Parameters<typeof deploySummary>[0];

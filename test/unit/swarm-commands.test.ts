@@ -3,7 +3,7 @@ import { shellLine } from '../../src/shell/quote.js';
 import { inspectStack, removeStack, serviceRollback, stackDeploy, swarmHook } from '../../src/swarm/commands.js';
 import { describeSwarmPlan } from '../../src/swarm/plan.js';
 import { releaseStack } from '../../src/swarm/record.js';
-import { deploySettings } from './deploy-settings-fixture.js';
+import { swarmSettings } from './deploy-settings-fixture.js';
 
 const layout = appLayout('/home/deploy/deploy-kit/shop');
 
@@ -40,7 +40,7 @@ describe('swarm commands', () => {
 });
 
 test('the dry-run plan names every command and hides file contents', () => {
-  const settings = deploySettings({ env: { SECRET: 'hunter2 two' }, preDeploy: 'migrate', registry: { server: 'ghcr.io', username: 'ann', password: 'pw-secret' } });
+  const settings = swarmSettings({ env: { SECRET: 'hunter2 two' }, preDeploy: 'migrate', registry: { server: 'ghcr.io', username: 'ann', password: 'pw-secret' } });
   const plan = describeSwarmPlan(settings, layout, '7', '6');
   const text = plan.join('\n');
   expect(text).not.toContain('hunter2');

@@ -22,8 +22,8 @@ describe("action-deploy's 'target' input", () => {
     );
 
   test('compose is the default and leaves the settings as they were; swarm is marked', () => {
-    expect(read({}).target).toBeUndefined();
-    expect(read({ target: 'compose' }).target).toBeUndefined();
+    expect(read({}).target).toBe('compose');
+    expect(read({ target: 'compose' }).target).toBe('compose');
     expect(read({ target: 'swarm' }).target).toBe('swarm');
   });
 
