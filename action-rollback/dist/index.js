@@ -58516,6 +58516,8 @@ function suspectsWorthShowing(suspects) {
 
 
 
+/** The scheduler's word for a task it could not place on any node. */
+const PLACEMENT_ERROR = /^no suitable node\b/;
 /** Task errors shown per service (Swarm keeps a few tasks of history per slot). */
 const TASKS_SHOWN = 5;
 function describeServices(stack, logLines) {
@@ -58540,21 +58542,26 @@ function parseServiceSuspects(stdout, sections, stack) {
             // With --no-trunc, `docker service ps` quotes the error: `"task: non-zero exit (1)"`.
             .map((task) => ({ ...task, Error: task.Error.replace(/^"(.*)"$/, '$1') }));
         const failed = tasks.filter((t) => t.Error !== '' || /^(Failed|Rejected)/.test(t.CurrentState));
+        // A task the scheduler could not place (`no suitable node (host-mode port already in use
+        // ...)`: a start-first update whose old task still holds the port) is a consequence; the
+        // cause is a task that ran and failed, when there is one. Only placement errors: they are it.
+        const ran = failed.filter((t) => !PLACEMENT_ERROR.test(t.Error));
+        const causes = ran.length > 0 ? ran : failed;
         const running = tasks.filter((t) => t.DesiredState === 'Running' && t.CurrentState.startsWith('Running'));
         const wanted = tasks.filter((t) => t.DesiredState === 'Running');
-        const last = failed[0];
+        const last = causes[0];
         suspects.push({
             name,
             service: name.startsWith(`${stack}_`) ? name.slice(stack.length + 1) : name,
             unhealthy: failed.length > 0 || running.length < wanted.length,
             status: last
-                ? `has ${failed.length} failed task${failed.length === 1 ? '' : 's'}, the last: ${last.Error || last.CurrentState}`
+                ? `has ${causes.length} failed task${causes.length === 1 ? '' : 's'}, the last: ${last.Error || last.CurrentState}`
                 : running.length < wanted.length
                     ? `runs ${running.length} of ${wanted.length} tasks`
                     : 'is running',
             facts: [
                 ['tasks running', `${running.length} of ${wanted.length}`],
-                ['failed tasks', String(failed.length)],
+                ['failed tasks', String(causes.length)],
             ],
             clueFromChecks: false,
             // `docker service ps` lists the newest task of each slot first.

@@ -121,6 +121,24 @@ describe("a Swarm stack's services", () => {
     expect(failureReason(report({ suspects: [web!] }), '')).toBe('web has 2 failed tasks, the last: task: non-zero exit (3): starting');
     expect(db).toMatchObject({ service: 'db', unhealthy: false, status: 'is running' });
   });
+
+  test("a task the scheduler could not place is not the cause when a task ran and failed; alone, it is", () => {
+    const line = describeServices('shop', 0);
+    const task = (current: string, error: string) => JSON.stringify({ Name: 'shop_web.1', DesiredState: 'Shutdown', CurrentState: current, Error: error });
+    const placement = 'no suitable node (host-mode port already in use on 1 node)';
+    const suspectOf = (tasks: string[]) => {
+      const stdout = runWithDocker(line.text, {
+        'service ls --filter label=com.docker.stack.namespace=shop --format {{.Name}}': 'shop_web\n',
+        'service ps --no-trunc --format {{json .}} shop_web': tasks.join('\n'),
+      });
+      return parseServiceSuspects(stdout, line.sections, 'shop')[0]!;
+    };
+    const both = suspectOf([task('Rejected 1 second ago', placement), task('Failed 3 seconds ago', 'task: non-zero exit (3)'), task('Failed 8 seconds ago', 'task: non-zero exit (3)')]);
+    expect(both.status).toBe('has 2 failed tasks, the last: task: non-zero exit (3)');
+    // The whole story stays in the task list, the rejection included.
+    expect(both.checks).toEqual(['shop_web.1 Failed 8 seconds ago: task: non-zero exit (3)', 'shop_web.1 Failed 3 seconds ago: task: non-zero exit (3)', `shop_web.1 Rejected 1 second ago: ${placement}`]);
+    expect(suspectOf([task('Rejected 1 second ago', placement)]).status).toBe(`has 1 failed task, the last: ${placement}`);
+  });
 });
 
 describe('the reason in one line', () => {
