@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * Runs an action's committed dist/index.js the way the GitHub runner does: INPUT_* variables
@@ -52,6 +52,17 @@ export function parseOutputFile(text: string): Record<string, string> {
   return outputs;
 }
 
+/**
+ * Node's module compile cache for the bundles, kept with the suite's sandbox (and gone with
+ * it): each of the suite's few thousand action runs then starts without compiling its 2 MB
+ * bundle again (about 40 ms of CPU each here). A quiet optimisation: Node checks each entry
+ * and compiles afresh when one does not fit, so what runs is the same code either way.
+ */
+function compileCache(): Record<string, string> {
+  const sandbox = process.env.DEPLOY_KIT_SANDBOX;
+  return sandbox ? { NODE_COMPILE_CACHE: join(dirname(sandbox), 'node-compile-cache') } : {};
+}
+
 export function runAction(action: string, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), `run-${action}-`));
   const files = { output: join(dir, 'output'), summary: join(dir, 'summary'), env: join(dir, 'env'), state: join(dir, 'state') };
@@ -71,6 +82,7 @@ export function runAction(action: string, inputs: Record<string, string>, option
     GITHUB_ACTOR: 'octocat',
     GITHUB_WORKSPACE: options.cwd ?? ROOT,
     RUNNER_TEMP: dir,
+    ...compileCache(),
     ...options.env,
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;

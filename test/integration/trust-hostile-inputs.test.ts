@@ -22,9 +22,7 @@ const HOST_CANARY = `/tmp/deploy-kit-canary-${ID}`;
 const RUNNER_TEMP = mkdtempSync(join(tmpdir(), 'deploy-kit-runner-'));
 const RUNNER_CANARY = join(RUNNER_TEMP, `canary-${ID}`);
 const INJECT = `touch ${HOST_CANARY} ${RUNNER_CANARY}`;
-/** Node's compile cache: some two thousand action runs start in half the time. */
-const COMPILE_CACHE = mkdtempSync(join(tmpdir(), 'deploy-kit-node-cache-'));
-const RUN_ENV = { RUNNER_TEMP, NODE_COMPILE_CACHE: COMPILE_CACHE };
+const RUN_ENV = { RUNNER_TEMP };
 
 /** [label, value]: shell metacharacters, quoting break-outs, control characters, path and option escapes, look-alikes. */
 const HOSTILE: readonly (readonly [string, string])[] = [
@@ -152,7 +150,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await slack?.close();
   rmSync(RUNNER_TEMP, { recursive: true, force: true });
-  rmSync(COMPILE_CACHE, { recursive: true, force: true });
 });
 
 afterEach(() => {
