@@ -190,7 +190,9 @@ async function main(): Promise<number> {
   printTable(records, performance.now() - started);
   console.log(`\nJob summaries of every step: ${SUMMARY}`);
   if (keep) {
-    console.log(`\nThe sandbox stays up (--keep). Reach it with:`);
+    // `npm run demo` runs in a network namespace of its own (scripts/own-network.sh): its loopback is the sandbox's.
+    console.log(`\nThe sandbox stays up (--keep), in the demo's network namespace. Enter it, then reach the host:`);
+    console.log(`  nsenter --net=/proc/${w.sandbox.pids.dockerd}/ns/net bash`);
     console.log(`  ssh -i ${join(w.sandbox.dir, 'id_ed25519')} -p ${w.sandbox.ssh.port} -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no ${w.sandbox.ssh.username}@127.0.0.1`);
     console.log(`  app: http://127.0.0.1:${w.port}/    releases: ${w.deployPath}    DOCKER_HOST=${w.sandbox.dockerHost}`);
     console.log(`Stop it by killing the pids in ${join(w.sandbox.dir, 'sandbox.json')} (dockerd ${w.sandbox.pids.dockerd}, registry ${w.sandbox.pids.registry}).`);

@@ -342,15 +342,7 @@ export async function startSandbox(dir = mkdtempSync(join(tmpdir(), 'deploy-kit-
     'dockerd',
     // Every compose project gets a network of its own: the default pools hold 31 (15 /16s and
     // 16 /20s), fewer than a suite's apps; 10.96.0.0/12 in /24s holds 4096.
-    // --iptables=false: an engine removes and rebuilds Docker's chains (nat DOCKER and the
-    // filter chains) when it starts, so a second engine in this network namespace (the swarm
-    // test's, the demo's or the bench's beside the suite's, or any of them beside the machine's
-    // own Docker) wiped the first one's rules, and a container starting at that instant failed
-    // with "iptables: No chain/target/match by that name". Published 127.0.0.1 ports reach the
-    // containers through docker-proxy either way (loopback is never DNATed while the userland
-    // proxy is on), which is all the sandbox publishes. Fleet hosts (fleet.ts) run engines with
-    // their firewall on, each in a network namespace of its own.
-    ['--host', dockerHost, '--iptables=false', '--group', DOCKER_GROUP, '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec'), '--pidfile', join(dir, 'dockerd.pid'), '--default-address-pool', 'base=10.96.0.0/12,size=24'],
+    ['--host', dockerHost, '--group', DOCKER_GROUP, '--data-root', join(dir, 'docker-data'), '--exec-root', join(dir, 'docker-exec'), '--pidfile', join(dir, 'dockerd.pid'), '--default-address-pool', 'base=10.96.0.0/12,size=24'],
     dockerLog,
   );
   const registryPort = await freePort();

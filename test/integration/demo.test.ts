@@ -6,7 +6,8 @@ import { ROOT } from '../harness/run-action.js';
 // The README's first command must keep telling its story: run the demo as a user would
 // (its own sandbox, separate from the suite's) and check the story it prints.
 test('npm run demo tells the whole story and exits 0', () => {
-  const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['demo/run.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+  // As `npm run demo` runs it: in a network namespace of its own (scripts/own-network.sh).
+  const run = spawnSync('bash', ['scripts/own-network.sh', join(ROOT, 'node_modules/.bin/tsx'), 'demo/run.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
   const out = run.stdout;
   expect(out).toContain('Every step behaved as the story says');
   expect(out).toMatch(/1\. Deploy v1 \(health gate passes\) +ok +[\d.]+s +v1/);

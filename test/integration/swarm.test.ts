@@ -1,14 +1,18 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionRun, runAction } from '../harness/run-action.js';
-import { SandboxInfo, docker, freePort, hostDockerCliVersion, startSandbox, stopSandbox } from '../harness/sandbox.js';
+import { Fleet, FleetHost, startFleet, stopFleet } from '../harness/fleet.js';
+import { hostFolder } from '../harness/host-user.js';
+import { currentSandbox, freePort, hostDockerCliVersion } from '../harness/sandbox.js';
 
-// `target: swarm` through the committed bundles, against a sandbox of its own that is a
-// single-node Docker Swarm (the shared sandbox is never swarm-initialised). The routing mesh
-// does not publish ports here, so the app publishes its port in `mode: host`.
+// `target: swarm` through the committed bundles, against a server of its own that is a
+// single-node Docker Swarm: a fleet host (test/harness/fleet.ts), whose engine has a network
+// namespace and a firewall of its own. (A second engine in the sandbox's namespace would
+// rebuild Docker's iptables chains as it starts, under the containers the other files are
+// starting.) The routing mesh does not publish ports here, so the app publishes its port in
+// `mode: host`, on the host's address.
 
 interface SwarmApp {
   readonly name: string;
@@ -18,20 +22,23 @@ interface SwarmApp {
 }
 
 describe('target: swarm', () => {
-  let sandbox: SandboxInfo;
+  let fleet: Fleet;
+  let host: FleetHost;
   let app: SwarmApp;
+  /** The docker CLI against the swarm host's engine. */
+  const docker = (args: string[]): string => fleet.docker(host, args);
   // Also the section markers of `docker service inspect` output, old and new style (issue 17, item 3): the value is in every inspect's output.
   const SECRET = 'swarm secret with spaces $HOME "quotes" @@deploy-kit-swarm@@tasks @@deploy-kit-0123456789abcdef01234567@@services';
 
   function createApp(name: string, port: number): SwarmApp {
-    const workspace = join(sandbox.dir, 'workspaces', name);
+    const workspace = join(host.dir, 'workspaces', name);
     mkdirSync(workspace, { recursive: true });
     writeFileSync(
       join(workspace, 'docker-compose.yml'),
       [
         'services:',
         '  web:',
-        `    image: ${sandbox.appImage}:\${VERSION}`,
+        `    image: ${fleet.image}:\${VERSION}`,
         '    init: true',
         '    ports:',
         '      - target: 8080',
@@ -42,15 +49,15 @@ describe('target: swarm', () => {
         '',
       ].join('\n'),
     );
-    return { name, port, workspace, deployPath: join(sandbox.hostsDir, name) };
+    return { name, port, workspace, deployPath: join(hostFolder(join(host.dir, 'apps')), name) };
   }
 
   const sshInputs = () => ({
-    host: sandbox.ssh.host,
-    port: String(sandbox.ssh.port),
-    username: sandbox.ssh.username,
-    'private-key': sandbox.privateKey,
-    'known-hosts': sandbox.ssh.knownHosts,
+    host: host.ssh.host,
+    port: String(host.ssh.port),
+    username: host.ssh.username,
+    'private-key': currentSandbox().privateKey,
+    'known-hosts': host.ssh.knownHosts,
   });
 
   const deploy = (a: SwarmApp, version: string, extra: Record<string, string> = {}): Promise<ActionRun> =>
@@ -64,7 +71,7 @@ describe('target: swarm', () => {
         'deploy-path': a.deployPath,
         'wait-timeout': '60s',
         env: `APP_SECRET='${SECRET}'`,
-        'health-url': `http://127.0.0.1:${a.port}/health`,
+        'health-url': `http://${host.address}:${a.port}/health`,
         'health-successes': '2',
         'health-interval': '500ms',
         'health-timeout': '5s',
@@ -75,7 +82,7 @@ describe('target: swarm', () => {
 
   const get = async (a: SwarmApp, path = '/'): Promise<string> => {
     try {
-      const response = await fetch(`http://127.0.0.1:${a.port}${path}`, { signal: AbortSignal.timeout(3000) });
+      const response = await fetch(`http://${host.address}:${a.port}${path}`, { signal: AbortSignal.timeout(3000) });
       return `${response.status} ${(await response.text()).trim()}`;
     } catch (error) {
       return `error ${(error as Error).message}`;
@@ -93,23 +100,24 @@ describe('target: swarm', () => {
   };
   const record = (a: SwarmApp, id: string) => JSON.parse(readFileSync(join(a.deployPath, 'releases', id, 'release.json'), 'utf8')) as Record<string, unknown>;
   const current = (a: SwarmApp) => (existsSync(join(a.deployPath, 'current')) ? readlinkSync(join(a.deployPath, 'current')) : undefined);
-  const serviceImage = (a: SwarmApp) => docker(sandbox, ['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${a.name}_web`]).trim();
+  const serviceImage = (a: SwarmApp) => docker(['service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', `${a.name}_web`]).trim();
 
   beforeAll(async () => {
-    sandbox = await startSandbox(mkdtempSync(join(tmpdir(), 'deploy-kit-swarm-')));
-    docker(sandbox, ['swarm', 'init', '--advertise-addr', '127.0.0.1']);
+    fleet = await startFleet(currentSandbox(), 1);
+    host = fleet.hosts[0]!;
+    docker(['swarm', 'init', '--advertise-addr', host.address]);
     app = createApp('swarmy', await freePort());
   }, 180_000);
 
   afterAll(async () => {
-    if (!sandbox) return;
+    if (!fleet) return;
     try {
-      for (const stack of docker(sandbox, ['stack', 'ls', '--format', '{{.Name}}']).split('\n').filter(Boolean)) docker(sandbox, ['stack', 'rm', stack]);
-      docker(sandbox, ['swarm', 'leave', '--force']);
+      for (const stack of docker(['stack', 'ls', '--format', '{{.Name}}']).split('\n').filter(Boolean)) docker(['stack', 'rm', stack]);
+      docker(['swarm', 'leave', '--force']);
     } catch {
       // the engine may already be gone
     }
-    await stopSandbox(sandbox);
+    await stopFleet(fleet);
   }, 60_000);
 
   test('v1 then v2: one release each, v2 serves, the ledger and release.json say swarm, images pinned by digest', async () => {
@@ -121,7 +129,7 @@ describe('target: swarm', () => {
     const cli = hostDockerCliVersion();
     const copy = readFileSync(join(app.deployPath, 'releases', '1', 'docker-compose.yml'), 'utf8');
     if (Number(cli.split('.')[0]) < 23) {
-      expect(first.stdout).toContain(`docker ${cli} on 127.0.0.1: its stack deploy needs a Compose file version, so the release's files carry version 3.9`);
+      expect(first.stdout).toContain(`docker ${cli} on ${host.ssh.host}: its stack deploy needs a Compose file version, so the release's files carry version 3.9`);
       expect(copy).toMatch(/^# version added by deploy-kit.*\nversion: "3\.9"\nservices:/);
     } else {
       expect(copy).toBe(readFileSync(join(app.workspace, 'docker-compose.yml'), 'utf8'));
@@ -136,7 +144,7 @@ describe('target: swarm', () => {
     expect(ledger(app)).toEqual(['1:started', '1:deployed', '2:started', '2:deployed']);
 
     const images = JSON.parse(second.outputs.images!) as Record<string, string>;
-    expect(images.web).toMatch(new RegExp(`^${sandbox.appImage.replace(/[.]/g, '\\.')}:v2@sha256:[0-9a-f]{64}$`));
+    expect(images.web).toMatch(new RegExp(`^${fleet.image.replace(/[.]/g, '\\.')}:v2@sha256:[0-9a-f]{64}$`));
     expect(record(app, '2')).toMatchObject({ target: 'swarm', stack: 'swarmy', status: 'deployed', images, previous: '1' });
     expect(serviceImage(app)).toBe(images.web);
     expect(readFileSync(join(app.deployPath, 'releases', '2', 'deploy-kit.images.yml'), 'utf8')).toContain(images.web);
@@ -144,7 +152,7 @@ describe('target: swarm', () => {
     for (const file of ['.env', 'deploy-kit.env.sh']) expect((statSync(join(app.deployPath, 'releases', '2', file)).mode & 0o777).toString(8)).toBe('600');
 
     // The variable reached the service's environment exactly, through the sourced script, and never the log.
-    const env = JSON.parse(docker(sandbox, ['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', 'swarmy_web'])) as string[];
+    const env = JSON.parse(docker(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}', 'swarmy_web'])) as string[];
     expect(env).toContain(`APP_SECRET=${SECRET}`);
     expect(second.everything).not.toContain(SECRET);
     expect(second.summary).toMatch(/Strategy \| swarm/);
@@ -156,7 +164,7 @@ describe('target: swarm', () => {
     expect(bad.code).toBe(1);
     expect(bad.outputs).toMatchObject({ status: 'rolled-back', 'release-id': '3', 'previous-release-id': '2' });
     expect(bad.errors).toEqual([
-      expect.stringMatching(/^broken failed its health gate \(0\/2 passing rounds in [\d.]+s, last: HTTP 404 from http:\/\/127\.0\.0\.1:\d+\/health\); rolled back to v2 \(release 2\), which is healthy$/),
+      expect.stringMatching(new RegExp(`^broken failed its health gate \\(0/2 passing rounds in [\\d.]+s, last: HTTP 404 from http://${host.address.replace(/\./g, '\\.')}:${app.port}/health\\); rolled back to v2 \\(release 2\\), which is healthy$`)),
     ]);
     expect(await get(app)).toBe('200 v2');
     expect(serviceImage(app)).toBe(pinned);
@@ -217,7 +225,7 @@ describe('target: swarm', () => {
     const run = await deploy(fresh, 'crash');
     expect(run.outputs).toMatchObject({ status: 'failed', 'release-id': '1' });
     expect(run.errors[0]).toMatch(/this was the first release, so there is nothing to roll back to: its stack was removed$/);
-    expect(docker(sandbox, ['service', 'ls', '--quiet', '--filter', 'label=com.docker.stack.namespace=swarm-first']).trim()).toBe('');
+    expect(docker(['service', 'ls', '--quiet', '--filter', 'label=com.docker.stack.namespace=swarm-first']).trim()).toBe('');
     expect(current(fresh)).toBeUndefined();
     expect(ledger(fresh)).toEqual(['1:started', '1:failed']);
   });
@@ -227,7 +235,7 @@ describe('target: swarm', () => {
     const byHand = join(adopted.workspace, 'by-hand.yml');
     // With its version line, as `docker stack deploy` before Docker 23 requires (Debian 12's docker.io is 20.10).
     writeFileSync(byHand, `version: "3.9"\n${readFileSync(join(adopted.workspace, 'docker-compose.yml'), 'utf8').replace('${VERSION}', 'v1').replace('${APP_SECRET}', 'none')}`);
-    docker(sandbox, ['stack', 'deploy', '-c', byHand, adopted.name]);
+    docker(['stack', 'deploy', '-c', byHand, adopted.name]);
     const deadline = Date.now() + 60_000;
     while ((await get(adopted)) !== '200 v1' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     expect(await get(adopted)).toBe('200 v1');
@@ -250,13 +258,13 @@ describe('target: swarm', () => {
     const gate = createServer((_request, response) => {
       const releases = existsSync(join(login.deployPath, 'releases')) ? readdirSync(join(login.deployPath, 'releases')) : [];
       for (const release of releases) seen.push({ release, docker: existsSync(join(login.deployPath, 'releases', release, '.docker')) });
-      fetch(`http://127.0.0.1:${login.port}/health`, { signal: AbortSignal.timeout(2000) }).then(
+      fetch(`http://${host.address}:${login.port}/health`, { signal: AbortSignal.timeout(2000) }).then(
         (answer) => response.writeHead(answer.status).end(),
         () => response.writeHead(502).end(),
       );
     });
     await new Promise<void>((resolve) => gate.listen(0, '127.0.0.1', resolve));
-    const registry = { registry: sandbox.registry, 'registry-username': 'deploy-bot', 'registry-password': 'swarm-registry-pw' };
+    const registry = { registry: fleet.registry, 'registry-username': 'deploy-bot', 'registry-password': 'swarm-registry-pw' };
     const gateInputs = { 'health-url': `http://127.0.0.1:${(gate.address() as AddressInfo).port}/health`, 'health-successes': '1', 'health-timeout': '3s' };
     try {
       const first = await deploy(login, 'v1', { ...registry, ...gateInputs });
@@ -275,7 +283,7 @@ describe('target: swarm', () => {
       expect(run.everything).not.toContain('swarm-registry-pw');
     } finally {
       gate.close();
-      docker(sandbox, ['stack', 'rm', login.name]);
+      docker(['stack', 'rm', login.name]);
     }
   });
 
