@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1578);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2898);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1578:
+/***/ 2898:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -60012,7 +60012,56 @@ function describeRoll(action, service, project) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/swarm/commands.ts
+
+
+/**
+ * Builders for the commands a swarm release runs on the manager. They return commands;
+ * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
+ */
+/**
+ * `active true` on a swarm manager (its node state and whether it can take control-plane
+ * requests), and on a second line the Docker CLI's version, which decides how the release's
+ * files are written (see stackNeedsFileVersion).
+ */
+const swarmNodeState = constant(`docker info --format ${quote('{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')}; docker version --format ${quote('{{.Client.Version}}')} 2>/dev/null || true`);
+/** What swarmNodeState printed. */
+function parseNodeState(stdout) {
+    const [state = '', cliVersion = ''] = stdout.split('\n').map((line) => line.trim());
+    return { state, cliVersion };
+}
+/**
+ * `cd DIR && . ENV_SCRIPT && docker stack deploy --with-registry-auth --prune -c ... STACK`.
+ * The values live in the 0600 script; the command line only names it, so `ps` shows no secret.
+ * `--with-registry-auth` hands the login in `configDir` (when given) to the swarm's nodes.
+ */
+function stackDeploy(stack, configDir) {
+    const deploy = ['docker', 'stack', 'deploy', '--with-registry-auth', '--prune', ...stack.files.flatMap((file) => ['-c', file]), stack.stack];
+    const sourced = constant(`. ${quote(stack.envScript)}`);
+    return inDirectory(stack.directory, allOf(sourced, configDir ? withEnv({ DOCKER_CONFIG: configDir }, deploy) : shellLine(deploy)));
+}
+/** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
+function inspectStack(stack) {
+    const label = quote(`label=com.docker.stack.namespace=${stack}`);
+    const json = quote('{{json .}}');
+    return inSections([
+        ['services', constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
+        ['replicas', constant(`docker service ls --filter ${label} --format ${json}`)],
+        ['tasks', constant(`docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
+    ]);
+}
+/** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
+const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
+const removeStack = (stack) => ['docker', 'stack', 'rm', stack];
+/** A user's hook in the release folder, with the release and the stack in its environment. */
+function swarmHook(directory, script, release) {
+    const env = { RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: directory, DEPLOY_KIT_STACK: release.stack };
+    return inDirectory(directory, withEnv(env, userScript(script)));
+}
+const commands_readFile = (path) => ['cat', '--', path];
+
 ;// CONCATENATED MODULE: ./src/deploy/plan.ts
+
 
 
 
@@ -60090,7 +60139,7 @@ function planDeploy(settings, target) {
         phases.push(...blueGreen.beforeCurrent, switchCurrentPhase(layout, id), ...blueGreen.afterCurrent);
         if (settings.postDeploy !== '')
             phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
-        phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+        phases.push(prunePhase(settings.keepReleases, true));
         return phases;
     }
     if (settings.strategy?.kind === 'rolling') {
@@ -60098,7 +60147,7 @@ function planDeploy(settings, target) {
         phases.push(switchCurrentPhase(layout, id));
         if (settings.postDeploy !== '')
             phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
-        phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+        phases.push(prunePhase(settings.keepReleases, true));
         return phases;
     }
     phases.push({ name: 'Start containers', changesContainers: true, steps: [{ kind: 'wait-containers', start: startContainers(pinned), timeoutMs: settings.waitTimeoutMs, probe: true }] });
@@ -60108,11 +60157,14 @@ function planDeploy(settings, target) {
     if (settings.postDeploy !== '') {
         phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
     }
-    phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+    phases.push(prunePhase(settings.keepReleases, true));
     return phases;
 }
 function switchCurrentPhase(layout, id) {
     return { name: `Switch current to release ${id}`, switchesCurrent: true, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] };
+}
+function prunePhase(keep, images) {
+    return { name: 'Prune old releases', steps: [{ kind: 'prune', keep, images }] };
 }
 /** The plan in words, as a dry run prints it. File contents are never shown. */
 function describePlan(phases, settings) {
@@ -60120,14 +60172,14 @@ function describePlan(phases, settings) {
     for (const phase of phases) {
         lines.push(`${phase.name}:`);
         for (const step of phase.steps)
-            lines.push(`  ${describeStep(step, settings)}`);
+            lines.push(...describeStep(step, settings).split('\n').map((line) => `  ${line}`));
     }
     return lines;
 }
 function describeStep(step, settings) {
     switch (step.kind) {
         case 'run':
-            return `$ ${shellLine(step.command).text}${step.stdin !== undefined ? '   (password on standard input)' : ''}`;
+            return `$ ${shellLine(step.command).text}${step.stdin !== undefined ? '   (password on standard input)' : ''}${step.always ? '   (also when a step before it failed)' : ''}`;
         case 'write':
             return `write ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}, ${Buffer.byteLength(step.content)} bytes${step.secret ? ', contents hidden' : ''})`;
         case 'pin-images':
@@ -60139,7 +60191,11 @@ function describeStep(step, settings) {
         case 'gate':
             return `health gate${step.project ? ` on ${step.project} directly` : ''}: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
         case 'prune':
-            return `remove releases beyond the newest ${step.keep}, and images no kept release uses`;
+            return `remove releases beyond the newest ${step.keep}${step.images ? ', and images no kept release uses' : ''}`;
+        case 'stack-deploy':
+            return `$ ${shellLine(inspectStack(step.stack.stack)).text}   (the services before, for docker service rollback)\n$ ${shellLine(stackDeploy(step.stack, step.configDir)).text}`;
+        case 'wait-stack':
+            return `poll docker service inspect until every service's update completed and its tasks run (up to ${formatDuration(step.timeoutMs)}); write ${IMAGES_FILE} with the digests Swarm resolved`;
         case 'switch-traffic':
             if (step.nginx)
                 return `write the published addresses of ${step.project} to ${step.nginx.file} as 'server HOST:PORT;' lines, $ ${step.nginx.reload}, and wait until nginx's old workers have exited`;
@@ -60910,76 +60966,6 @@ async function moveTraffic(host, move, reporter) {
     await host.run(switchTraffic(move.directory, move.command, switchEnvironment(move.color, move.project, addresses)));
 }
 
-;// CONCATENATED MODULE: ./src/strategy/restore-by-strategy.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * A blue-green release put back the way it was deployed: started as the idle colour, waited
- * on and gated directly, then traffic moves to it and the colour that had it drains and
- * stops. When it does not come up, it is removed and traffic never moved.
- */
-async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter, checkHealth) {
-    const active = parseColor((await host.run(readActiveColor(root))).stdout);
-    const idle = otherColor(active);
-    const idleProject = { ...project, name: colorProjectName(project.name, idle) };
-    const services = record.services ?? [];
-    reporter.info(`starting release ${record.id} (${record.version}) as ${idle}, beside ${active ?? project.name} which keeps serving`);
-    const containers = await startAndWait(host, idleProject, timeoutMs, reporter);
-    let gate;
-    if (containers.ok && checkHealth)
-        gate = await checkHealth(host, (await publishedAddresses(host, idleProject.name, services))[0].address);
-    const healthy = containers.ok && (gate?.healthy ?? true);
-    if (!healthy) {
-        reporter.info(`release ${record.id} is not healthy as ${idle}: it is removed, traffic never moved`);
-        await host.run(stopContainers(idleProject));
-        return { ...containers, gate, healthy, ok: false };
-    }
-    const command = record.switchCommand ?? '';
-    const nginx = command === '' ? { file: upstreamFile(root, project.name), reload: record.nginxReloadCommand ?? DEFAULT_NGINX_RELOAD } : undefined;
-    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command, services, nginx }, reporter);
-    await host.run(writeActiveColor(root, idle));
-    if (!nginx)
-        await host.run(['sleep', String(DRAIN_SECONDS)]);
-    await host.run(stopProject(liveProjectName(project.name, active), record.keepPreviousRunning ?? false));
-    return { ...containers, gate, healthy };
-}
-/**
- * A rolling release put back the way it was deployed, in reverse: for each service it rolled,
- * its containers start beside the current ones, are waited on (and the first service's gated
- * directly), then the current ones stop and are removed. When they do not come up, they are
- * removed and the current ones never stopped serving.
- */
-async function restoreRolling(host, record, project, timeoutMs, reporter, checkHealth) {
-    const run = new RollingRun(host, reporter, `release ${record.id} (${record.version})`, checkHealth);
-    const services = record.services ?? [];
-    reporter.info(`rolling release ${record.id} (${record.version}) back in, service by service: ${services.join(', ')}`);
-    for (const [i, service] of services.entries()) {
-        try {
-            await run.step('start', service, project, timeoutMs);
-            await run.step('wait', service, project, timeoutMs);
-            if (i === 0)
-                await run.step('gate', service, project, timeoutMs);
-        }
-        catch (error) {
-            await run.removeNew(service);
-            const reason = errorMessage(error);
-            return { ok: false, reason, containers: [], gate: run.gate, healthy: false };
-        }
-        await host.run(['sleep', String(DISCOVERY_SECONDS)]);
-        await run.step('retire', service, project, timeoutMs);
-    }
-    await run.step('settle', services[0] ?? '', project, timeoutMs);
-    return { ok: true, reason: '', containers: [], gate: run.gate, healthy: true };
-}
-
 ;// CONCATENATED MODULE: ./src/swarm/stack.ts
 
 
@@ -61093,96 +61079,6 @@ function checkSwarmFileNames(names) {
 /** `shop_web` -> `web` for the stack `shop`. */
 function serviceKey(stack, fullName) {
     return fullName.startsWith(`${stack}_`) ? fullName.slice(stack.length + 1) : fullName;
-}
-
-;// CONCATENATED MODULE: ./src/swarm/record.ts
-
-function isSwarmRecord(record) {
-    return record.target === 'swarm';
-}
-/**
- * The files a swarm release is deployed with: the user's compose files, deploy-kit's
- * update_config defaults, and (once its services converged) the images pinned by digest.
- */
-function releaseStack(layout, stack, id, composeFiles, pinned) {
-    const release = layout.release(id);
-    return {
-        stack,
-        directory: release.dir,
-        files: [...composeFiles.map((name) => release.file(name)), release.file(SWARM_FILE), ...(pinned ? [release.imagesFile] : [])],
-        envScript: release.file(ENV_SCRIPT),
-    };
-}
-
-;// CONCATENATED MODULE: ./src/swarm/commands.ts
-
-
-/**
- * Builders for the commands a swarm release runs on the manager. They return commands;
- * `RemoteHost` runs them. Every value reaches the shell through src/shell/quote.ts.
- */
-/**
- * `active true` on a swarm manager (its node state and whether it can take control-plane
- * requests), and on a second line the Docker CLI's version, which decides how the release's
- * files are written (see stackNeedsFileVersion).
- */
-const swarmNodeState = constant(`docker info --format ${quote('{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}')}; docker version --format ${quote('{{.Client.Version}}')} 2>/dev/null || true`);
-/** What swarmNodeState printed. */
-function parseNodeState(stdout) {
-    const [state = '', cliVersion = ''] = stdout.split('\n').map((line) => line.trim());
-    return { state, cliVersion };
-}
-/**
- * `cd DIR && . ENV_SCRIPT && docker stack deploy --with-registry-auth --prune -c ... STACK`.
- * The values live in the 0600 script; the command line only names it, so `ps` shows no secret.
- * `--with-registry-auth` hands the login in `configDir` (when given) to the swarm's nodes.
- */
-function stackDeploy(stack, configDir) {
-    const deploy = ['docker', 'stack', 'deploy', '--with-registry-auth', '--prune', ...stack.files.flatMap((file) => ['-c', file]), stack.stack];
-    const sourced = constant(`. ${quote(stack.envScript)}`);
-    return inDirectory(stack.directory, allOf(sourced, configDir ? withEnv({ DOCKER_CONFIG: configDir }, deploy) : shellLine(deploy)));
-}
-/** One round trip: every service of the stack (`docker service inspect`), its replica counts, and its tasks. */
-function inspectStack(stack) {
-    const label = quote(`label=com.docker.stack.namespace=${stack}`);
-    const json = quote('{{json .}}');
-    return inSections([
-        ['services', constant(`ids=$(docker service ls --quiet --filter ${label}); if [ -n "$ids" ]; then docker service inspect $ids; else echo '[]'; fi`)],
-        ['replicas', constant(`docker service ls --filter ${label} --format ${json}`)],
-        ['tasks', constant(`docker stack ps ${quote(stack)} --no-trunc --format ${json} 2>/dev/null`)],
-    ]);
-}
-/** Swarm's own rollback of one service to its previous spec, without waiting (convergence is polled). */
-const serviceRollback = (service) => ['docker', 'service', 'rollback', '--detach', service];
-const removeStack = (stack) => ['docker', 'stack', 'rm', stack];
-/** A user's hook in the release folder, with the release and the stack in its environment. */
-function swarmHook(directory, script, release) {
-    const env = { RELEASE_ID: release.id, VERSION: release.version, RELEASE_DIR: directory, DEPLOY_KIT_STACK: release.stack };
-    return inDirectory(directory, withEnv(env, userScript(script)));
-}
-const commands_readFile = (path) => ['cat', '--', path];
-
-;// CONCATENATED MODULE: ./src/swarm/login.ts
-
-/**
- * Runs `work` with the registry login in its private DOCKER_CONFIG folder (the password on
- * standard input, never in argv) and removes the folder as soon as `work` ends, whether it
- * succeeded or not: for a swarm that is right after `docker stack deploy`, which resolves the
- * images with the login and hands it to the nodes (`--with-registry-auth`). Without a login,
- * `work` runs with none. The removal runs even after the lock was lost: it only takes back a
- * credential this run placed.
- */
-async function withRegistryLogin(host, login, work) {
-    if (!login)
-        return work(undefined);
-    try {
-        await host.run(prepareDockerConfig(login.configDir));
-        await host.run(dockerLogin(login.configDir, login.registry.server, login.registry.username), { stdin: login.registry.password });
-        return await work(login.configDir);
-    }
-    finally {
-        await host.run(removeDockerConfig(login.configDir), { unguarded: true }).catch(() => undefined);
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/swarm/converge.ts
@@ -61315,6 +61211,118 @@ async function waitForStack(host, stack, expected, timeoutMs, reporter, goal = '
     return { ok: false, reason, services: last };
 }
 
+;// CONCATENATED MODULE: ./src/strategy/restore-by-strategy.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * A blue-green release put back the way it was deployed: started as the idle colour, waited
+ * on and gated directly, then traffic moves to it and the colour that had it drains and
+ * stops. When it does not come up, it is removed and traffic never moved.
+ */
+async function restoreBlueGreen(host, root, record, project, timeoutMs, reporter, checkHealth) {
+    const active = parseColor((await host.run(readActiveColor(root))).stdout);
+    const idle = otherColor(active);
+    const idleProject = { ...project, name: colorProjectName(project.name, idle) };
+    const services = record.services ?? [];
+    reporter.info(`starting release ${record.id} (${record.version}) as ${idle}, beside ${active ?? project.name} which keeps serving`);
+    const containers = await startAndWait(host, idleProject, timeoutMs, reporter);
+    let gate;
+    if (containers.ok && checkHealth)
+        gate = await checkHealth(host, (await publishedAddresses(host, idleProject.name, services))[0].address);
+    const healthy = containers.ok && (gate?.healthy ?? true);
+    if (!healthy) {
+        reporter.info(`release ${record.id} is not healthy as ${idle}: it is removed, traffic never moved`);
+        await host.run(stopContainers(idleProject));
+        return { ...containers, gate, healthy, ok: false };
+    }
+    const command = record.switchCommand ?? '';
+    const nginx = command === '' ? { file: upstreamFile(root, project.name), reload: record.nginxReloadCommand ?? DEFAULT_NGINX_RELOAD } : undefined;
+    await moveTraffic(host, { project: idleProject.name, color: idle, directory: project.directory, command, services, nginx }, reporter);
+    await host.run(writeActiveColor(root, idle));
+    if (!nginx)
+        await host.run(['sleep', String(DRAIN_SECONDS)]);
+    await host.run(stopProject(liveProjectName(project.name, active), record.keepPreviousRunning ?? false));
+    return { ...containers, gate, healthy };
+}
+/**
+ * A rolling release put back the way it was deployed, in reverse: for each service it rolled,
+ * its containers start beside the current ones, are waited on (and the first service's gated
+ * directly), then the current ones stop and are removed. When they do not come up, they are
+ * removed and the current ones never stopped serving.
+ */
+async function restoreRolling(host, record, project, timeoutMs, reporter, checkHealth) {
+    const run = new RollingRun(host, reporter, `release ${record.id} (${record.version})`, checkHealth);
+    const services = record.services ?? [];
+    reporter.info(`rolling release ${record.id} (${record.version}) back in, service by service: ${services.join(', ')}`);
+    for (const [i, service] of services.entries()) {
+        try {
+            await run.step('start', service, project, timeoutMs);
+            await run.step('wait', service, project, timeoutMs);
+            if (i === 0)
+                await run.step('gate', service, project, timeoutMs);
+        }
+        catch (error) {
+            await run.removeNew(service);
+            const reason = errorMessage(error);
+            return { ok: false, reason, containers: [], gate: run.gate, healthy: false };
+        }
+        await host.run(['sleep', String(DISCOVERY_SECONDS)]);
+        await run.step('retire', service, project, timeoutMs);
+    }
+    await run.step('settle', services[0] ?? '', project, timeoutMs);
+    return { ok: true, reason: '', containers: [], gate: run.gate, healthy: true };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/record.ts
+
+function isSwarmRecord(record) {
+    return record.target === 'swarm';
+}
+/**
+ * The files a swarm release is deployed with: the user's compose files, deploy-kit's
+ * update_config defaults, and (once its services converged) the images pinned by digest.
+ */
+function releaseStack(layout, stack, id, composeFiles, pinned) {
+    const release = layout.release(id);
+    return {
+        stack,
+        directory: release.dir,
+        files: [...composeFiles.map((name) => release.file(name)), release.file(SWARM_FILE), ...(pinned ? [release.imagesFile] : [])],
+        envScript: release.file(ENV_SCRIPT),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/swarm/login.ts
+
+/**
+ * Runs `work` with the registry login in its private DOCKER_CONFIG folder (the password on
+ * standard input, never in argv) and removes the folder as soon as `work` ends, whether it
+ * succeeded or not: for a swarm that is right after `docker stack deploy`, which resolves the
+ * images with the login and hands it to the nodes (`--with-registry-auth`). Without a login,
+ * `work` runs with none. The removal runs even after the lock was lost: it only takes back a
+ * credential this run placed.
+ */
+async function withRegistryLogin(host, login, work) {
+    if (!login)
+        return work(undefined);
+    try {
+        await host.run(prepareDockerConfig(login.configDir));
+        await host.run(dockerLogin(login.configDir, login.registry.server, login.registry.username), { stdin: login.registry.password });
+        return await work(login.configDir);
+    }
+    finally {
+        await host.run(removeDockerConfig(login.configDir), { unguarded: true }).catch(() => undefined);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/swarm/restore-stack.ts
 
 
@@ -61361,7 +61369,7 @@ async function restoreRelease(session, record, timeoutMs, reporter, checkHealth)
     return { ...containers, gate, healthy: containers.ok && (gate?.healthy ?? true) };
 }
 
-;// CONCATENATED MODULE: ./src/deploy/recovery.ts
+;// CONCATENATED MODULE: ./src/deploy/stack-recovery.ts
 
 
 
@@ -61370,14 +61378,71 @@ async function restoreRelease(session, record, timeoutMs, reporter, checkHealth)
 
 
 /**
- * After a failure: the previous release started again where containers changed and
- * `rollback-on-failure` asks for it (a first release's containers are stopped instead), and
- * the story of what happened. Never throws: a failed restore is part of the story.
+ * A swarm release that failed after its stack deploy: the previous release deployed again from
+ * its folder and pinned digests (logged in again when the deploy logs in); without a record
+ * of it, each service that existed before goes back with `docker service rollback`; with
+ * neither, the stack is removed. Never throws.
+ */
+async function putBackStack(deploy, servicesBefore, deps) {
+    const { session, settings, target } = deploy;
+    const { host } = session;
+    try {
+        const previous = target.previousId === undefined ? undefined : (await readRecords(session, [target.previousId])).get(target.previousId);
+        if (previous && isSwarmRecord(previous)) {
+            const outcome = await restoreSwarm(host, target.layout, previous, settings.waitTimeoutMs, deps.reporter, deps.checkHealth, target.login);
+            if (!outcome.ok)
+                return { restored: false, text: `rolling back FAILED: release ${previous.id} (${previous.version}) did not converge: ${outcome.reason}` };
+            // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
+            await host.run(switchCurrent(target.layout, previous.id));
+            const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
+            return { restored: true, text: `rolled back to ${previous.version} (release ${previous.id}), ${health}` };
+        }
+        if (servicesBefore.length > 0)
+            return await serviceRollbacks(deploy, servicesBefore, previous, deps);
+        const removed = await host.run(removeStack(target.stack)).then(() => 'its stack was removed', (error) => `removing its stack FAILED too: ${error.message}`);
+        const nothing = target.previousId === undefined
+            ? 'this was the first release'
+            : `release ${target.previousId} ${previous ? 'was not deployed to a swarm' : 'has no release.json'} and no stack ran before`;
+        return { restored: false, text: `${nothing}, so there is nothing to roll back to: ${removed}` };
+    }
+    catch (error) {
+        return { restored: false, text: `rolling back FAILED: ${errorMessage(error)}` };
+    }
+}
+/** No swarm record of the previous release: each service that existed before goes back to its previous spec, Swarm's way. */
+async function serviceRollbacks(deploy, services, previous, deps) {
+    const { host } = deploy.session;
+    const why = previous ? `release ${previous.id} was not deployed to a swarm` : 'there is no release record of what ran before';
+    deps.reporter.info(`${why}: rolling back ${services.join(', ')} with 'docker service rollback'`);
+    for (const service of services)
+        await host.run(serviceRollback(service));
+    const outcome = await waitForStack(host, deploy.target.stack, [], deploy.settings.waitTimeoutMs, deps.reporter, 'rollback');
+    if (!outcome.ok)
+        return { restored: false, text: `'docker service rollback' did not converge: ${outcome.reason}` };
+    const gate = deps.checkHealth ? await deps.checkHealth(host) : undefined;
+    const health = gate === undefined || gate.healthy ? 'which is healthy' : `which is NOT healthy either (${gate.reason})`;
+    return { restored: true, text: `rolled back with 'docker service rollback' (${why}), ${health}` };
+}
+
+;// CONCATENATED MODULE: ./src/deploy/recovery.ts
+
+
+
+
+
+
+
+
+/**
+ * After a failure: the previous release put back where what runs changed and
+ * `rollback-on-failure` asks for it (a compose project's previous release started again, a
+ * stack deployed again; a first release's containers stopped, its stack removed), and the
+ * story of what happened. Never throws: a failed restore is part of the story.
  */
 async function recoverFrom(error, failed, deps) {
     const { reporter } = deps;
-    const { settings, target, record, containersChanged } = failed;
-    const id = target.releaseId;
+    const { deploy, record, containersChanged } = failed;
+    const id = deploy.target.releaseId;
     const reason = errorMessage(error);
     reporter.info(`release ${id} failed: ${reason}`);
     if (error instanceof ConnectionLostError) {
@@ -61389,47 +61454,52 @@ async function recoverFrom(error, failed, deps) {
         // Another run may be changing the host: no rollback, no ledger event from this run.
         return { status: 'failed', record: false, message: `${reason} Release ${id} was interrupted and nothing was rolled back: another run may be changing the host.` };
     }
-    if (containersChanged && settings.rollbackOnFailure) {
-        if (target.previousId === undefined) {
-            const name = record.color ? colorProjectName(settings.app, record.color) : settings.app;
-            const stopped = await failed.session.host
-                .run(stopContainers(releaseProject({ variant: failed.session.compose, name }, target.layout, id, record.composeFiles, true)))
-                .then(() => 'its containers were stopped', (e) => `stopping its containers FAILED too: ${e.message}`);
-            return { status: 'failed', record: true, message: `${reason}; this was the first release, so there is nothing to roll back to: ${stopped}` };
-        }
-        const outcome = await restorePrevious(failed.session, target, settings, deps);
-        return outcome.restored
-            ? { status: 'rolled-back', record: true, message: `${reason}; rolled back to ${outcome.text}` }
-            : { status: 'failed', record: true, message: `${reason}; rolling back FAILED: ${outcome.text}` };
+    if (containersChanged && deploy.settings.rollbackOnFailure) {
+        const back = deploy.kind === 'swarm' ? await putBackStack(deploy, failed.servicesBefore, deps) : await putBackCompose(deploy, record, deps);
+        return { status: back.restored ? 'rolled-back' : 'failed', record: true, message: `${reason}; ${back.text}` };
     }
-    if (containersChanged)
-        return { status: 'failed', record: true, message: `${reason}; 'rollback-on-failure' is false, so release ${id}'s containers were left running for inspection` };
+    if (containersChanged) {
+        const left = deploy.kind === 'swarm' ? 'services were left as they are' : 'containers were left running';
+        return { status: 'failed', record: true, message: `${reason}; 'rollback-on-failure' is false, so release ${id}'s ${left} for inspection` };
+    }
     if (failed.undone && record.color) {
         return { status: 'failed', record: true, message: `${reason}; traffic never moved: ${record.color} (release ${id}) was removed and the previous release keeps serving` };
     }
     return { status: 'failed', record: true, message: `${reason}; nothing running was changed` };
 }
-/** Starts the previous release again and points `current` back at it. Never throws. */
-async function restorePrevious(session, target, settings, deps) {
+/** A compose release: the previous one started again and `current` pointed back at it; a first release's containers stopped. */
+async function putBackCompose(deploy, record, deps) {
+    const { session, settings, target } = deploy;
+    const id = target.releaseId;
+    if (target.previousId === undefined) {
+        const name = record.color ? colorProjectName(settings.app, record.color) : settings.app;
+        const stopped = await session.host
+            .run(stopContainers(releaseProject({ variant: session.compose, name }, target.layout, id, record.composeFiles, true)))
+            .then(() => 'its containers were stopped', (e) => `stopping its containers FAILED too: ${e.message}`);
+        return { restored: false, text: `this was the first release, so there is nothing to roll back to: ${stopped}` };
+    }
     const previousId = target.previousId;
     try {
         const previous = (await readRecords(session, [previousId])).get(previousId);
         if (!previous)
-            return { restored: false, text: `release ${previousId}'s release.json is missing on the host` };
+            return { restored: false, text: `rolling back FAILED: release ${previousId}'s release.json is missing on the host` };
         const outcome = await restoreRelease(session, previous, settings.waitTimeoutMs, deps.reporter, deps.checkHealth);
         if (!outcome.ok)
-            return { restored: false, text: `release ${previousId} (${previous.version}) did not come up: ${outcome.reason}` };
+            return { restored: false, text: `rolling back FAILED: release ${previousId} (${previous.version}) did not come up: ${outcome.reason}` };
         // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
         await session.host.run(switchCurrent(target.layout, previousId));
         const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
-        return { restored: true, text: `${previous.version} (release ${previous.id}), ${health}` };
+        return { restored: true, text: `rolled back to ${previous.version} (release ${previous.id}), ${health}` };
     }
     catch (error) {
-        return { restored: false, text: `release ${previousId} could not be started: ${errorMessage(error)}` };
+        return { restored: false, text: `rolling back FAILED: release ${previousId} could not be started: ${errorMessage(error)}` };
     }
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/runner.ts
+
+
+
 
 
 
@@ -61462,15 +61532,14 @@ function batches(steps) {
     return out;
 }
 /**
- * Runs a compose deploy's plan (src/deploy/plan.ts) one step at a time on one host, and keeps
- * what the steps learn: the pinned images, the gate's result, the new containers a failure
- * report reads. After a failure, undo and recovery (src/deploy/recovery.ts) start from here.
+ * Runs a deploy's plan (src/deploy/plan.ts for compose, src/deploy/swarm-plan.ts for a Swarm
+ * stack) one step at a time on one host, and keeps what the steps learn: the pinned images,
+ * the gate's result, the new containers or services a failure report reads. After a failure,
+ * undo and recovery (src/deploy/recovery.ts) start from here.
  */
 class DeployRun {
-    session;
-    settings;
+    deploy;
     deps;
-    target;
     record;
     gate;
     overlapStarted;
@@ -61478,17 +61547,31 @@ class DeployRun {
     undone = false;
     /** The new release's containers once a step started or waited on them: what a failure report reads. */
     newContainers;
-    constructor(session, settings, deps, target) {
-        this.session = session;
-        this.settings = settings;
+    /** Swarm: the stack's services before this deploy touched it, for `docker service rollback`. */
+    servicesBefore = [];
+    /** A step changed what runs (a stack deploy began); phases say so for the compose target. */
+    changedRunning = false;
+    constructor(deploy, deps, record) {
+        this.deploy = deploy;
         this.deps = deps;
-        this.target = target;
-        this.record = initialRecord(settings, target);
+        this.record = record;
     }
     get host() {
-        return this.session.host;
+        return this.deploy.session.host;
+    }
+    get settings() {
+        return this.deploy.settings;
+    }
+    get target() {
+        return this.deploy.target;
+    }
+    /** What runs on the host may differ from the previous release: a phase that changes containers began, or a step changed them. */
+    get containersChanged() {
+        return this.changedRunning;
     }
     async execute(phase) {
+        if (phase.changesContainers)
+            this.changedRunning = true;
         const cleanups = phase.steps.filter((s) => s.kind === 'run' && s.always);
         try {
             for (const batch of batches(phase.steps))
@@ -61516,7 +61599,8 @@ class DeployRun {
                 await this.host.run(allOf(step.command, appendLedger(this.target.layout, ledgerEvent(this.settings, this.target.releaseId, 'deployed'))));
                 return;
             case 'wait-containers': {
-                this.newContainers = { project: step.project ?? this.target.project.name };
+                const project = step.project ?? this.composeTarget().project.name;
+                this.newContainers = { project };
                 const outcome = await waitForContainers(this.host, step.project ?? this.settings.app, step.timeoutMs, this.deps.reporter, {
                     probe: step.probe === true,
                     ...(step.start ? { start: step.start } : {}),
@@ -61526,10 +61610,11 @@ class DeployRun {
                 return;
             }
             case 'gate':
-                this.newContainers = { project: step.project ?? this.target.project.name };
+                if (this.deploy.kind === 'compose')
+                    this.newContainers = { project: step.project ?? this.deploy.target.project.name };
                 return this.runGate(step.project);
             case 'prune':
-                return this.prune(step.keep);
+                return this.prune(step.keep, step.images);
             case 'switch-traffic':
                 return moveTraffic(this.host, step, this.deps.reporter);
             case 'overlap':
@@ -61540,7 +61625,16 @@ class DeployRun {
                 return;
             case 'roll':
                 return this.roll(step);
+            case 'stack-deploy':
+                return this.deployStack(step);
+            case 'wait-stack':
+                return this.waitForStack(step);
         }
+    }
+    composeTarget() {
+        if (this.deploy.kind !== 'compose')
+            throw new Error('a compose step in a swarm plan');
+        return this.deploy.target;
     }
     /** Runs undo steps, each whatever the others did; the failure that led here is what gets reported. */
     async undo(steps) {
@@ -61564,25 +61658,52 @@ class DeployRun {
         }
     }
     async pinImages(pull, label) {
+        const target = this.composeTarget();
         const output = (await this.host.run(pull, { label })).stdout;
-        const images = this.target.pinnedImages ?? serviceImages('sections' in pull ? (pull.sections.read(output).get('config') ?? '') : '');
+        const images = target.pinnedImages ?? serviceImages('sections' in pull ? (pull.sections.read(output).get('config') ?? '') : '');
         const refs = Object.values(images);
         const pinned = pinImages(refs, (await this.host.run(inspectImages(refs))).stdout);
         const services = Object.keys(images);
         const byService = Object.fromEntries(services.map((s, i) => [s, pinned[i].ref]));
         const ids = Object.fromEntries(services.map((s, i) => [s, pinned[i].id]));
-        const release = this.target.layout.release(this.target.releaseId);
         this.record = { ...this.record, images: byService, imageIds: ids };
         // Two files, one SFTP burst (see batches).
-        await Promise.all([this.host.writeFile(release.imagesFile, imagesOverride(byService, this.settings.composeVersion), 0o644), this.saveRecord()]);
+        await Promise.all([this.writeImages(byService, this.settings.composeVersion), this.saveRecord()]);
         this.deps.onImagesPinned?.(byService);
         for (const [service, ref] of Object.entries(byService))
             this.deps.reporter.info(`${service}: ${ref}`);
     }
+    writeImages(images, fileVersion) {
+        return this.host.writeFile(this.target.layout.release(this.target.releaseId).imagesFile, imagesOverride(images, fileVersion), 0o644);
+    }
+    async deployStack(step) {
+        const inspect = inspectStack(step.stack.stack);
+        this.servicesBefore = parseStack(step.stack.stack, inspect.sections.read((await this.host.run(inspect)).stdout)).map((s) => s.name);
+        this.changedRunning = true;
+        await this.host.run(stackDeploy(step.stack, step.configDir));
+    }
+    async waitForStack(step) {
+        const { reporter } = this.deps;
+        const outcome = await waitForStack(this.host, step.stack, step.services, step.timeoutMs, reporter);
+        if (!outcome.ok)
+            throw new OperationError(`release ${this.target.releaseId} (${this.settings.version}) did not converge: ${outcome.reason}`);
+        // Pinned as soon as they run, so a rollback to this release later deploys exactly these digests.
+        const images = stackImages(outcome.services);
+        for (const [service, ref] of Object.entries(images)) {
+            if (!ref.includes('@sha256:'))
+                reporter.warning(`${service}: Swarm did not resolve ${ref} to a digest (registry unreachable?); a rollback to this release uses the tag.`);
+        }
+        this.record = { ...this.record, images };
+        await this.writeImages(images, this.deploy.kind === 'swarm' ? this.deploy.target.fileVersion : this.settings.composeVersion);
+        await this.saveRecord();
+        for (const [service, ref] of Object.entries(images))
+            reporter.info(`${service}: ${ref}`);
+    }
     async runGate(project) {
         if (!this.deps.checkHealth)
             return;
-        const address = project ? (await publishedAddresses(this.host, project, this.settings.strategy?.services ?? []))[0].address : undefined;
+        const services = this.deploy.kind === 'compose' ? (this.deploy.settings.strategy?.services ?? []) : [];
+        const address = project ? (await publishedAddresses(this.host, project, services))[0].address : undefined;
         if (address)
             this.deps.reporter.info(`checking ${project} directly at ${address}, before it gets any traffic`);
         this.gate = await this.deps.checkHealth(this.host, address);
@@ -61596,17 +61717,21 @@ class DeployRun {
         this.record = { ...this.record, status: 'deployed', finishedAt: new Date().toISOString() };
         await this.saveRecord();
     }
-    async prune(keep) {
-        const request = { releaseId: this.target.releaseId, keep, source: this.settings, images: true };
-        await pruneReleases(this.session, { ...request, ...(this.target.releaseDirs ? { knownDirs: this.target.releaseDirs } : {}) }, this.deps.reporter);
+    async prune(keep, images) {
+        const request = { releaseId: this.target.releaseId, keep, source: this.settings, images };
+        const known = this.target.releaseDirs;
+        await pruneReleases(this.deploy.session, { ...request, ...(known ? { knownDirs: known } : {}) }, this.deps.reporter);
     }
-    /** Reads why the release failed (its command, containers and gate), before undo or recovery changes anything. */
+    /** Reads why the release failed (its command, containers or services, and gate), before undo or recovery changes anything. */
     async diagnose(error, where) {
-        return diagnoseFailure(this.host, { where, error, containers: this.newContainers, gate: this.gate, logLines: this.settings.failureLogLines }, this.deps.reporter);
+        const logLines = this.settings.failureLogLines;
+        const stack = this.deploy.kind === 'swarm' && this.changedRunning ? this.deploy.target.stack : undefined;
+        const readSuspects = stack === undefined ? undefined : () => readServiceSuspects(this.host, stack, logLines);
+        return diagnoseFailure(this.host, { where, error, containers: this.newContainers, gate: this.gate, logLines, ...(readSuspects ? { readSuspects } : {}) }, this.deps.reporter);
     }
-    /** After a failure: restore the previous release where containers changed (see recoverFrom), and record the outcome on the host when it can be reached. */
-    async recover(error, containersChanged) {
-        const outcome = await recoverFrom(error, { session: this.session, settings: this.settings, target: this.target, record: this.record, undone: this.undone, containersChanged }, this.deps);
+    /** After a failure: restore the previous release where what runs changed (see recoverFrom), and record the outcome on the host when it can be reached. */
+    async recover(error) {
+        const outcome = await recoverFrom(error, { deploy: this.deploy, record: this.record, undone: this.undone, containersChanged: this.changedRunning, servicesBefore: this.servicesBefore }, this.deps);
         if (!outcome.record)
             return outcome;
         this.record = { ...this.record, status: 'failed', reason: outcome.message, finishedAt: new Date().toISOString() };
@@ -61627,14 +61752,38 @@ class DeployRun {
             error,
             gate: this.gate,
             plan: [],
-            strategy: this.settings.strategy?.kind ?? 'recreate',
+            strategy: this.deploy.kind === 'swarm' ? 'swarm' : (this.deploy.settings.strategy?.kind ?? 'recreate'),
             ...(this.overlapMs !== undefined ? { overlapMs: this.overlapMs } : {}),
         };
     }
 }
+/**
+ * Runs a plan's phases on one connected host whose lock this run holds, each in a log group,
+ * recovering from a failure on the way: the whole story after the lock, for every target.
+ */
+async function runPhases(run, phases, reporter, started) {
+    const entered = [];
+    try {
+        for (const phase of phases) {
+            entered.push(phase);
+            await reporter.group(phase.name, () => run.execute(phase));
+        }
+    }
+    catch (error) {
+        // Read why before undo or recovery removes the failed containers; a lost host or lock cannot be asked.
+        const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await run.diagnose(error, entered[entered.length - 1]?.name ?? '');
+        // Undo is for phases that never touched what serves; once one did, recovery restores instead.
+        // A run that lost its lock undoes nothing: another run may be changing the host.
+        const undo = run.containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
+        if (undo.length > 0)
+            await reporter.group('Undo', () => run.undo(undo));
+        const status = await reporter.group('Recover', () => run.recover(error));
+        return { ...run.result(status.status, status.message, started), untouched: !run.containersChanged, ...(failure ? { failure } : {}) };
+    }
+    return run.result('deployed', undefined, started);
+}
 
 ;// CONCATENATED MODULE: ./src/deploy/deploy.ts
-
 
 
 
@@ -61693,32 +61842,10 @@ async function dryRun(session, settings, reporter, started = performance.now(), 
 async function deployLocked(session, settings, deps, started = performance.now(), shared, 
 /** The host's state, when read with the lock. */
 state) {
-    const { reporter } = deps;
     const t = await target(session, settings, shared, state);
-    reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
-    const run = new DeployRun(session, settings, deps, t);
-    const phases = planDeploy(settings, t);
-    let containersChanged = false;
-    const entered = [];
-    try {
-        for (const phase of phases) {
-            containersChanged ||= phase.changesContainers === true;
-            entered.push(phase);
-            await reporter.group(phase.name, () => run.execute(phase));
-        }
-    }
-    catch (error) {
-        // Read why before undo or recovery removes the failed containers; a lost host or lock cannot be asked.
-        const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await run.diagnose(error, entered[entered.length - 1]?.name ?? '');
-        // Undo is for phases that never touched what serves; once one did, recovery restores instead.
-        // A run that lost its lock undoes nothing: another run may be changing the host.
-        const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
-        if (undo.length > 0)
-            await reporter.group('Undo', () => run.undo(undo));
-        const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
-        return { ...run.result(status.status, status.message, started), untouched: !containersChanged, ...(failure ? { failure } : {}) };
-    }
-    return run.result('deployed', undefined, started);
+    deps.reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
+    const run = new DeployRun({ kind: 'compose', session, settings, target: t }, deps, initialRecord(settings, t));
+    return runPhases(run, planDeploy(settings, t), deps.reporter, started);
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/summary.ts
@@ -61762,7 +61889,7 @@ function deploySummary(settings, result, phases) {
     return `${lines.join('\n')}\n`;
 }
 
-;// CONCATENATED MODULE: ./src/swarm/plan.ts
+;// CONCATENATED MODULE: ./src/deploy/swarm-plan.ts
 
 
 
@@ -61770,56 +61897,77 @@ function deploySummary(settings, result, phases) {
 
 
 
-/** A swarm deploy in words, as a dry run prints it: the exact commands, file writes without their contents. Pure. */
-function describeSwarmPlan(settings, layout, id, previousId) {
+
+
+/** release.json as a swarm deploy first writes it. */
+function initialStackRecord(settings, target) {
+    return { ...startRecord(settings, target), target: 'swarm', stack: target.stack };
+}
+/**
+ * A swarm deploy as phases of steps, for the same runner as the compose target:
+ *
+ *   upload -> pre-deploy -> docker stack deploy -> wait for every service to converge
+ *   -> health gate -> switch current -> post-deploy -> prune (images stay)
+ *
+ * Swarm replaces tasks itself (update_config: start-first, failure_action: rollback unless
+ * the compose files say otherwise). The registry login lives in the release's private
+ * `.docker` folder for the stack deploy only.
+ */
+function planSwarm(settings, target) {
+    const { layout, releaseId: id, fileVersion } = target;
     const release = layout.release(id);
-    const stack = settings.app;
-    const $ = (command, note = '') => `  $ ${shellLine(command).text}${note}`;
-    const write = (path, mode, secret = false) => `  write ${path} (mode ${mode}${secret ? ', contents hidden' : ''})`;
+    const values = { VERSION: settings.version, ...settings.env };
     const configDir = settings.registry ? dockerConfigDir(layout, id) : undefined;
-    const hook = (script) => $(swarmHook(release.dir, script, { id, version: settings.version, stack }));
-    const lines = [
-        `Upload release ${id}:`,
-        $(createReleaseDir(layout, id)),
-        ...settings.composeFiles.map((file) => write(release.file(file.name), '0644')),
-        write(release.envFile, '0600', true),
-        write(release.file(ENV_SCRIPT), '0600', true),
-        write(release.file(SWARM_FILE), '0644'),
-        write(release.recordFile, '0644'),
-        $(appendLedger(layout, { release: id, event: 'started', at: '<now>', version: settings.version, reason: previousId ? `replacing ${previousId}` : 'first release' })),
-        ...(settings.preDeploy !== '' ? ['Pre-deploy:', hook(settings.preDeploy)] : []),
-        `Deploy stack ${stack}:`,
-        $(inspectStack(stack), '   (the services before, for docker service rollback)'),
-        ...(settings.registry && configDir
-            ? [$(prepareDockerConfig(configDir)), $(dockerLogin(configDir, settings.registry.server, settings.registry.username), '   (password on standard input)')]
-            : []),
-        $(stackDeploy(releaseStack(layout, stack, id, settings.composeFiles.map((f) => f.name), false), configDir)),
-        ...(configDir ? [$(removeDockerConfig(configDir), '   (right after the stack deploy, also when it failed)')] : []),
-        'Wait for services:',
-        `  poll docker service inspect until every service's update completed and its tasks run (up to ${formatDuration(settings.waitTimeoutMs)}); write ${IMAGES_FILE} with the digests Swarm resolved`,
-        ...(settings.gate
-            ? ['Health gate:', `  ${settings.gate.urls.join(', ')} (${settings.gate.successes} passing rounds within ${formatDuration(settings.gate.timeoutMs)})`]
-            : []),
-        `Switch current to release ${id}:`,
-        $(switchCurrent(layout, id)),
-        ...(settings.postDeploy !== '' ? ['Post-deploy:', hook(settings.postDeploy)] : []),
-        'Prune old releases:',
-        `  remove release folders beyond the newest ${settings.keepReleases}`,
-        `On failure: deploy ${previousId ? `release ${previousId}` : 'nothing (first release: docker stack rm)'} again from its pinned images${configDir && previousId ? ', logged in again for that stack deploy only' : ''}`,
+    const hook = (script) => ({ kind: 'run', command: swarmHook(release.dir, script, { id, version: settings.version, stack: target.stack }), label: script });
+    const phases = [
+        {
+            name: `Upload release ${id}`,
+            steps: [
+                {
+                    kind: 'run',
+                    command: allOf(createReleaseDir(layout, id), appendLedger(layout, ledgerEvent(settings, id, 'started', { reason: target.previousId ? `replacing ${target.previousId}` : 'first release' }))),
+                },
+                ...settings.composeFiles.map((file) => ({ kind: 'write', path: release.file(file.name), content: withFileVersion(file.content, fileVersion), mode: 0o644, secret: false })),
+                // .env as the compose target writes it (for hooks and people); the script is what stack deploy is run under.
+                { kind: 'write', path: release.envFile, content: formatEnvFile(values), mode: 0o600, secret: true },
+                { kind: 'write', path: release.file(ENV_SCRIPT), content: formatEnvScript(values), mode: 0o600, secret: true },
+                { kind: 'write', path: release.file(SWARM_FILE), content: swarmOverride(updateDefaults(settings.composeFiles), fileVersion), mode: 0o644, secret: false },
+                { kind: 'write', path: release.recordFile, content: formatRecord(initialStackRecord(settings, target)), mode: 0o644, secret: false },
+            ],
+        },
     ];
-    return lines;
+    if (settings.preDeploy !== '')
+        phases.push({ name: 'Pre-deploy', steps: [hook(settings.preDeploy)] });
+    phases.push({
+        name: `Deploy stack ${target.stack}`,
+        steps: [
+            ...(settings.registry && configDir
+                ? [
+                    { kind: 'run', command: prepareDockerConfig(configDir) },
+                    { kind: 'run', command: dockerLogin(configDir, settings.registry.server, settings.registry.username), stdin: settings.registry.password },
+                ]
+                : []),
+            { kind: 'stack-deploy', stack: releaseStack(layout, target.stack, id, settings.composeFiles.map((f) => f.name), false), ...(configDir ? { configDir } : {}) },
+            // Gone before the services are waited for and gated, also when the stack deploy failed.
+            ...(configDir ? [{ kind: 'run', command: removeDockerConfig(configDir), always: true }] : []),
+        ],
+    });
+    phases.push({ name: 'Wait for services', steps: [{ kind: 'wait-stack', stack: target.stack, services: Object.keys(updateDefaults(settings.composeFiles)), timeoutMs: settings.waitTimeoutMs }] });
+    if (settings.gate)
+        phases.push({ name: 'Health gate', steps: [{ kind: 'gate' }] });
+    phases.push(switchCurrentPhase(layout, id));
+    if (settings.postDeploy !== '')
+        phases.push({ name: 'Post-deploy', steps: [hook(settings.postDeploy)] });
+    phases.push(prunePhase(settings.keepReleases, false));
+    return phases;
+}
+/** What a dry run says happens when a step fails. */
+function describeStackRecovery(target) {
+    const again = target.login && target.previousId ? ', logged in again for that stack deploy only' : '';
+    return `On failure: deploy ${target.previousId ? `release ${target.previousId}` : 'nothing (first release: docker stack rm)'} again from its pinned images${again}`;
 }
 
-;// CONCATENATED MODULE: ./src/swarm/deploy.ts
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/deploy/swarm.ts
 
 
 
@@ -61832,15 +61980,10 @@ function describeSwarmPlan(settings, layout, id, previousId) {
 
 /**
  * Deploys one release to a Docker Swarm manager as a stack (`target: swarm`), with the same
- * release folders, ledger, `current` link and deploy lock as the compose target:
- *
- *   upload -> pre-deploy -> docker stack deploy -> wait for every service to converge
- *   -> health gate -> pin images -> switch current -> post-deploy -> prune
- *
- * Swarm replaces tasks itself (update_config: start-first, failure_action: rollback unless
- * the compose files say otherwise). When anything from the stack deploy on fails, the
- * previous release is deployed again from its folder and pinned digests; without a record of
- * it, each service that existed before gets `docker service rollback`.
+ * release folders, ledger, `current` link, deploy lock, runner and recovery as the compose
+ * target (the plan: src/deploy/swarm-plan.ts). When anything from the stack deploy on fails,
+ * the previous release is deployed again from its folder and pinned digests; without a
+ * record of it, each service that existed before gets `docker service rollback`.
  */
 async function deploySwarm(settings, deps) {
     const started = performance.now();
@@ -61849,13 +61992,22 @@ async function deploySwarm(settings, deps) {
     const session = await openHostSession(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
     try {
         const { cliVersion } = await requireManager(session.host);
-        if (settings.dryRun)
-            return await deploy_dryRun(session, settings, reporter, started);
         const fileVersion = stackFileVersion(settings.composeVersion, cliVersion);
+        if (settings.dryRun)
+            return await swarm_dryRun(session, settings, fileVersion, reporter, started);
         if (fileVersion !== settings.composeVersion)
             reporter.info(`docker ${cliVersion} on ${session.host.target.host}: its stack deploy needs a Compose file version, so the release's files carry version ${fileVersion}`);
         const owner = { run: settings.run.runUrl, actor: settings.run.actor, since: new Date().toISOString(), operation: `deploy of ${settings.version}` };
-        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, () => new SwarmRun(session, settings, deps, fileVersion).run(started));
+        return await lock_session_withLock(session.host, session.layout.lock, owner, settings.lock, reporter, async () => {
+            const target = await stackTarget(session, settings, fileVersion);
+            reporter.info(`release ${target.releaseId} of ${settings.app} (version ${settings.version}) as swarm stack ${target.stack}; ${target.previousId ? `replacing release ${target.previousId}` : 'first release'}`);
+            for (const [service, update] of Object.entries(updateDefaults(settings.composeFiles))) {
+                if (Object.keys(update).length > 0)
+                    reporter.info(`${service}: update_config ${Object.entries(update).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+            }
+            const run = new DeployRun({ kind: 'swarm', session, settings, target }, deps, initialStackRecord(settings, target));
+            return runPhases(run, planSwarm(settings, target), reporter, started);
+        });
     }
     finally {
         await session.host.close();
@@ -61870,242 +62022,26 @@ async function requireManager(host) {
     }
     return { cliVersion };
 }
-async function deploy_dryRun(session, settings, reporter, started) {
+async function stackTarget(session, settings, fileVersion) {
     const state = await readState(session);
-    const id = nextReleaseId(state.releases, state.releaseDirs);
-    const plan = describeSwarmPlan(settings, session.layout, id, state.current);
-    await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
-    return { releaseId: id, previousReleaseId: state.current, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan, strategy: 'swarm' };
+    const releaseId = nextReleaseId(state.releases, state.releaseDirs);
+    return {
+        layout: session.layout,
+        releaseId,
+        previousId: state.current,
+        releaseDirs: state.releaseDirs,
+        startedAt: new Date().toISOString(),
+        stack: settings.app,
+        fileVersion,
+        ...(settings.registry ? { login: { configDir: dockerConfigDir(session.layout, releaseId), registry: settings.registry } } : {}),
+    };
 }
-/** One swarm deploy while it runs, under the lock. */
-class SwarmRun {
-    session;
-    settings;
-    deps;
-    fileVersion;
-    layout;
-    stack;
-    id = '';
-    previousId;
-    record;
-    gate;
-    /** Services of the stack before this deploy touched it, for `docker service rollback`. */
-    before = [];
-    /** From the stack deploy on, what runs may differ from the previous release. */
-    servicesChanged = false;
-    constructor(session, settings, deps, 
-    /** The `version:` every file of the release carries, if one is needed (stackFileVersion). */
-    fileVersion) {
-        this.session = session;
-        this.settings = settings;
-        this.deps = deps;
-        this.fileVersion = fileVersion;
-        this.layout = session.layout;
-        this.stack = settings.app;
-    }
-    /** The registry login, in this release's private `.docker` folder only while a stack deploy runs. */
-    loginHere() {
-        return this.settings.registry && { configDir: dockerConfigDir(this.layout, this.id), registry: this.settings.registry };
-    }
-    get host() {
-        return this.session.host;
-    }
-    async run(started) {
-        const { reporter } = this.deps;
-        const { settings } = this;
-        const state = await readState(this.session);
-        this.id = nextReleaseId(state.releases, state.releaseDirs);
-        this.previousId = state.current;
-        this.record = this.initialRecord();
-        reporter.info(`release ${this.id} of ${settings.app} (version ${settings.version}) as swarm stack ${this.stack}; ${this.previousId ? `replacing release ${this.previousId}` : 'first release'}`);
-        let where = '';
-        const phase = (name, fn) => {
-            where = name;
-            return reporter.group(name, fn);
-        };
-        try {
-            await phase(`Upload release ${this.id}`, () => this.upload());
-            if (settings.preDeploy !== '')
-                await phase('Pre-deploy', () => this.hook(settings.preDeploy));
-            await phase(`Deploy stack ${this.stack}`, () => this.deployStack());
-            await phase('Wait for services', () => this.converge());
-            if (settings.gate)
-                await phase('Health gate', () => this.runGate());
-            await phase(`Switch current to release ${this.id}`, () => this.switchCurrent());
-            if (settings.postDeploy !== '')
-                await phase('Post-deploy', () => this.hook(settings.postDeploy));
-            await phase('Prune old releases', () => this.prune());
-        }
-        catch (error) {
-            // Read why before the recovery puts the previous release back; a lost host or lock cannot be asked.
-            const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await this.diagnose(error, where);
-            const outcome = await reporter.group('Recover', () => this.recover(error));
-            return { ...this.result(outcome.status, outcome.message, started), ...(failure ? { failure } : {}) };
-        }
-        return this.result('deployed', undefined, started);
-    }
-    initialRecord() {
-        return { ...startRecord(this.settings, { releaseId: this.id, previousId: this.previousId, startedAt: new Date().toISOString() }), target: 'swarm', stack: this.stack };
-    }
-    async upload() {
-        const { settings } = this;
-        const release = this.layout.release(this.id);
-        const values = { VERSION: settings.version, ...settings.env };
-        await this.host.run(createReleaseDir(this.layout, this.id));
-        for (const file of settings.composeFiles)
-            await this.host.writeFile(release.file(file.name), withFileVersion(file.content, this.fileVersion), 0o644);
-        // .env as the compose target writes it (for hooks and people); the script is what stack deploy is run under.
-        await this.host.writeFile(release.envFile, formatEnvFile(values), 0o600);
-        await this.host.writeFile(release.file(ENV_SCRIPT), formatEnvScript(values), 0o600);
-        const defaults = updateDefaults(settings.composeFiles);
-        await this.host.writeFile(release.file(SWARM_FILE), swarmOverride(defaults, this.fileVersion), 0o644);
-        for (const [service, update] of Object.entries(defaults)) {
-            if (Object.keys(update).length > 0)
-                this.deps.reporter.info(`${service}: update_config ${Object.entries(update).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
-        }
-        await this.saveRecord();
-        const reason = this.previousId ? `replacing ${this.previousId}` : 'first release';
-        await this.host.run(appendLedger(this.layout, ledgerEvent(settings, this.id, 'started', { reason })));
-    }
-    async hook(script) {
-        await this.host.run(swarmHook(this.layout.release(this.id).dir, script, { id: this.id, version: this.settings.version, stack: this.stack }), { label: script });
-    }
-    /** Why the release failed: the failed command, the stack's services (their failed tasks and logs) once they changed, the gate. */
-    async diagnose(error, where) {
-        const logLines = this.settings.failureLogLines;
-        const readSuspects = this.servicesChanged ? () => readServiceSuspects(this.host, this.stack, logLines) : undefined;
-        return diagnoseFailure(this.host, { where, error, gate: this.gate, logLines, ...(readSuspects ? { readSuspects } : {}) }, this.deps.reporter);
-    }
-    /** The stack deploy, logged in for its length only: the credentials are gone before the services are waited for and gated. */
-    async deployStack() {
-        const inspect = inspectStack(this.stack);
-        this.before = parseStack(this.stack, inspect.sections.read((await this.host.run(inspect)).stdout)).map((s) => s.name);
-        const stack = releaseStack(this.layout, this.stack, this.id, this.record.composeFiles, false);
-        await withRegistryLogin(this.host, this.loginHere(), async (configDir) => {
-            this.servicesChanged = true;
-            await this.host.run(stackDeploy(stack, configDir));
-        });
-    }
-    async converge() {
-        const expected = Object.keys(updateDefaults(this.settings.composeFiles));
-        const outcome = await waitForStack(this.host, this.stack, expected, this.settings.waitTimeoutMs, this.deps.reporter);
-        if (!outcome.ok)
-            throw new OperationError(`release ${this.id} (${this.settings.version}) did not converge: ${outcome.reason}`);
-        // Pinned as soon as they run, so a rollback to this release later deploys exactly these digests.
-        const images = stackImages(outcome.services);
-        const unpinned = Object.entries(images).filter(([, ref]) => !ref.includes('@sha256:'));
-        for (const [service, ref] of unpinned)
-            this.deps.reporter.warning(`${service}: Swarm did not resolve ${ref} to a digest (registry unreachable?); a rollback to this release uses the tag.`);
-        await this.host.writeFile(this.layout.release(this.id).imagesFile, imagesOverride(images, this.fileVersion), 0o644);
-        this.record = { ...this.record, images };
-        await this.saveRecord();
-        for (const [service, ref] of Object.entries(images))
-            this.deps.reporter.info(`${service}: ${ref}`);
-    }
-    async runGate() {
-        if (!this.deps.checkHealth)
-            return;
-        this.gate = await this.deps.checkHealth(this.host);
-        if (!this.gate.healthy) {
-            const g = this.gate;
-            throw new OperationError(`${this.settings.version} failed its health gate (${g.successes}/${this.settings.gate?.successes} passing rounds in ${formatDuration(g.elapsedMs)}, last: ${g.reason})`);
-        }
-    }
-    async switchCurrent() {
-        await this.host.run(switchCurrent(this.layout, this.id));
-        this.record = { ...this.record, status: 'deployed', finishedAt: new Date().toISOString() };
-        await this.saveRecord();
-        await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, this.id, 'deployed')));
-    }
-    async prune() {
-        // Images stay: Swarm's nodes hold them, and its task history uses them.
-        await pruneReleases(this.session, { releaseId: this.id, keep: this.settings.keepReleases, source: this.settings, images: false }, this.deps.reporter);
-    }
-    /** After a failure: put the previous release back where services changed, and record the outcome. Never throws. */
-    async recover(error) {
-        const reason = errorMessage(error);
-        this.deps.reporter.info(`release ${this.id} failed: ${reason}`);
-        let status = 'failed';
-        let message;
-        if (error instanceof LockLostError) {
-            // Another run may be changing the stack: no rollback, no ledger event from this run.
-            return { status, message: `${reason} Release ${this.id} was interrupted and nothing was rolled back: another run may be changing the host.` };
-        }
-        if (!this.servicesChanged) {
-            message = `${reason}; nothing running was changed`;
-        }
-        else if (!this.settings.rollbackOnFailure) {
-            message = `${reason}; 'rollback-on-failure' is false, so release ${this.id}'s services were left as they are for inspection`;
-        }
-        else {
-            const outcome = await this.restorePrevious();
-            if (outcome.restored)
-                status = 'rolled-back';
-            message = `${reason}; ${outcome.text}`;
-        }
-        this.record = { ...this.record, status: 'failed', reason: message, finishedAt: new Date().toISOString() };
-        await this.saveRecord().catch(() => undefined);
-        await this.host.run(appendLedger(this.layout, ledgerEvent(this.settings, this.id, 'failed', { reason: message }))).catch(() => undefined);
-        return { status, message };
-    }
-    async restorePrevious() {
-        const { reporter } = this.deps;
-        try {
-            const previous = this.previousId === undefined ? undefined : await this.readRecord(this.previousId);
-            if (previous && isSwarmRecord(previous)) {
-                const outcome = await restoreSwarm(this.host, this.layout, previous, this.settings.waitTimeoutMs, reporter, this.deps.checkHealth, this.loginHere());
-                if (!outcome.ok)
-                    return { restored: false, text: `rolling back FAILED: release ${previous.id} (${previous.version}) did not converge: ${outcome.reason}` };
-                // A failure after `current` switched (post-deploy) must not leave it naming the failed release.
-                await this.host.run(switchCurrent(this.layout, previous.id));
-                const health = outcome.healthy ? 'which is healthy' : `which is NOT healthy either (${outcome.gate?.reason || outcome.reason})`;
-                return { restored: true, text: `rolled back to ${previous.version} (release ${previous.id}), ${health}` };
-            }
-            if (this.before.length > 0)
-                return await this.swarmRollback(previous);
-            const removed = await this.host.run(removeStack(this.stack)).then(() => 'its stack was removed', (error) => `removing its stack FAILED too: ${error.message}`);
-            const nothing = this.previousId === undefined
-                ? 'this was the first release'
-                : `release ${this.previousId} ${previous ? 'was not deployed to a swarm' : "has no release.json"} and no stack ran before`;
-            return { restored: false, text: `${nothing}, so there is nothing to roll back to: ${removed}` };
-        }
-        catch (error) {
-            return { restored: false, text: `rolling back FAILED: ${errorMessage(error)}` };
-        }
-    }
-    /** No swarm record of the previous release: each service that existed before goes back to its previous spec, Swarm's way. */
-    async swarmRollback(previous) {
-        const why = previous ? `release ${previous.id} was not deployed to a swarm` : 'there is no release record of what ran before';
-        this.deps.reporter.info(`${why}: rolling back ${this.before.join(', ')} with 'docker service rollback'`);
-        for (const service of this.before)
-            await this.host.run(serviceRollback(service));
-        const outcome = await waitForStack(this.host, this.stack, [], this.settings.waitTimeoutMs, this.deps.reporter, 'rollback');
-        if (!outcome.ok)
-            return { restored: false, text: `'docker service rollback' did not converge: ${outcome.reason}` };
-        const gate = this.deps.checkHealth ? await this.deps.checkHealth(this.host) : undefined;
-        const health = gate === undefined || gate.healthy ? 'which is healthy' : `which is NOT healthy either (${gate.reason})`;
-        return { restored: true, text: `rolled back with 'docker service rollback' (${why}), ${health}` };
-    }
-    async readRecord(id) {
-        const { stdout } = await this.host.run(commands_readFile(this.layout.release(id).recordFile), { allowFailure: true });
-        return parseRecord(stdout);
-    }
-    async saveRecord() {
-        await this.host.writeFile(this.layout.release(this.id).recordFile, formatRecord(this.record), 0o644);
-    }
-    result(status, error, started) {
-        return {
-            releaseId: this.id,
-            previousReleaseId: this.previousId,
-            status,
-            images: this.record.images,
-            durationMs: performance.now() - started,
-            error,
-            gate: this.gate,
-            plan: [],
-            strategy: 'swarm',
-        };
-    }
+/** Prints the plan the runner would run, and changes nothing. */
+async function swarm_dryRun(session, settings, fileVersion, reporter, started) {
+    const target = await stackTarget(session, settings, fileVersion);
+    const plan = [...describePlan(planSwarm(settings, target), settings), describeStackRecovery(target)];
+    await reporter.group('Dry run: the plan (nothing was changed)', async () => plan.forEach((line) => reporter.info(line)));
+    return { releaseId: target.releaseId, previousReleaseId: target.previousId, status: 'planned', images: {}, durationMs: performance.now() - started, error: undefined, gate: undefined, plan, strategy: 'swarm' };
 }
 
 ;// CONCATENATED MODULE: ./src/github/context.ts

@@ -3,7 +3,7 @@ import { deploy } from '../../src/deploy/deploy.js';
 import type { DeployDependencies, DeployResult } from '../../src/deploy/result.js';
 import { deploySummary } from '../../src/deploy/summary.js';
 import { OperationError } from '../../src/errors.js';
-import { deploySwarm } from '../../src/swarm/deploy.js';
+import { deploySwarm } from '../../src/deploy/swarm.js';
 import { defaultAppName, runContext } from '../../src/github/context.js';
 import { runGate } from '../../src/health/gate.js';
 import { Reporter, TimedReporter } from '../../src/report.js';

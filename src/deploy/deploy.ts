@@ -1,15 +1,14 @@
-import { ConnectionLostError } from '../errors.js';
 import { nextReleaseId } from '../release/ledger.js';
-import { withLock, LockLostError } from '../release/lock-session.js';
+import { withLock } from '../release/lock-session.js';
 import { AppSession, openAppSession, readState } from '../release/session.js';
 import { AppState, parseAppState, readAppState } from '../release/state.js';
 import { Reporter } from '../report.js';
 import { parseColor, readActiveColor } from '../strategy/colors.js';
-import { describePlan, planDeploy, releaseProject } from './plan.js';
+import { describePlan, initialRecord, planDeploy, releaseProject } from './plan.js';
 import type { DeployDependencies, DeployResult, SharedRelease } from './result.js';
-import { DeployRun } from './runner.js';
+import { DeployRun, runPhases } from './runner.js';
 import { ComposeDeploySettings } from './settings.js';
-import type { DeployTarget, Phase } from './steps.js';
+import type { DeployTarget } from './steps.js';
 
 /** Deploys one release to one host: the whole story from connect to unlock. */
 export async function deploy(settings: ComposeDeploySettings, deps: DeployDependencies): Promise<DeployResult> {
@@ -70,28 +69,8 @@ export async function deployLocked(
   /** The host's state, when read with the lock. */
   state?: AppState,
 ): Promise<DeployResult> {
-  const { reporter } = deps;
   const t = await target(session, settings, shared, state);
-  reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
-  const run = new DeployRun(session, settings, deps, t);
-  const phases = planDeploy(settings, t);
-  let containersChanged = false;
-  const entered: Phase[] = [];
-  try {
-    for (const phase of phases) {
-      containersChanged ||= phase.changesContainers === true;
-      entered.push(phase);
-      await reporter.group(phase.name, () => run.execute(phase));
-    }
-  } catch (error) {
-    // Read why before undo or recovery removes the failed containers; a lost host or lock cannot be asked.
-    const failure = error instanceof ConnectionLostError || error instanceof LockLostError ? undefined : await run.diagnose(error, entered[entered.length - 1]?.name ?? '');
-    // Undo is for phases that never touched what serves; once one did, recovery restores instead.
-    // A run that lost its lock undoes nothing: another run may be changing the host.
-    const undo = containersChanged || error instanceof LockLostError ? [] : entered.reverse().flatMap((phase) => phase.undo ?? []);
-    if (undo.length > 0) await reporter.group('Undo', () => run.undo(undo));
-    const status = await reporter.group('Recover', () => run.recover(error, containersChanged));
-    return { ...run.result(status.status, status.message, started), untouched: !containersChanged, ...(failure ? { failure } : {}) };
-  }
-  return run.result('deployed', undefined, started);
+  deps.reporter.info(`release ${t.releaseId} of ${settings.app} (version ${settings.version}); ${t.previousId ? `replacing release ${t.previousId}` : 'first release'}`);
+  const run = new DeployRun({ kind: 'compose', session, settings, target: t }, deps, initialRecord(settings, t));
+  return runPhases(run, planDeploy(settings, t), deps.reporter, started);
 }

@@ -10,7 +10,8 @@ import { allOf, shellLine } from '../shell/quote.js';
 import { planBlueGreen } from '../strategy/blue-green.js';
 import { strategyRecord } from '../strategy/record.js';
 import { describeRoll, planRolling, rollingServices } from '../strategy/rolling.js';
-import { ComposeDeploySettings } from './settings.js';
+import { inspectStack, stackDeploy } from '../swarm/commands.js';
+import { ComposeDeploySettings, ReleaseSettings } from './settings.js';
 import type { DeployTarget, Phase, Step } from './steps.js';
 
 export function releaseProject(base: Omit<ComposeProject, 'files' | 'directory' | 'envFile'>, layout: AppLayout, id: string, files: readonly string[], pinned: boolean): ComposeProject {
@@ -80,14 +81,14 @@ export function planDeploy(settings: ComposeDeploySettings, target: DeployTarget
     const blueGreen = planBlueGreen(settings, settings.strategy, { ...target, pinned });
     phases.push(...blueGreen.beforeCurrent, switchCurrentPhase(layout, id), ...blueGreen.afterCurrent);
     if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
-    phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+    phases.push(prunePhase(settings.keepReleases, true));
     return phases;
   }
   if (settings.strategy?.kind === 'rolling') {
     phases.push(...planRolling(settings, rollingServices(settings.composeFiles, settings.strategy.services), { pinned }));
     phases.push(switchCurrentPhase(layout, id));
     if (settings.postDeploy !== '') phases.push({ name: 'Post-deploy', changesContainers: true, steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
-    phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+    phases.push(prunePhase(settings.keepReleases, true));
     return phases;
   }
   phases.push(
@@ -98,28 +99,32 @@ export function planDeploy(settings: ComposeDeploySettings, target: DeployTarget
   if (settings.postDeploy !== '') {
     phases.push({ name: 'Post-deploy', steps: [{ kind: 'run', command: runHook(pinned, settings.postDeploy, hookRelease), label: settings.postDeploy }] });
   }
-  phases.push({ name: 'Prune old releases', steps: [{ kind: 'prune', keep: settings.keepReleases }] });
+  phases.push(prunePhase(settings.keepReleases, true));
   return phases;
 }
 
-function switchCurrentPhase(layout: AppLayout, id: string): Phase {
+export function switchCurrentPhase(layout: AppLayout, id: string): Phase {
   return { name: `Switch current to release ${id}`, switchesCurrent: true, steps: [{ kind: 'switch-current', command: switchCurrent(layout, id) }] };
 }
 
+export function prunePhase(keep: number, images: boolean): Phase {
+  return { name: 'Prune old releases', steps: [{ kind: 'prune', keep, images }] };
+}
+
 /** The plan in words, as a dry run prints it. File contents are never shown. */
-export function describePlan(phases: readonly Phase[], settings: ComposeDeploySettings): string[] {
+export function describePlan(phases: readonly Phase[], settings: ReleaseSettings): string[] {
   const lines: string[] = [];
   for (const phase of phases) {
     lines.push(`${phase.name}:`);
-    for (const step of phase.steps) lines.push(`  ${describeStep(step, settings)}`);
+    for (const step of phase.steps) lines.push(...describeStep(step, settings).split('\n').map((line) => `  ${line}`));
   }
   return lines;
 }
 
-function describeStep(step: Step, settings: ComposeDeploySettings): string {
+function describeStep(step: Step, settings: ReleaseSettings): string {
   switch (step.kind) {
     case 'run':
-      return `$ ${shellLine(step.command).text}${step.stdin !== undefined ? '   (password on standard input)' : ''}`;
+      return `$ ${shellLine(step.command).text}${step.stdin !== undefined ? '   (password on standard input)' : ''}${step.always ? '   (also when a step before it failed)' : ''}`;
     case 'write':
       return `write ${step.path} (mode ${step.mode.toString(8).padStart(4, '0')}, ${Buffer.byteLength(step.content)} bytes${step.secret ? ', contents hidden' : ''})`;
     case 'pin-images':
@@ -131,7 +136,11 @@ function describeStep(step: Step, settings: ComposeDeploySettings): string {
     case 'gate':
       return `health gate${step.project ? ` on ${step.project} directly` : ''}: ${settings.gate?.urls.join(', ')} (${settings.gate?.successes} passing rounds within ${formatDuration(settings.gate?.timeoutMs ?? 0)})`;
     case 'prune':
-      return `remove releases beyond the newest ${step.keep}, and images no kept release uses`;
+      return `remove releases beyond the newest ${step.keep}${step.images ? ', and images no kept release uses' : ''}`;
+    case 'stack-deploy':
+      return `$ ${shellLine(inspectStack(step.stack.stack)).text}   (the services before, for docker service rollback)\n$ ${shellLine(stackDeploy(step.stack, step.configDir)).text}`;
+    case 'wait-stack':
+      return `poll docker service inspect until every service's update completed and its tasks run (up to ${formatDuration(step.timeoutMs)}); write ${IMAGES_FILE} with the digests Swarm resolved`;
     case 'switch-traffic':
       if (step.nginx) return `write the published addresses of ${step.project} to ${step.nginx.file} as 'server HOST:PORT;' lines, $ ${step.nginx.reload}, and wait until nginx's old workers have exited`;
       return `$ ${shellLine(['sh', '-c', step.command]).text}   (in ${step.directory}, with DEPLOY_KIT_COLOR=${step.color} and the published addresses of ${step.project})`;

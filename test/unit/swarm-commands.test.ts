@@ -1,7 +1,9 @@
 import { appLayout } from '../../src/release/layout.js';
 import { shellLine } from '../../src/shell/quote.js';
 import { inspectStack, removeStack, serviceRollback, stackDeploy, swarmHook } from '../../src/swarm/commands.js';
-import { describeSwarmPlan } from '../../src/swarm/plan.js';
+import { describePlan } from '../../src/deploy/plan.js';
+import { describeStackRecovery, planSwarm } from '../../src/deploy/swarm-plan.js';
+import type { StackTarget } from '../../src/deploy/steps.js';
 import { releaseStack } from '../../src/swarm/record.js';
 import { swarmSettings } from './deploy-settings-fixture.js';
 
@@ -41,7 +43,8 @@ describe('swarm commands', () => {
 
 test('the dry-run plan names every command and hides file contents', () => {
   const settings = swarmSettings({ env: { SECRET: 'hunter2 two' }, preDeploy: 'migrate', registry: { server: 'ghcr.io', username: 'ann', password: 'pw-secret' } });
-  const plan = describeSwarmPlan(settings, layout, '7', '6');
+  const target: StackTarget = { layout, releaseId: '7', previousId: '6', startedAt: '2026-12-06T00:00:00Z', stack: 'shop', fileVersion: undefined, login: { configDir: '/home/deploy/deploy-kit/shop/releases/7/.docker', registry: settings.registry! } };
+  const plan = [...describePlan(planSwarm(settings, target), settings), describeStackRecovery(target)];
   const text = plan.join('\n');
   expect(text).not.toContain('hunter2');
   expect(text).not.toContain('pw-secret');
@@ -54,9 +57,11 @@ test('the dry-run plan names every command and hides file contents', () => {
     'Prune old releases:',
     'On failure: deploy release 6 again from its pinned images, logged in again for that stack deploy only',
   ]);
-  expect(text).toContain('write /home/deploy/deploy-kit/shop/releases/7/deploy-kit.env.sh (mode 0600, contents hidden)');
+  expect(text).toMatch(/write \/home\/deploy\/deploy-kit\/shop\/releases\/7\/deploy-kit\.env\.sh \(mode 0600, \d+ bytes, contents hidden\)/);
   expect(text).toContain('docker login --username ann --password-stdin -- ghcr.io   (password on standard input)');
   // The login folder goes right after the stack deploy, before services are waited for and gated.
   const deployAt = plan.findIndex((line) => line.includes('docker stack deploy'));
-  expect(plan[deployAt + 1]).toBe('  $ rm -rf /home/deploy/deploy-kit/shop/releases/7/.docker   (right after the stack deploy, also when it failed)');
+  expect(plan[deployAt + 1]).toBe('  $ rm -rf /home/deploy/deploy-kit/shop/releases/7/.docker   (also when a step before it failed)');
+  // Swarm's nodes keep their images: the prune removes release folders only.
+  expect(plan[plan.length - 2]).toBe('  remove releases beyond the newest 5');
 });
