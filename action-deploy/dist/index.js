@@ -61131,11 +61131,16 @@ function parseStack(stack, parts) {
         .sort((a, b) => a.name.localeCompare(b.name));
 }
 const FAILED_WORDS = {
+    rollback_started: 'Swarm began rolling the update back',
     rollback_completed: 'Swarm rolled the update back',
     paused: 'Swarm paused the update',
     rollback_paused: 'Swarm paused rolling the update back',
 };
-const FAILED_STATES = new Set(Object.keys(FAILED_WORDS));
+/** The update states that end the wait as failed, per goal. */
+const FAILED_STATES = {
+    update: new Set(Object.keys(FAILED_WORDS)),
+    rollback: new Set(['paused', 'rollback_paused']),
+};
 const COMPLETED = new Set(['completed']);
 const ROLLED_BACK = new Set(['completed', 'rollback_completed']);
 /**
@@ -61148,7 +61153,7 @@ function judgeStack(services, expected = [], goal = 'update') {
     if (services.length === 0 || missing.length > 0)
         return { kind: 'waiting', reason: `no service ${missing[0] ?? ''} yet`.replace('  ', ' '), services };
     for (const s of services) {
-        if (s.update && FAILED_STATES.has(s.update.state) && !done.has(s.update.state)) {
+        if (s.update && FAILED_STATES[goal].has(s.update.state)) {
             return { kind: 'failed', reason: `service ${s.name}: ${FAILED_WORDS[s.update.state]}${s.update.message ? ` (${s.update.message})` : ''}`, services };
         }
         if (s.failed >= FAILED_TASKS && s.running < s.desired) {
@@ -61377,6 +61382,7 @@ async function restoreRelease(session, record, timeoutMs, reporter, checkHealth)
 
 
 
+
 /**
  * A swarm release that failed after its stack deploy: the previous release deployed again from
  * its folder and pinned digests (logged in again when the deploy logs in); without a record
@@ -61413,15 +61419,20 @@ async function putBackStack(deploy, servicesBefore, deps) {
 async function serviceRollbacks(deploy, services, previous, deps) {
     const { host } = deploy.session;
     const why = previous ? `release ${previous.id} was not deployed to a swarm` : 'there is no release record of what ran before';
-    deps.reporter.info(`${why}: rolling back ${services.join(', ')} with 'docker service rollback'`);
+    // A service Swarm is rolling back already (failure_action: rollback) has no previous spec left to roll back to: it is only waited for.
+    const inspect = inspectStack(deploy.target.stack);
+    const rolling = new Set(parseStack(deploy.target.stack, inspect.sections.read((await host.run(inspect)).stdout)).filter((s) => s.update?.state.startsWith('rollback_')).map((s) => s.name));
+    deps.reporter.info(`${why}: rolling back ${services.join(', ')} with 'docker service rollback'${rolling.size > 0 ? ` (Swarm is rolling back ${[...rolling].join(', ')} already)` : ''}`);
     for (const service of services)
-        await host.run(serviceRollback(service));
+        if (!rolling.has(service))
+            await host.run(serviceRollback(service));
     const outcome = await waitForStack(host, deploy.target.stack, [], deploy.settings.waitTimeoutMs, deps.reporter, 'rollback');
     if (!outcome.ok)
         return { restored: false, text: `'docker service rollback' did not converge: ${outcome.reason}` };
     const gate = deps.checkHealth ? await deps.checkHealth(host) : undefined;
     const health = gate === undefined || gate.healthy ? 'which is healthy' : `which is NOT healthy either (${gate.reason})`;
-    return { restored: true, text: `rolled back with 'docker service rollback' (${why}), ${health}` };
+    const how = rolling.size === services.length ? "by Swarm's own rollback" : "with 'docker service rollback'";
+    return { restored: true, text: `rolled back ${how} (${why}), ${health}` };
 }
 
 ;// CONCATENATED MODULE: ./src/deploy/recovery.ts

@@ -59879,11 +59879,16 @@ function parseStack(stack, parts) {
         .sort((a, b) => a.name.localeCompare(b.name));
 }
 const FAILED_WORDS = {
+    rollback_started: 'Swarm began rolling the update back',
     rollback_completed: 'Swarm rolled the update back',
     paused: 'Swarm paused the update',
     rollback_paused: 'Swarm paused rolling the update back',
 };
-const FAILED_STATES = new Set(Object.keys(FAILED_WORDS));
+/** The update states that end the wait as failed, per goal. */
+const FAILED_STATES = {
+    update: new Set(Object.keys(FAILED_WORDS)),
+    rollback: new Set(['paused', 'rollback_paused']),
+};
 const COMPLETED = new Set(['completed']);
 const ROLLED_BACK = new Set(['completed', 'rollback_completed']);
 /**
@@ -59896,7 +59901,7 @@ function judgeStack(services, expected = [], goal = 'update') {
     if (services.length === 0 || missing.length > 0)
         return { kind: 'waiting', reason: `no service ${missing[0] ?? ''} yet`.replace('  ', ' '), services };
     for (const s of services) {
-        if (s.update && FAILED_STATES.has(s.update.state) && !done.has(s.update.state)) {
+        if (s.update && FAILED_STATES[goal].has(s.update.state)) {
             return { kind: 'failed', reason: `service ${s.name}: ${FAILED_WORDS[s.update.state]}${s.update.message ? ` (${s.update.message})` : ''}`, services };
         }
         if (s.failed >= FAILED_TASKS && s.running < s.desired) {

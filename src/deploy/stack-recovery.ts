@@ -2,7 +2,8 @@ import { errorMessage } from '../errors.js';
 import { switchCurrent } from '../release/commands.js';
 import { ReleaseRecord } from '../release/record.js';
 import { readRecords } from '../release/session.js';
-import { removeStack, serviceRollback } from '../swarm/commands.js';
+import { inspectStack, removeStack, serviceRollback } from '../swarm/commands.js';
+import { parseStack } from '../swarm/converge.js';
 import { isSwarmRecord } from '../swarm/record.js';
 import { restoreSwarm } from '../swarm/restore-stack.js';
 import { waitForStack } from '../swarm/wait.js';
@@ -50,11 +51,15 @@ export async function putBackStack(deploy: SwarmDeploy, servicesBefore: readonly
 async function serviceRollbacks(deploy: SwarmDeploy, services: readonly string[], previous: ReleaseRecord | undefined, deps: Pick<DeployDependencies, 'reporter' | 'checkHealth'>): Promise<PutBack> {
   const { host } = deploy.session;
   const why = previous ? `release ${previous.id} was not deployed to a swarm` : 'there is no release record of what ran before';
-  deps.reporter.info(`${why}: rolling back ${services.join(', ')} with 'docker service rollback'`);
-  for (const service of services) await host.run(serviceRollback(service));
+  // A service Swarm is rolling back already (failure_action: rollback) has no previous spec left to roll back to: it is only waited for.
+  const inspect = inspectStack(deploy.target.stack);
+  const rolling = new Set(parseStack(deploy.target.stack, inspect.sections.read((await host.run(inspect)).stdout)).filter((s) => s.update?.state.startsWith('rollback_')).map((s) => s.name));
+  deps.reporter.info(`${why}: rolling back ${services.join(', ')} with 'docker service rollback'${rolling.size > 0 ? ` (Swarm is rolling back ${[...rolling].join(', ')} already)` : ''}`);
+  for (const service of services) if (!rolling.has(service)) await host.run(serviceRollback(service));
   const outcome = await waitForStack(host, deploy.target.stack, [], deploy.settings.waitTimeoutMs, deps.reporter, 'rollback');
   if (!outcome.ok) return { restored: false, text: `'docker service rollback' did not converge: ${outcome.reason}` };
   const gate = deps.checkHealth ? await deps.checkHealth(host) : undefined;
   const health = gate === undefined || gate.healthy ? 'which is healthy' : `which is NOT healthy either (${gate.reason})`;
-  return { restored: true, text: `rolled back with 'docker service rollback' (${why}), ${health}` };
+  const how = rolling.size === services.length ? "by Swarm's own rollback" : "with 'docker service rollback'";
+  return { restored: true, text: `rolled back ${how} (${why}), ${health}` };
 }

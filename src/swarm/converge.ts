@@ -6,9 +6,14 @@ import { serviceKey } from './stack.js';
  * Whether a stack's services have converged on their current spec. Pure evaluation of
  * `inspectStack` output (its sections):
  *
- * - a service whose update Swarm runs (`UpdateStatus.State`) is waited for while `updating`
- *   or `rollback_started`; `completed` passes; `rollback_completed`, `paused` and
- *   `rollback_paused` fail with Swarm's own message;
+ * - a service whose update Swarm runs (`UpdateStatus.State`) is waited for while `updating`;
+ *   `completed` passes; `rollback_started`, `rollback_completed`, `paused` and
+ *   `rollback_paused` fail with Swarm's own message: once Swarm has judged the update failed
+ *   and begun to roll it back, the release has failed, and the deploy puts the previous
+ *   release back itself instead of waiting on Swarm's rollback (which the tests here saw
+ *   still running at a 1-minute wait-timeout);
+ * - after `docker service rollback` (goal `rollback`), Swarm rolling back is waited for, and
+ *   its finished rollback passes;
  * - a service with no update status (first deploy, or a spec that did not change, since Swarm
  *   clears the status on every service update) passes when as many tasks as it wants are
  *   running the service's current image. Swarm reports a task `running` only once the image's
@@ -105,11 +110,16 @@ export function parseStack(stack: string, parts: ReadonlyMap<StackSection, strin
 }
 
 const FAILED_WORDS: Record<string, string> = {
+  rollback_started: 'Swarm began rolling the update back',
   rollback_completed: 'Swarm rolled the update back',
   paused: 'Swarm paused the update',
   rollback_paused: 'Swarm paused rolling the update back',
 };
-const FAILED_STATES = new Set(Object.keys(FAILED_WORDS));
+/** The update states that end the wait as failed, per goal. */
+const FAILED_STATES: Record<'update' | 'rollback', ReadonlySet<string>> = {
+  update: new Set(Object.keys(FAILED_WORDS)),
+  rollback: new Set(['paused', 'rollback_paused']),
+};
 const COMPLETED = new Set(['completed']);
 const ROLLED_BACK = new Set(['completed', 'rollback_completed']);
 
@@ -122,7 +132,7 @@ export function judgeStack(services: readonly StackService[], expected: readonly
   const missing = expected.filter((service) => !services.some((s) => s.service === service));
   if (services.length === 0 || missing.length > 0) return { kind: 'waiting', reason: `no service ${missing[0] ?? ''} yet`.replace('  ', ' '), services };
   for (const s of services) {
-    if (s.update && FAILED_STATES.has(s.update.state) && !done.has(s.update.state)) {
+    if (s.update && FAILED_STATES[goal].has(s.update.state)) {
       return { kind: 'failed', reason: `service ${s.name}: ${FAILED_WORDS[s.update.state]}${s.update.message ? ` (${s.update.message})` : ''}`, services };
     }
     if (s.failed >= FAILED_TASKS && s.running < s.desired) {

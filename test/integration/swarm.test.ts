@@ -248,6 +248,16 @@ describe('target: swarm', () => {
     expect(await get(adopted)).toBe('200 v1');
     expect(current(adopted)).toBeUndefined();
     expect(ledger(adopted)).toEqual(['1:started', '1:failed']);
+
+    // An image that exits at start: Swarm may already be rolling its update back (failure_action:
+    // rollback), leaving no previous spec for 'docker service rollback'; then its own rollback is what is waited for.
+    const crash = await deploy(adopted, 'crash');
+    expect(crash.outputs).toMatchObject({ status: 'rolled-back', 'release-id': '2', 'previous-release-id': '' });
+    expect(crash.errors).toEqual([
+      expect.stringMatching(/^release 2 \(crash\) did not converge: service swarm-adopt_web: .*; rolled back (by Swarm's own rollback|with 'docker service rollback') \(there is no release record of what ran before\), which is healthy$/),
+    ]);
+    expect(await get(adopted)).toBe('200 v1');
+    expect(ledger(adopted)).toEqual(['1:started', '1:failed', '2:started', '2:failed']);
   });
 
   test('registry credentials: releases/<id>/.docker is gone before the health gate runs, and a recovery logs in again', async () => {

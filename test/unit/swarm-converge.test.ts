@@ -54,12 +54,13 @@ describe('judging convergence', () => {
     expect(judgeStack([view({ update: { state: 'completed', message: 'update completed' } })]).kind).toBe('ready');
   });
 
-  test('an update in progress, or Swarm rolling it back, is waited for', () => {
+  test('an update in progress is waited for', () => {
     expect(judgeStack([view({ update: { state: 'updating', message: 'update in progress' } })])).toMatchObject({ kind: 'waiting', reason: 'service shop_web: updating (update in progress)' });
-    expect(judgeStack([view({ update: { state: 'rollback_started', message: 'update rolled back due to failure' } })]).kind).toBe('waiting');
   });
 
   test.each([
+    // Swarm has judged the update failed: the deploy puts the previous release back itself, without waiting on Swarm's rollback.
+    ['rollback_started', 'Swarm began rolling the update back'],
     ['rollback_completed', 'Swarm rolled the update back'],
     ['paused', 'Swarm paused the update'],
     ['rollback_paused', 'Swarm paused rolling the update back'],
