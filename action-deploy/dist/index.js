@@ -53976,7 +53976,7 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _src_actions_esm_globals_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9805);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2898);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8349);
 
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_1__/* .run */ .e)();
@@ -53986,7 +53986,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2898:
+/***/ 8349:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63116,6 +63116,55 @@ function readComposeFiles(raw, workspace) {
     return { files, version };
 }
 
+;// CONCATENATED MODULE: ./src/deploy/release-inputs.ts
+
+
+
+
+
+
+
+/**
+ * Reads the inputs every release is made of (version, compose files, env, registry, hooks,
+ * waits, lock), checked and with their secrets masked: the one place both actions read them.
+ */
+function readReleaseInputs(input, mask, context, defaults = { keepReleases: 5 }) {
+    const env = parseEnvInput(input('env'));
+    for (const value of maskableParts(Object.values(env)))
+        mask(value);
+    const registryPassword = input('registry-password');
+    if (registryPassword !== '')
+        mask(registryPassword);
+    const registryServer = input('registry');
+    const registryUser = input('registry-username');
+    if ((registryUser === '') !== (registryPassword === '')) {
+        throw new ConfigurationError("Inputs 'registry-username' and 'registry-password' go together: give both, or neither for public images.");
+    }
+    const registryOk = /^[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?(\/[A-Za-z0-9._/-]*)?$/.test(registryServer) && !registryServer.includes('..') && registryServer.length <= 255;
+    if (registryServer !== '' && !registryOk) {
+        throw invalid('registry', "must be a registry host like 'ghcr.io' or 'registry.example.com:5000'", registryServer);
+    }
+    const compose = readComposeFiles(input('compose-file'), context.workspace);
+    return {
+        version: parseVersion(input('version')),
+        composeFiles: compose.files,
+        composeVersion: compose.version,
+        env,
+        registry: registryUser === '' ? undefined : { server: registryServer || 'docker.io', username: registryUser, password: registryPassword },
+        preDeploy: input('pre-deploy'),
+        postDeploy: input('post-deploy'),
+        waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
+        keepReleases: parseInteger('keep-releases', input('keep-releases'), { min: 1, max: 100 }, defaults.keepReleases),
+        lock: readLockOptions(input),
+        rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
+        failureLogLines: parseFailureLogLines(input),
+        dryRun: parseBoolean('dry-run', input('dry-run')),
+        run: context.run,
+    };
+}
+/** The deploy path input (`deploy-path`), checked. */
+const readDeployPath = (input) => parseDeployPath(input('deploy-path'));
+
 ;// CONCATENATED MODULE: ./src/health/settings.ts
 
 
@@ -63242,29 +63291,10 @@ function readStrategySettings(input) {
 
 
 
-
-
-
 /** The only place action-deploy reads its inputs: all of them, checked, before any connection. */
 function readDeployInputs(input, mask, context) {
     const hosts = readSshHosts(input, mask);
     const parallel = parseParallel(input('parallel'), hosts.length);
-    const env = parseEnvInput(input('env'));
-    for (const value of maskableParts(Object.values(env)))
-        mask(value);
-    const registryPassword = input('registry-password');
-    if (registryPassword !== '')
-        mask(registryPassword);
-    const registryServer = input('registry');
-    const registryUser = input('registry-username');
-    if ((registryUser === '') !== (registryPassword === '')) {
-        throw new ConfigurationError("Inputs 'registry-username' and 'registry-password' go together: give both, or neither for public images.");
-    }
-    const registryOk = /^[A-Za-z0-9][A-Za-z0-9.-]*(:\d+)?(\/[A-Za-z0-9._/-]*)?$/.test(registryServer) && !registryServer.includes('..') && registryServer.length <= 255;
-    if (registryServer !== '' && !registryOk) {
-        throw invalid('registry', "must be a registry host like 'ghcr.io' or 'registry.example.com:5000'", registryServer);
-    }
-    const compose = readComposeFiles(input('compose-file'), context.workspace);
     const target = oneOf('target', input('target'), ['compose', 'swarm'], 'compose');
     if (target === 'swarm')
         refuseStrategyInputs(input);
@@ -63273,23 +63303,10 @@ function readDeployInputs(input, mask, context) {
     }
     const strategy = readStrategySettings(input);
     const release = {
+        ...readReleaseInputs(input, mask, context),
         app: parseAppName(input('app'), context.defaultApp),
-        version: parseVersion(input('version')),
-        composeFiles: compose.files,
-        composeVersion: compose.version,
-        env,
-        deployPath: parseDeployPath(input('deploy-path')),
-        registry: registryUser === '' ? undefined : { server: registryServer || 'docker.io', username: registryUser, password: registryPassword },
-        preDeploy: input('pre-deploy'),
-        postDeploy: input('post-deploy'),
-        waitTimeoutMs: parseDuration('wait-timeout', input('wait-timeout'), '2m'),
-        keepReleases: parseInteger('keep-releases', input('keep-releases'), { min: 1, max: 100 }, 5),
-        lock: readLockOptions(input),
+        deployPath: readDeployPath(input),
         gate: readGateSettings(input, mask, 'health-'),
-        rollbackOnFailure: parseBoolean('rollback-on-failure', input('rollback-on-failure'), true),
-        failureLogLines: parseFailureLogLines(input),
-        dryRun: parseBoolean('dry-run', input('dry-run')),
-        run: context.run,
     };
     const ssh = hosts[0];
     if (target === 'swarm')

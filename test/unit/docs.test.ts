@@ -208,8 +208,8 @@ describe('docs: files and links', () => {
     expect(readFileSync(join(root, file), 'utf8').length).toBeGreaterThan(500);
   });
 
-  test('there is a README for each of the five actions', () => {
-    expect(actions).toEqual(['action-backup', 'action-deploy', 'action-healthgate', 'action-notify', 'action-rollback']);
+  test('there is a README for each of the six actions', () => {
+    expect(actions).toEqual(['action-backup', 'action-deploy', 'action-healthgate', 'action-notify', 'action-preview', 'action-rollback']);
   });
 
   test('the top-level README links to every action README and to the docs', () => {
