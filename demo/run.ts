@@ -1,6 +1,7 @@
 // `npm run demo`: the whole deploy story on this machine, with real parts on loopback.
 // A sandbox host (sshd, Docker engine, registry, PostgreSQL with sample data, an S3 endpoint,
 // a Slack API sink), and the committed action bundles run as the GitHub runner runs them.
+// Its last chapter: two pull requests become previews behind a real Caddy, and one closes.
 // `npm run demo -- --keep` leaves the sandbox running to poke at.
 import { appendFileSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { PostgresCluster, startPostgres } from '../test/harness/postgres.js';
 import { S3Fixture, startS3 } from '../test/harness/s3.js';
 import { SandboxInfo, docker, freePort, startSandbox, stopSandbox } from '../test/harness/sandbox.js';
 import { SlackApiServer, startSlackApiServer } from '../test/harness/slack-api-server.js';
+import { CaddyProxy } from '../test/harness/caddy.js';
+import { hostFolder } from '../test/harness/host-user.js';
 import { Expectation, StepRecord, describeSlackMessage, keyLines, printTable } from './story.js';
 
 const keep = process.argv.includes('--keep');
@@ -20,6 +23,7 @@ interface World {
   postgres: PostgresCluster;
   s3: S3Fixture;
   slack: SlackApiServer;
+  caddy: CaddyProxy;
   port: number;
   workspace: string;
   deployPath: string;
@@ -54,6 +58,8 @@ async function setUp(): Promise<World> {
   parts.push({ stop: () => s3.stop() });
   const slack = await startSlackApiServer();
   parts.push({ stop: () => slack.close() });
+  const caddy = await CaddyProxy.start(sandbox.dir, 'demo');
+  parts.push({ stop: async () => caddy.stop() });
   const port = await freePort();
   const workspace = join(sandbox.dir, 'workspace');
   mkdirSync(workspace, { recursive: true });
@@ -61,8 +67,11 @@ async function setUp(): Promise<World> {
     join(workspace, 'docker-compose.yml'),
     `services:\n  web:\n    image: ${sandbox.appImage}:\${VERSION}\n    init: true\n    ports: ["127.0.0.1:${port}:8080"]\n`,
   );
+  // A preview publishes no port of its own: Caddy reaches it on one deploy-kit picks.
+  writeFileSync(join(workspace, 'docker-compose.preview.yml'), `services:\n  web:\n    image: ${sandbox.appImage}:\${VERSION}\n    init: true\n`);
+  hostFolder(join(sandbox.hostsDir, 'previews'));
   console.log(`ready: ssh ${sandbox.ssh.username}@127.0.0.1 -p ${sandbox.ssh.port}, registry ${sandbox.registry}, PostgreSQL :${postgres.port}, S3 ${s3.endpoint}\n`);
-  return { sandbox, postgres, s3, slack, port, workspace, deployPath: join(sandbox.hostsDir, 'shop') };
+  return { sandbox, postgres, s3, slack, caddy, port, workspace, deployPath: join(sandbox.hostsDir, 'shop') };
 }
 
 function sshInputs(w: World): Record<string, string> {
@@ -102,7 +111,7 @@ async function step(title: string, action: string, inputs: Record<string, string
   for (const line of keyLines(run.stdout)) console.log(`   ${line}`);
   const outputs = Object.entries(run.outputs).filter(([, v]) => v !== '');
   if (outputs.length > 0) console.log(`   outputs: ${outputs.map(([k, v]) => `${k}=${v.length > 80 ? `${v.slice(0, 77)}...` : v}`).join('  ')}`);
-  const problem = expect(run, await serving(w));
+  const problem = await expect(run, await serving(w));
   const record = { title, ms: performance.now() - started, ok: problem === undefined, result: problem ?? 'as the story says', serving: await serving(w) };
   records.push(record);
   console.log(`   ${record.ok ? '✔' : '✘'} ${record.result}; the app serves: ${record.serving}`);
@@ -166,6 +175,42 @@ async function story(w: World): Promise<void> {
     (run, now) => (run.outputs.healthy !== 'true' || now !== 'v1' ? `expected v1 healthy, got ${now}: ${run.errors.join(' ')}` : undefined),
     w,
   );
+
+  await previews(w);
+}
+
+/** The last chapter: pull requests #7 and #8 become previews at their own names through Caddy; #7 closes and is gone. */
+async function previews(w: World): Promise<void> {
+  const ssh = sshInputs(w);
+  const connection = { host: ssh.host!, port: ssh.port!, username: ssh.username!, 'private-key': ssh['private-key']!, 'known-hosts': ssh['known-hosts']! };
+  const inputs = (command: string, pr: number, version = '') => ({
+    ...connection,
+    command,
+    app: 'shop',
+    'pr-number': String(pr),
+    version,
+    'previews-path': join(w.sandbox.hostsDir, 'previews'),
+    'compose-file': 'docker-compose.preview.yml',
+    'preview-domain': w.caddy.domain,
+    'preview-scheme': 'http',
+    'caddy-config': w.caddy.config,
+    'caddy-routes': w.caddy.routes,
+    'web-port': '8080',
+    'health-path': '/health',
+    'github-token': '',
+  });
+  const answers = (pr: number) => w.caddy.get(`pr-${pr}.preview.test`);
+  const live = (pr: number, version: string) => async (run: ActionRun) =>
+    run.outputs.status !== 'live' ? `expected a live preview: ${run.errors.join(' ')}` : (await answers(pr)) !== `200 ${version}` ? `expected pr-${pr} to answer ${version}, got ${await answers(pr)}` : undefined;
+  await step('6. Pull request #7 gets a preview at its own name', 'action-preview', inputs('open', 7, 'v2'), live(7, 'v2'), w);
+  await step('7. Pull request #8 gets another, with its own version', 'action-preview', inputs('open', 8, 'v1'), live(8, 'v1'), w);
+  console.log(`   through Caddy: pr-7 answers "${await answers(7)}", pr-8 answers "${await answers(8)}"`);
+  await step('8. Pull request #7 closes: its preview disappears, #8 stays', 'action-preview', inputs('close', 7), async (run) => {
+    const [seven, eight] = [await answers(7), await answers(8)];
+    return run.outputs.status !== 'removed' ? `expected removed: ${run.errors.join(' ')}` : /v\d/.test(seven) ? `pr-7 still answers ${seven}` : eight !== '200 v1' ? `pr-8 answers ${eight}` : undefined;
+  }, w);
+  // Caddy answers a name it has no site for with an empty 200.
+  console.log(`   through Caddy: pr-7 ${(await answers(7)) === '200 ' ? 'has no site any more' : `answers "${await answers(7)}"`}, pr-8 answers "${await answers(8)}"`);
 }
 
 async function main(): Promise<number> {

@@ -3,7 +3,7 @@
 import type { ActionRun } from '../test/harness/run-action.js';
 import type { StoredMessage } from '../test/harness/slack-api-server.js';
 
-export type Expectation = (run: ActionRun, serving: string) => string | undefined;
+export type Expectation = (run: ActionRun, serving: string) => string | undefined | Promise<string | undefined>;
 
 export interface StepRecord {
   readonly title: string;

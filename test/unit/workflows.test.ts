@@ -51,7 +51,7 @@ const ymlIn = (dir: string): string[] =>
     .sort()
     .map((f) => `${dir}/${f}`);
 
-const ACTIONS = ['action-deploy', 'action-healthgate', 'action-rollback', 'action-backup', 'action-notify'];
+const ACTIONS = ['action-deploy', 'action-healthgate', 'action-rollback', 'action-backup', 'action-notify', 'action-preview'];
 const contracts: Contracts = new Map(ACTIONS.map((folder) => [folder, readActionContract(folder, read(`${folder}/action.yml`))]));
 const projectWorkflows = ymlIn('.github/workflows');
 const exampleWorkflows = ymlIn('examples/workflows');
@@ -69,7 +69,7 @@ describe('the files exist', () => {
     expect(exampleWorkflows).toEqual(
       expect.arrayContaining(['examples/workflows/backup.yml', 'examples/workflows/ci.yml', 'examples/workflows/production.yml', 'examples/workflows/rollback.yml', 'examples/workflows/staging.yml']),
     );
-    expect([...reusables.keys()].sort()).toEqual(['.github/workflows/build.yml', '.github/workflows/deploy.yml']);
+    expect([...reusables.keys()].sort()).toEqual(['.github/workflows/build.yml', '.github/workflows/deploy.yml', '.github/workflows/preview.yml']);
   });
 });
 
