@@ -1,7 +1,8 @@
 import { checkIdentity, checkRecipients } from '../../src/backup/codec.js';
 import { parseDestination } from '../../src/backup/naming.js';
 import { PostgresUrl, parsePostgresUrl } from '../../src/backup/postgres-url.js';
-import type { ActionSettings, BackupCommon, DumpSource, S3Settings } from '../../src/backup/settings.js';
+import type { ActionSettings, BackupCommon, DumpSource } from '../../src/backup/settings.js';
+import { readS3Settings } from '../../src/backup/s3-inputs.js';
 import type { RunContext } from '../../src/run-context.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { parseAppName, parseDeployPath, parseVersion } from '../../src/inputs/names.js';
@@ -34,7 +35,7 @@ export function readBackupInputs(input: InputSource, mask: Masker, context: { ru
     app: parseAppName(input('app'), context.defaultApp),
     deployPath: parseDeployPath(input('deploy-path')),
     destination: parseDestination(required('destination', input('destination'))),
-    s3: readS3(input, accessKey, secretKey),
+    s3: readS3Settings(input, accessKey, secretKey),
     identity,
     verify: parseBoolean('verify', input('verify')),
     verifyQuery,
@@ -122,22 +123,4 @@ function readSource(input: InputSource, database: PostgresUrl | undefined, compo
   if (database) return { kind: 'postgres', database, composeService };
   if (script !== '') return { kind: 'command', script };
   throw new ConfigurationError("Say what to back up: 'postgres-url' (pg_dump, on the host or in 'compose-service'), or 'command' (any command whose output is the backup).");
-}
-
-function readS3(input: InputSource, accessKeyId: string, secretAccessKey: string): S3Settings {
-  if ((accessKeyId === '') !== (secretAccessKey === '')) {
-    throw new ConfigurationError("Inputs 's3-access-key-id' and 's3-secret-access-key' go together: give both, or neither to use the runner's AWS credentials (e.g. from OIDC).");
-  }
-  const endpoint = input('s3-endpoint');
-  if (endpoint !== '' && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(endpoint)) throw invalid('s3-endpoint', "must be a URL like 'https://s3.example.com' or 'http://127.0.0.1:9000'", endpoint);
-  const region = input('s3-region') || 'us-east-1';
-  if (!/^[a-z0-9-]+$/.test(region)) throw invalid('s3-region', "must be a region name like 'us-east-1' or 'auto'", region);
-  const sse = input('s3-sse');
-  return {
-    endpoint: endpoint.replace(/\/+$/, ''),
-    region,
-    credentials: accessKeyId === '' ? undefined : { accessKeyId, secretAccessKey },
-    forcePathStyle: parseBoolean('s3-force-path-style', input('s3-force-path-style')),
-    sse: sse === '' ? undefined : oneOf('s3-sse', sse, ['AES256', 'aws:kms'] as const, 'AES256'),
-  };
 }

@@ -63043,12 +63043,14 @@ const isInside = (root, path) => {
     return !inside.startsWith('..') && !(0,external_node_path_.isAbsolute)(inside);
 };
 /**
- * Reads one compose file where its real path (every link on the way resolved) is a regular
- * file inside the workspace: a link in the repository cannot make the runner upload one of
- * its own files (`/proc/self/environ` holds every input, secrets included).
+ * Reads one file named by input `input` where its real path (every link on the way resolved)
+ * is a regular file inside the workspace: a link in the repository cannot make the runner upload
+ * one of its own files (`/proc/self/environ` holds every input, secrets included).
  */
-function readWorkspaceFile(workspace, full, path) {
-    const problem = (what) => new ConfigurationError(`Input 'compose-file': '${printable(path)}' ${what}`);
+function readWorkspaceFile(workspace, full, path, input = 'compose-file') {
+    const problem = (what) => new ConfigurationError(`Input '${input}': '${printable(path)}' ${what}`);
+    if (!isInside(workspace, full))
+        throw problem('is outside the workspace; name a file inside it.');
     let real;
     try {
         real = (0,external_node_fs_namespaceObject.realpathSync)(full);
@@ -63057,7 +63059,7 @@ function readWorkspaceFile(workspace, full, path) {
         throw problem(`was not found in ${workspace}. Did the job check out the repository?`);
     }
     if (!isInside((0,external_node_fs_namespaceObject.realpathSync)(workspace), real))
-        throw problem('is a link to a file outside the workspace; compose files must be regular files inside it.');
+        throw problem(`is a link to a file outside the workspace; ${input === 'compose-file' ? 'compose files must be regular files' : 'it must be a regular file'} inside it.`);
     // Opened without following a link (the path is real already) and checked on the open file, so what is read is what was checked.
     let fd;
     try {

@@ -1,4 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { checkIdentity } from '../../src/backup/codec.js';
+import { parseDestination } from '../../src/backup/naming.js';
+import { parsePostgresUrl } from '../../src/backup/postgres-url.js';
+import { readS3Settings } from '../../src/backup/s3-inputs.js';
+import { readWorkspaceFile } from '../../src/deploy/compose-files.js';
+import type { PreviewDatabaseSettings } from '../../src/preview/database.js';
 import { readDeployPath, readReleaseInputs } from '../../src/deploy/release-inputs.js';
 import { ConfigurationError } from '../../src/errors.js';
 import type { RunContext } from '../../src/run-context.js';
@@ -50,6 +57,50 @@ function parseTtl(raw: string): number {
   }
 }
 
+/** `database` and its inputs; the server's URL is needed to drop databases on close and cleanup too. */
+function readDatabase(input: InputSource, mask: Masker, command: PreviewCommand, workspace: string): { database?: PreviewDatabaseSettings } {
+  const kind = oneOf('database', input('database'), ['none', 'empty', 'restore'] as const, 'none');
+  const raw = input('database-url');
+  if (raw === '') {
+    if (kind !== 'none' && command === 'open') throw new ConfigurationError(`Input 'database: ${kind}' needs 'database-url': a PostgreSQL URL, as the host reaches the server, of a role that may create roles and databases.`);
+    return {};
+  }
+  mask(raw);
+  const admin = parsePostgresUrl('database-url', raw);
+  if (admin.password !== '') mask(admin.password);
+  const appHost = input('database-host');
+  if (appHost !== '' && !/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(appHost)) throw invalid('database-host', "must be 'host' or 'host:port' as the preview's containers reach the server", appHost);
+  const scrubFile = input('database-scrub');
+  const scrubSql = scrubFile === '' ? '' : readWorkspaceFile(workspace, resolve(workspace, scrubFile), scrubFile, 'database-scrub');
+  if (scrubFile !== '' && kind !== 'restore') throw new ConfigurationError("Input 'database-scrub' runs after a restore; it needs 'database: restore'.");
+  const base = { admin, appHost, scrubSql, scrubFile };
+  if (command !== 'open' || kind === 'none') return { database: base };
+  if (kind === 'empty') return { database: { ...base, source: { kind } } };
+  const accessKey = input('s3-access-key-id');
+  const secretKey = input('s3-secret-access-key');
+  const identity = input('encryption-identity');
+  for (const secret of [accessKey, secretKey, identity]) if (secret !== '') mask(secret);
+  if (identity !== '') checkIdentity(identity);
+  return {
+    database: {
+      ...base,
+      source: {
+        kind,
+        app: readDatabaseFrom(input('database-from')),
+        destination: parseDestination(required('backup-destination', input('backup-destination'))),
+        s3: readS3Settings(input, accessKey, secretKey),
+        identity,
+      },
+    },
+  };
+}
+
+function readDatabaseFrom(raw: string): string {
+  const app = required('database-from', raw);
+  if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(app)) throw invalid('database-from', 'must be the app whose backups action-backup made (its `app`)', app);
+  return app;
+}
+
 function parsePortRange(raw: string): PortRange {
   const match = /^(\d{4,5})-(\d{4,5})$/.exec(raw || '21000-21999');
   const first = Number(match?.[1]);
@@ -78,6 +129,7 @@ export function readPreviewInputs(input: InputSource, mask: Masker, context: { r
     github: token !== '' && repository !== '' ? { token, repository, apiUrl: context.env.GITHUB_API_URL ?? 'https://api.github.com' } : undefined,
     runUrl: context.run.runUrl,
     ttlMs: parseTtl(input('ttl')),
+    ...readDatabase(input, mask, command, context.workspace),
   };
   if (command === 'cleanup') return base;
 

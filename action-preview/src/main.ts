@@ -16,7 +16,7 @@ export async function run(): Promise<void> {
       env: process.env,
     });
     const reporter = new TimedReporter(coreReporter);
-    const outcome = await runPreview(settings, reporter);
+    const outcome = await runPreview(settings, reporter, maskSecret);
     setOutputs({
       name: settings.pr?.name ?? '',
       url: settings.pr && outcome.status !== 'removed' ? settings.pr.url : '',

@@ -12,7 +12,7 @@ import { ROW_DATA_HINT, pgOutput } from './pg-messages.js';
 import { PostgresUrl, describeDatabase, withDatabase } from './postgres-url.js';
 import { runWithInput } from './remote-input.js';
 import { catalog } from './retention.js';
-import type { RestoreSettings } from './settings.js';
+import type { Destination, RestoreSettings } from './settings.js';
 import { BackupStore } from './storage.js';
 
 /**
@@ -153,21 +153,7 @@ export async function runRestore(settings: RestoreSettings, deps: { reporter: Re
   const { reporter } = deps;
   const store = new BackupStore(settings.s3, settings.destination);
   try {
-    const backup = await reporter.group('Find the backup', async () => {
-      let key = settings.from;
-      if (key === 'latest') {
-        const folder = backupFolder(settings.destination, settings.app);
-        const newest = catalog(await store.list(folder)).backups[0];
-        if (!newest) throw new OperationError(`There is no complete backup of ${settings.app} in ${store.describe(`${folder}/`)} to restore.`);
-        key = newest.key;
-      }
-      const found = await loadBackup(store, key);
-      if (found.manifest.source.kind !== 'postgres') {
-        throw new OperationError(`${key} was made by a 'command', not pg_dump; restore it by hand (download it, then ${found.manifest.encryption ? 'age -d, ' : ''}decompress).`);
-      }
-      reporter.info(`${key}: ${found.manifest.bytes} bytes, sha256 ${found.manifest.sha256}, made ${found.manifest.createdAt} by ${found.manifest.run}`);
-      return found;
-    });
+    const backup = await reporter.group('Find the backup', () => findBackup(store, settings.destination, settings.app, settings.from, reporter));
     const session = await openBackupHost(settings.ssh, settings.app, settings.deployPath, reporter, deps.observe);
     try {
       // A restore replaces the app's data: never in the middle of a deploy, and no deploy in the middle of it.
@@ -211,6 +197,23 @@ export async function runRestore(settings: RestoreSettings, deps: { reporter: Re
   } finally {
     store.close();
   }
+}
+
+/** The backup `from` names ('latest': the newest complete backup of `app`), its manifest read and checked: only a pg_dump can be restored. */
+export async function findBackup(store: BackupStore, destination: Destination, app: string, from: string, reporter: Reporter): Promise<StoredBackup> {
+  let key = from;
+  if (key === 'latest') {
+    const folder = backupFolder(destination, app);
+    const newest = catalog(await store.list(folder)).backups[0];
+    if (!newest) throw new OperationError(`There is no complete backup of ${app} in ${store.describe(`${folder}/`)} to restore.`);
+    key = newest.key;
+  }
+  const found = await loadBackup(store, key);
+  if (found.manifest.source.kind !== 'postgres') {
+    throw new OperationError(`${key} was made by a 'command', not pg_dump; restore it by hand (download it, then ${found.manifest.encryption ? 'age -d, ' : ''}decompress).`);
+  }
+  reporter.info(`${key}: ${found.manifest.bytes} bytes, sha256 ${found.manifest.sha256}, made ${found.manifest.createdAt} by ${found.manifest.run}`);
+  return found;
 }
 
 export function lastLines(text: string, count = 3): string {

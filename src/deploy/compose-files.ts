@@ -14,19 +14,20 @@ const isInside = (root: string, path: string): boolean => {
 };
 
 /**
- * Reads one compose file where its real path (every link on the way resolved) is a regular
- * file inside the workspace: a link in the repository cannot make the runner upload one of
- * its own files (`/proc/self/environ` holds every input, secrets included).
+ * Reads one file named by input `input` where its real path (every link on the way resolved)
+ * is a regular file inside the workspace: a link in the repository cannot make the runner upload
+ * one of its own files (`/proc/self/environ` holds every input, secrets included).
  */
-function readWorkspaceFile(workspace: string, full: string, path: string): string {
-  const problem = (what: string) => new ConfigurationError(`Input 'compose-file': '${printable(path)}' ${what}`);
+export function readWorkspaceFile(workspace: string, full: string, path: string, input = 'compose-file'): string {
+  const problem = (what: string) => new ConfigurationError(`Input '${input}': '${printable(path)}' ${what}`);
+  if (!isInside(workspace, full)) throw problem('is outside the workspace; name a file inside it.');
   let real: string;
   try {
     real = realpathSync(full);
   } catch {
     throw problem(`was not found in ${workspace}. Did the job check out the repository?`);
   }
-  if (!isInside(realpathSync(workspace), real)) throw problem('is a link to a file outside the workspace; compose files must be regular files inside it.');
+  if (!isInside(realpathSync(workspace), real)) throw problem(`is a link to a file outside the workspace; ${input === 'compose-file' ? 'compose files must be regular files' : 'it must be a regular file'} inside it.`);
   // Opened without following a link (the path is real already) and checked on the open file, so what is read is what was checked.
   let fd: number;
   try {

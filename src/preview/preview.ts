@@ -10,8 +10,10 @@ import { withLock } from '../release/lock-session.js';
 import { HostSession, openHostSession } from '../release/session.js';
 import type { Reporter } from '../report.js';
 import { previewComment, PreviewState } from './comment.js';
+import { PreviewDatabases } from './database.js';
 import { PreviewGitHub } from './github.js';
 import { PreviewHost } from './host.js';
+import { previewDatabase } from './names.js';
 import { OVERRIDE_FILE, previewOverride } from './override.js';
 import { PreviewRecord, expired, makeRoom, pickPort } from './record.js';
 import type { OpenSettings, PreviewSettings, PullRequestPreview } from './settings.js';
@@ -33,13 +35,14 @@ export interface PreviewOutcome {
 interface Run {
   readonly settings: PreviewSettings;
   readonly reporter: Reporter;
+  readonly databases: PreviewDatabases | undefined;
   readonly github: PreviewGitHub | undefined;
   readonly previews: PreviewHost;
   readonly removed: { name: string; pr: number; why: string }[];
 }
 
 /** The whole story of one run: connect, take the previews lock, then open, close or clean up. */
-export async function runPreview(settings: PreviewSettings, reporter: Reporter): Promise<PreviewOutcome> {
+export async function runPreview(settings: PreviewSettings, reporter: Reporter, mask: (secret: string) => void): Promise<PreviewOutcome> {
   const started = performance.now();
   const github = settings.github ? new PreviewGitHub(settings.github, reporter) : undefined;
   const open = settings.pr?.open;
@@ -52,7 +55,8 @@ export async function runPreview(settings: PreviewSettings, reporter: Reporter):
   const session = await openHostSession(settings.ssh, 'previews', settings.previewsPath, reporter);
   try {
     const previews = new PreviewHost(session.host, session.layout.root, { config: settings.caddyConfig, routes: settings.caddyRoutes || `${session.layout.root}/routes` }, reporter);
-    const run: Run = { settings, reporter, github, previews, removed: [] };
+    const databases = settings.database ? new PreviewDatabases(session.host, settings.database, reporter, mask) : undefined;
+    const run: Run = { settings, reporter, databases, github, previews, removed: [] };
     const owner = { run: settings.runUrl, actor: 'deploy-kit preview', since: new Date().toISOString(), operation: `preview ${settings.command}${settings.pr ? ` of #${settings.pr.pr}` : ''}` };
     const outcome = await withLock(session.host, session.layout.lock, owner, settings.lock, reporter, async () => {
       if (settings.command === 'cleanup') return cleanup(run);
@@ -89,7 +93,7 @@ async function openPreview(run: Run, session: HostSession, pr: PullRequestPrevie
   const taken = new Set([...survey.found.listening, ...survey.found.previews.filter((p) => p.name !== pr.name).map((p) => p.port)]);
   const port = survey.own?.port ?? pickPort(open.portRange, taken);
   const now = new Date().toISOString();
-  const record: PreviewRecord = {
+  let record: PreviewRecord = {
     name: pr.name,
     app: settings.app,
     pr: pr.pr,
@@ -98,9 +102,26 @@ async function openPreview(run: Run, session: HostSession, pr: PullRequestPrevie
     version: open.release.version,
     createdAt: survey.own?.createdAt ?? now,
     deployedAt: now,
+    ...(survey.own?.database ? { database: survey.own.database } : {}),
   };
   // Written first: a preview whose first release fails is still found and removed by close, ttl and max-previews.
   await previews.writeRecord(record);
+
+  let databaseUrl: string | undefined;
+  if (run.databases && settings.database?.source) {
+    const databases = run.databases;
+    try {
+      const database = await reporter.group(`Database of ${pr.name}`, () => databases.ensure(previewDatabase(pr.name), `${previews.folder(pr.name)}/database.password`, survey.own?.database !== undefined));
+      record = { ...record, database: database.name };
+      await previews.writeRecord(record);
+      databaseUrl = database.url;
+    } catch (error) {
+      const reason = errorMessage(error);
+      reporter.warning(reason);
+      await tell(run, pr, open.release.version, { kind: 'failed', reason, serving: survey.own ? `the previous release (${survey.own.version})` : undefined }, 'failure');
+      return { status: 'failed', reason, gate: '' };
+    }
+  }
 
   const gate: GateSettings = {
     urls: [`http://127.0.0.1:${port}${open.healthPath}`],
@@ -124,7 +145,7 @@ async function openPreview(run: Run, session: HostSession, pr: PullRequestPrevie
       ...open.composeFiles,
       { name: OVERRIDE_FILE, content: previewOverride({ services: open.services, webService: open.webService, webPort: open.webPort, hostPort: port, cpus: open.cpus, memory: open.memory, name: pr.name }) },
     ],
-    env: { ...open.release.env, PREVIEW_URL: pr.url, PREVIEW_PR: String(pr.pr) },
+    env: { ...open.release.env, PREVIEW_URL: pr.url, PREVIEW_PR: String(pr.pr), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
     gate,
     target: 'compose',
     ssh: settings.ssh,
@@ -187,6 +208,8 @@ async function remove(run: Run, preview: PreviewRecord, why: string): Promise<vo
     run.reporter.info(why);
     await run.previews.removeRoute(preview.name);
     await run.previews.removeEverything(preview.name);
+    if (preview.database && run.databases) await run.databases.drop(preview.database);
+    else if (preview.database) run.reporter.warning(`The database ${preview.database} of ${preview.name} was left on its server: give 'database-url' to drop it with the preview.`);
   });
   run.removed.push({ name: preview.name, pr: preview.pr, why });
   const pr: PullRequestPreview = { pr: preview.pr, name: preview.name, url: preview.url, hostName: '', scheme: 'https', sha: '' };

@@ -1,5 +1,6 @@
 import type { ComposeFileInput, ReleaseSettings } from '../deploy/settings.js';
 import type { SshSettings } from '../ssh/settings.js';
+import type { PreviewDatabaseSettings } from './database.js';
 import type { GitHubTarget } from './github.js';
 import type { PortRange, WhenFull } from './record.js';
 
@@ -24,6 +25,8 @@ export interface PreviewSettings extends PreviewPlace {
   readonly github: GitHubTarget | undefined;
   readonly runUrl: string;
   readonly ttlMs: number;
+  /** The PostgreSQL server previews get databases on (`database-url`), when given; `source` says what an open puts in. */
+  readonly database?: PreviewDatabaseSettings;
   /** `open` and `close` only. */
   readonly pr?: PullRequestPreview;
 }

@@ -44,6 +44,11 @@ export function s3rverClient(endpoint: string): S3Client {
   });
 }
 
+/** The `s3-*` action inputs that reach this endpoint (action-backup's, and action-preview's restore). */
+export function s3Inputs(s3: Pick<S3Fixture, 'endpoint' | 'accessKeyId' | 'secretAccessKey'>): Record<string, string> {
+  return { 's3-endpoint': s3.endpoint, 's3-access-key-id': s3.accessKeyId, 's3-secret-access-key': s3.secretAccessKey, 's3-force-path-style': 'true' };
+}
+
 export async function startS3(): Promise<S3Fixture> {
   const directory = mkdtempSync(join(tmpdir(), 'deploy-kit-s3-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, configureBuckets: [{ name: 'backups' }] });

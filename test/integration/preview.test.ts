@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppFixture, removeWhenFileEnds } from '../harness/app-fixture.js';
-import { CaddyProxy } from '../harness/caddy.js';
-import { GitHubApiServer, startGitHubApiServer } from '../harness/github-api-server.js';
-import { hostFolder } from '../harness/host-user.js';
-import { ActionRun, runAction } from '../harness/run-action.js';
+import { AppFixture } from '../harness/app-fixture.js';
+import type { CaddyProxy } from '../harness/caddy.js';
+import type { GitHubApiServer } from '../harness/github-api-server.js';
+import { PreviewFixture } from '../harness/preview-fixture.js';
 import { currentSandbox, docker } from '../harness/sandbox.js';
 
 // Pull request previews through action-preview's committed bundle: previews of one app on the
@@ -12,43 +11,16 @@ import { currentSandbox, docker } from '../harness/sandbox.js';
 // deployments going to the local GitHub API server; production deployed beside them.
 
 const sandbox = currentSandbox();
+let previews: PreviewFixture;
 let caddy: CaddyProxy;
 let github: GitHubApiServer;
 let production: AppFixture;
-const workspace = join(sandbox.dir, 'workspaces', 'preview-shop');
-const previewsPath = join(sandbox.hostsDir, 'previews');
+let previewsPath: string;
 
-function compose(file: string, extra = ''): void {
-  writeFileSync(join(workspace, file), ['services:', '  web:', `    image: ${sandbox.appImage}:\${VERSION}`, '    init: true', '    environment:', '      BREAK_VERSION: ${BREAK_VERSION:-none}', extra].join('\n'));
-}
-
-function preview(command: 'open' | 'close' | 'cleanup', pr: number | undefined, extra: Record<string, string> = {}): Promise<ActionRun> {
-  const inputs: Record<string, string> = {
-    command,
-    host: sandbox.ssh.host,
-    port: String(sandbox.ssh.port),
-    username: sandbox.ssh.username,
-    'private-key': sandbox.privateKey,
-    'known-hosts': sandbox.ssh.knownHosts,
-    app: 'shop',
-    'previews-path': previewsPath,
-    'caddy-config': caddy.config,
-    'caddy-routes': caddy.routes,
-    'preview-domain': caddy.domain,
-    'preview-scheme': 'http',
-    'web-port': '8080',
-    'health-path': '/health',
-    'github-token': github.token,
-    'max-previews': '10',
-    'wait-timeout': '40s',
-    ...(pr === undefined ? {} : { 'pr-number': String(pr), sha: `${String(pr).repeat(7)}abcdef`.slice(0, 40) }),
-    ...extra,
-  };
-  return runAction('action-preview', inputs, { cwd: workspace, env: { GITHUB_API_URL: github.url, GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '77', GITHUB_SERVER_URL: 'https://github.com' } });
-}
-
-const open = (pr: number, version: string, extra: Record<string, string> = {}) => preview('open', pr, { version, ...extra });
-const at = (pr: number) => caddy.get(`pr-${pr}.preview.test`, '/');
+const compose = (file: string, extra = '') => previews.compose(file, extra);
+const preview = (command: 'open' | 'close' | 'cleanup', pr: number | undefined, extra: Record<string, string> = {}) => previews.run(command, pr, extra);
+const open = (pr: number, version: string, extra: Record<string, string> = {}) => previews.open(pr, version, extra);
+const at = (pr: number) => previews.at(pr);
 const containers = (project: string) => docker(sandbox, ['ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${project}`]).trim().split('\n').filter(Boolean);
 const volumes = (project: string) => docker(sandbox, ['volume', 'ls', '--quiet', '--filter', `label=com.docker.compose.project=${project}`]).trim().split('\n').filter(Boolean);
 const networks = (project: string) => docker(sandbox, ['network', 'ls', '--quiet', '--filter', `label=com.docker.compose.project=${project}`]).trim().split('\n').filter(Boolean);
@@ -56,18 +28,15 @@ const comment = (pr: number) => github.comments(pr).map((c) => c.body);
 const lastStatus = (pr: number) => github.deployments(`preview/pr-${pr}`).at(-1)?.statuses.at(-1);
 
 beforeAll(async () => {
-  mkdirSync(workspace, { recursive: true });
-  hostFolder(previewsPath);
+  previews = await PreviewFixture.start('shop', '21000-21099');
+  ({ caddy, github, previewsPath } = previews);
   compose('docker-compose.yml', ['    volumes:', '      - uploads:/data', 'volumes:', '  uploads: {}'].join('\n'));
-  for (let pr = 1; pr <= 12; pr++) removeWhenFileEnds(`shop-pr-${pr}`);
-  [caddy, github] = await Promise.all([CaddyProxy.start(sandbox.dir, 'previews'), startGitHubApiServer()]);
   production = await AppFixture.create('shop-production');
   expect((await production.deploy('v1')).outputs.status).toBe('deployed');
 });
 
 afterAll(async () => {
-  caddy?.stop();
-  await github?.close();
+  await previews?.stop();
 });
 
 describe('previews of pull requests', () => {
@@ -85,7 +54,7 @@ describe('previews of pull requests', () => {
     // Its limits are on its containers; nothing but the proxy's loopback port is published.
     const [web3] = containers('shop-pr-3');
     const limits = docker(sandbox, ['inspect', '--format', '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{json .HostConfig.PortBindings}}', web3!]).trim();
-    expect(limits).toMatch(/^500000000 268435456 \{"8080\/tcp":\[\{"HostIp":"127\.0\.0\.1","HostPort":"21\d{3}"\}\]\}$/);
+    expect(limits).toMatch(/^500000000 268435456 \{"8080\/tcp":\[\{"HostIp":"127\.0\.0\.1","HostPort":"210\d\d"\}\]\}$/);
     // The pull request's one comment and its environment's deployment.
     expect(comment(2)).toEqual([expect.stringContaining(`### Preview is live: http://pr-2.${caddy.domain}`)]);
     expect(comment(2)[0]).toMatch(/\| Version \| `v2` \(2222222\) \|/);
@@ -203,6 +172,17 @@ describe('a preview stays inside its own world', () => {
     expect(socket.errors).toEqual([expect.stringMatching(/services\.web\.ports: .*services\.web\.volumes\[0\]: the Docker socket is the whole host/)]);
     expect(readdirSync(previewsPath).sort()).toEqual(before);
     expect(containers('shop-pr-7')).toEqual([]);
+  });
+
+  test('with require-label, a pull request is previewed only once it carries the label', async () => {
+    const unlabelled = await open(8, 'v1', { 'require-label': 'preview' });
+    expect(unlabelled.code).toBe(1);
+    expect(unlabelled.errors).toEqual(["Pull request #8 does not carry the label 'preview' ('require-label'); a maintainer adds it to allow its preview. Nothing was deployed."]);
+    expect(containers('shop-pr-8')).toEqual([]);
+    github.setLabels(8, ['bug', 'preview']);
+    const labelled = await open(8, 'v1', { 'require-label': 'preview' });
+    expect(labelled.outputs.status).toBe('live');
+    expect(await at(8)).toBe('200 v1');
   });
 
   test('a preview whose derived name is a compose project that is not a preview is refused', async () => {
