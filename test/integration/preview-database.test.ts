@@ -107,3 +107,14 @@ test('a scrub that fails drops the restored database: the preview fails and no u
   expect(previews.github.comments(22)[0]?.body).toMatch(/### Preview failed[\s\S]*the scrub SQL/);
   expect(existsSync(join(previews.caddy.routes, 'shopdb-pr-22.caddy'))).toBe(false);
 });
+
+test('database: empty gives a preview a new, empty database of its own, dropped on close', async () => {
+  const run = await previews.open(23, 'v1', { database: 'empty', 'database-url': pg.url('postgres') });
+  expect(run.errors).toEqual([]);
+  const url = previewUrl(23);
+  expect(url).toMatch(/^postgres:\/\/shopdb_pr_23:[0-9a-f]{48}@/);
+  expect(psql(url, "select count(*) from information_schema.tables where table_schema = 'public'")).toBe('0');
+  expect(psql(url, 'create table t (x int); select count(*) from t')).toBe('0');
+  await previews.run('close', 23, { 'database-url': pg.url('postgres') });
+  expect(exists('shopdb_pr_23')).toBe('0');
+});
