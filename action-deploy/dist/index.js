@@ -62561,13 +62561,13 @@ function isReleaseId(value) {
     return RELEASE_ID.test(value);
 }
 /** Deploy paths: absolute or under `~/`, plain characters, no `..` and no option-like segments. */
-function parseDeployPath(raw) {
+function parseDeployPath(raw, name = 'deploy-path') {
     if (raw === '')
         return '';
     const ok = /^(~|~\/|\/)?[A-Za-z0-9._/-]*$/.test(raw) && !raw.split('/').some((seg) => seg === '..' || seg.startsWith('-'));
     // `~user` would name another user's home (and is not expanded here): only `~` or `~/...`.
     if (!ok || !/^(~$|~\/|\/)/.test(raw)) {
-        throw invalid('deploy-path', "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
+        throw invalid(name, "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
     }
     return raw;
 }

@@ -6,10 +6,10 @@ import { parsePostgresUrl } from '../../src/backup/postgres-url.js';
 import { readS3Settings } from '../../src/backup/s3-inputs.js';
 import { readWorkspaceFile } from '../../src/deploy/compose-files.js';
 import type { PreviewDatabaseSettings } from '../../src/preview/database.js';
-import { readDeployPath, readReleaseInputs } from '../../src/deploy/release-inputs.js';
+import { readReleaseInputs } from '../../src/deploy/release-inputs.js';
 import { ConfigurationError } from '../../src/errors.js';
 import type { RunContext } from '../../src/run-context.js';
-import { parseAppName } from '../../src/inputs/names.js';
+import { parseAppName, parseDeployPath } from '../../src/inputs/names.js';
 import { InputSource, invalid, oneOf, parseDuration, parseInteger, required } from '../../src/inputs/parse.js';
 import { readLockOptions } from '../../src/release/lock.js';
 import { Masker, readSshHosts } from '../../src/ssh/settings.js';
@@ -122,7 +122,7 @@ export function readPreviewInputs(input: InputSource, mask: Masker, context: { r
     command,
     app,
     ssh: hosts[0]!,
-    previewsPath: readDeployPath((name) => input(name === 'deploy-path' ? 'previews-path' : name)) || '~/deploy-kit/previews',
+    previewsPath: parseDeployPath(input('previews-path'), 'previews-path') || '~/deploy-kit/previews',
     caddyConfig: absolute('caddy-config', input('caddy-config') || '/etc/caddy/Caddyfile'),
     caddyRoutes: input('caddy-routes') === '' ? '' : absolute('caddy-routes', input('caddy-routes')),
     lock: readLockOptions(input),
@@ -163,7 +163,6 @@ function readOpen(input: InputSource, mask: Masker, context: { run: RunContext; 
   if (requireLabel.length > 50 || /[\n\r]/.test(requireLabel)) throw invalid('require-label', 'must be a label name (one line, at most 50 characters)');
   return {
     release,
-    composeFiles: release.composeFiles,
     services: facts.services,
     webService,
     webPort: parseInteger('web-port', input('web-port'), { min: 1, max: 65535 }, 80),

@@ -24,12 +24,12 @@ export function isReleaseId(value: string): boolean {
 }
 
 /** Deploy paths: absolute or under `~/`, plain characters, no `..` and no option-like segments. */
-export function parseDeployPath(raw: string): string {
+export function parseDeployPath(raw: string, name = 'deploy-path'): string {
   if (raw === '') return '';
   const ok = /^(~|~\/|\/)?[A-Za-z0-9._/-]*$/.test(raw) && !raw.split('/').some((seg) => seg === '..' || seg.startsWith('-'));
   // `~user` would name another user's home (and is not expanded here): only `~` or `~/...`.
   if (!ok || !/^(~$|~\/|\/)/.test(raw)) {
-    throw invalid('deploy-path', "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
+    throw invalid(name, "must be an absolute path or start with '~/', using letters, digits, . _ - and /, without '..'", raw);
   }
   return raw;
 }

@@ -19,12 +19,6 @@ export function previewName(app: string, pr: number): string {
   return `${app.slice(0, room).replace(/[-_]+$/, '')}-${hash}${suffix}`;
 }
 
-/** Whether `name` is one of `app`'s previews (as previewName makes them). */
-export function isPreviewOf(app: string, name: string): boolean {
-  const match = /-pr-([1-9][0-9]*)$/.exec(name);
-  return match !== null && previewName(app, Number(match[1])) === name;
-}
-
 export function parsePrNumber(raw: string): number {
   if (!/^[1-9][0-9]{0,8}$/.test(raw)) throw invalid('pr-number', 'must be the pull request number (1 or more); on a pull_request event it is read from the event', raw);
   return Number(raw);

@@ -142,7 +142,7 @@ async function openPreview(run: Run, session: HostSession, pr: PullRequestPrevie
     app: pr.name,
     deployPath: previews.folder(pr.name),
     composeFiles: [
-      ...open.composeFiles,
+      ...open.release.composeFiles,
       { name: OVERRIDE_FILE, content: previewOverride({ services: open.services, webService: open.webService, webPort: open.webPort, hostPort: port, cpus: open.cpus, memory: open.memory, name: pr.name }) },
     ],
     env: { ...open.release.env, PREVIEW_URL: pr.url, PREVIEW_PR: String(pr.pr), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },

@@ -1,4 +1,4 @@
-import type { ComposeFileInput, ReleaseSettings } from '../deploy/settings.js';
+import type { ReleaseSettings } from '../deploy/settings.js';
 import type { SshSettings } from '../ssh/settings.js';
 import type { PreviewDatabaseSettings } from './database.js';
 import type { GitHubTarget } from './github.js';
@@ -47,8 +47,6 @@ export interface PullRequestPreview {
 
 export interface OpenSettings {
   readonly release: Omit<ReleaseSettings, 'app' | 'deployPath' | 'gate'>;
-  /** The user's compose files, already checked against compose-rules.ts. */
-  readonly composeFiles: readonly ComposeFileInput[];
   readonly services: readonly string[];
   readonly webService: string;
   readonly webPort: number;

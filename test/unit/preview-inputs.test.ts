@@ -45,6 +45,7 @@ describe("action-preview's inputs", () => {
     [{ 'web-service': 'api' }, "Input 'web-service' must name a service of the compose file(s) (web)"],
     [{ 'compose-file': 'privileged.yml' }, "Input 'compose-file': a preview may not reach outside its own project, and this reaches outside it: privileged.yml: services.web.privileged"],
     [{ host: 'a, b' }, "Input 'host' must name one host"],
+    [{ 'previews-path': 'previews' }, "Input 'previews-path' must be an absolute path or start with '~/'"],
     [{ database: 'restore' }, "Input 'database: restore' needs 'database-url'"],
     [{ database: 'restore', 'database-url': 'postgres://admin:pw@db:5432/postgres' }, "Input 'database-from' is required"],
     [{ database: 'restore', 'database-url': 'postgres://admin:pw@db:5432/postgres', 'database-from': 'Shop!' }, "Input 'database-from' must be the app whose backups"],
